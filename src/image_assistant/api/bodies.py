@@ -1,0 +1,63 @@
+"""Reading request bodies: JSON into a model, and a streamed body as a file-like object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, TypeVar
+
+import anyio.from_thread
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+from image_assistant.api.errors import unprocessable
+from image_assistant.errors import BadRequest
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_json(raw: bytes, model: type[Model]) -> Model:
+    """Validate a JSON body; malformed JSON is 400, wrong fields are 422."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the body is not valid JSON", code="malformed_json") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise unprocessable(exc) from exc
+
+
+async def json_body(request: Request, model: type[Model]) -> Model:
+    return parse_json(await request.body(), model)
+
+
+def blocking_chunks(request: Request) -> Iterator[bytes]:
+    """The request body, chunk by chunk, for code running in a worker thread.
+
+    Each chunk is fetched from the event loop as the reader asks for it, so the body
+    is never held whole in memory.
+    """
+    stream: AsyncIterator[bytes] = request.stream()
+
+    async def next_chunk() -> bytes | None:
+        try:
+            return await stream.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    while True:
+        chunk = anyio.from_thread.run(next_chunk)
+        if chunk is None:
+            return
+        if chunk:
+            yield chunk
+
+
+def JsonBody(model: type[Model]) -> Any:  # noqa: N802 - reads as a type in signatures
+    """A dependency giving the validated JSON body, so the route itself can stay sync."""
+
+    async def read(request: Request) -> Model:
+        return parse_json(await request.body(), model)
+
+    return Depends(read)

@@ -1,0 +1,99 @@
+"""Typed dependencies: services, a database session, and who is calling."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session as DbSession
+
+from image_assistant.core import accounts, devices
+from image_assistant.db.models import Device, User
+from image_assistant.errors import BadRequest, Forbidden, Unauthorized
+from image_assistant.services import Services
+
+SESSION_COOKIE = "ia_session"
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_db(services: ServicesDep) -> Iterator[DbSession]:
+    with services.sessions() as session:
+        yield session
+
+
+Db = Annotated[DbSession, Depends(get_db)]
+
+
+def credentials(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>'", code="token_invalid")
+        return token.strip()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return cookie
+    raise Unauthorized("sign in first", code="not_authenticated")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a signed-in user (with their session) or a paired device."""
+
+    user_id: uuid.UUID
+    user: User | None = None
+    session_id: uuid.UUID | None = None
+    device: Device | None = None
+
+
+def get_caller(request: Request, services: ServicesDep, db: Db) -> Caller:
+    claims = services.signer.read(credentials(request))
+    if claims.kind == "device":
+        device = devices.authenticate(db, claims)
+        return Caller(user_id=device.user_id, device=device)
+    user = accounts.active_session_user(db, claims.subject)
+    return Caller(user_id=user.id, user=user, session_id=claims.subject)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_user_caller(caller: CallerDep) -> Caller:
+    if caller.user is None:
+        raise Forbidden("this needs a signed-in user, not a device token", code="user_required")
+    return caller
+
+
+def get_device(caller: CallerDep) -> Device:
+    if caller.device is None:
+        raise Forbidden("this needs a paired device's token", code="device_required")
+    return caller.device
+
+
+def get_admin(caller: Annotated[Caller, Depends(get_user_caller)]) -> User:
+    if caller.user is None or not caller.user.is_admin:
+        raise Forbidden("this needs an administrator", code="admin_required")
+    return caller.user
+
+
+UserCaller = Annotated[Caller, Depends(get_user_caller)]
+DeviceDep = Annotated[Device, Depends(get_device)]
+AdminDep = Annotated[User, Depends(get_admin)]
+
+
+def parse_uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise BadRequest(f"{what} must be a UUID", code="invalid_id") from exc

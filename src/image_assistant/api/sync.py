@@ -1,0 +1,278 @@
+"""Device sync endpoints: metadata batches, originals, albums, pending uploads, status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session as DbSession
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from image_assistant.api.bodies import blocking_chunks, parse_json
+from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep
+from image_assistant.api.shapes import device_json, iso, sync_log_json
+from image_assistant.core import sync
+from image_assistant.core.records import (
+    AlbumSync,
+    PhotoBatch,
+    PhotoRecord,
+    canonical_photos_uuid,
+    check_sha256,
+)
+from image_assistant.core.uploads import VerifiedReader
+from image_assistant.db.models import Device, Photo
+from image_assistant.errors import AppError, BadRequest, UnsupportedMediaType
+from image_assistant.services import Services
+
+router = APIRouter(prefix="/api/sync", tags=["sync"])
+log = logging.getLogger("image_assistant.sync")
+CHUNK = 1024 * 1024
+
+
+def _log_failure(
+    services: Services, device: Device, sync_type: str, error: AppError, uuid: str | None = None
+) -> None:
+    """A failed call still leaves a sync log, written apart from the rolled-back work."""
+    with services.sessions() as db, db.begin():
+        device = db.merge(device)
+        entry = sync.start_log(db, device=device, sync_type=sync_type)
+        entry.errors = [{"photos_uuid": uuid, "code": error.code, "message": error.message}]
+        sync.finish_log(db, device=device, log=entry)
+
+
+def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[str, Any]:
+    entry = sync.start_log(db, device=device, sync_type="photos")
+    result = sync.ingest_photos(db, device=device, records=records)
+    created, updated, unchanged = (result.count(s) for s in ("created", "updated", "unchanged"))
+    sync.finish_log(
+        db,
+        device=device,
+        log=entry,
+        photos_synced=created + updated,
+        created_count=created,
+        updated_count=updated,
+        unchanged_count=unchanged,
+    )
+    db.commit()
+    return {
+        "created": created,
+        "updated": updated,
+        "unchanged": unchanged,
+        "results": [
+            {
+                "photos_uuid": r.photos_uuid,
+                "id": str(r.id),
+                "status": r.status,
+                "needs_upload": r.needs_upload,
+            }
+            for r in result.results
+        ],
+    }
+
+
+@router.post("/photos")
+async def post_photos(request: Request, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
+    """JSON `{"photos": [...]}` (at most 100), or multipart `metadata` + `file` (one photo)."""
+    content_type = request.headers.get("content-type", "")
+    try:
+        if content_type.startswith("multipart/form-data"):
+            return await _post_multipart(request, device, services, db)
+        if not content_type.startswith("application/json"):
+            raise UnsupportedMediaType("send application/json or multipart/form-data")
+        batch = parse_json(await request.body(), PhotoBatch)
+        return await run_in_threadpool(_ingest, db, device, batch.photos)
+    except AppError as error:
+        await run_in_threadpool(_log_failure, services, device, "photos", error)
+        raise
+
+
+async def _post_multipart(
+    request: Request, device: Device, services: Services, db: DbSession
+) -> dict[str, Any]:
+    settings = services.settings
+    try:
+        form = await request.form(max_files=1, max_fields=1, max_part_size=settings.max_json_bytes)
+    except MultiPartException as exc:
+        raise BadRequest(
+            f"the multipart body is not valid: {exc.message}", code="malformed_multipart"
+        ) from exc
+    try:
+        metadata, upload = form.get("metadata"), form.get("file")
+        if not isinstance(metadata, str):
+            raise BadRequest("a multipart upload needs a 'metadata' JSON field", code="malformed_multipart")
+        record = parse_json(metadata.encode(), PhotoRecord)
+        if upload is not None and not isinstance(upload, UploadFile):
+            raise BadRequest("'file' must be a file part", code="malformed_multipart")
+        return await run_in_threadpool(_ingest_with_file, services, db, device, record, upload)
+    finally:
+        await form.close()
+
+
+def _ingest_with_file(
+    services: Services,
+    db: DbSession,
+    device: Device,
+    record: PhotoRecord,
+    upload: UploadFile | None,
+) -> dict[str, Any]:
+    if upload is None:
+        return _ingest(db, device, [record])
+    if record.checksum_sha256 is None:
+        raise BadRequest("metadata needs checksum_sha256 to verify the file", code="checksum_required")
+    known = sync.find_photo_or_none(db, user_id=device.user_id, photos_uuid=record.photos_uuid)
+    if known is not None and known.original_key and known.original_sha256 == record.checksum_sha256:
+        return _ingest(db, device, [record])
+    reader = VerifiedReader(
+        iter(lambda: upload.file.read(CHUNK), b""),
+        expected_sha256=record.checksum_sha256,
+        expected_length=None,
+        max_bytes=services.settings.max_upload_bytes,
+    )
+    staged = Photo(
+        user_id=device.user_id,
+        photos_uuid=record.photos_uuid,
+        filename=record.filename,
+        content_type=record.content_type,
+    )
+    key = sync.store_original(services.store, photo=staged, body=reader)  # type: ignore[arg-type]
+    answer = _ingest(db, device, [record])
+    photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=record.photos_uuid)
+    replaced = _record_upload(db, device, photo, key, reader)
+    _drop_replaced(services, replaced)
+    answer["results"][0]["needs_upload"] = False
+    return answer
+
+
+def _record_upload(
+    db: DbSession, device: Device, photo: Photo, key: str, reader: VerifiedReader
+) -> str | None:
+    entry = sync.start_log(db, device=device, sync_type="upload")
+    replaced = sync.record_original(db, photo=photo, key=key, sha256=reader.sha256, size=reader.size)
+    sync.finish_log(db, device=device, log=entry, photos_synced=1, bytes_received=reader.size)
+    db.commit()
+    return replaced
+
+
+def _drop_replaced(services: Services, key: str | None) -> None:
+    if key is not None:
+        try:
+            services.store.delete(key)
+        except Exception:  # the new original is safe; an orphan is only wasted space
+            log.warning("could not delete a replaced original")
+
+
+@router.put("/photos/{photos_uuid}/original")
+async def put_original(
+    photos_uuid: str, request: Request, device: DeviceDep, services: ServicesDep, db: Db
+) -> dict[str, Any]:
+    """The original's bytes, streamed to the store and checked against their SHA-256."""
+    try:
+        return await run_in_threadpool(_put_original, photos_uuid, request, device, services, db)
+    except AppError as error:
+        await run_in_threadpool(_log_failure, services, device, "upload", error, photos_uuid[:64])
+        raise
+
+
+def _put_original(
+    photos_uuid: str, request: Request, device: Device, services: Services, db: DbSession
+) -> dict[str, Any]:
+    try:
+        photos_uuid = canonical_photos_uuid(photos_uuid)
+    except ValueError as exc:
+        raise BadRequest("photos_uuid must be a UUID", code="invalid_id") from exc
+    photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=photos_uuid)
+    declared = request.headers.get("x-content-sha256") or photo.checksum_sha256
+    if not declared:
+        raise BadRequest("send the body's SHA-256 in X-Content-SHA256", code="checksum_required")
+    try:
+        declared = check_sha256(declared)
+    except ValueError as exc:
+        raise BadRequest("X-Content-SHA256 must be 64 hex digits", code="invalid_checksum") from exc
+    if photo.original_key is not None and photo.original_sha256 == declared:
+        return {"photos_uuid": photos_uuid, "status": "unchanged", "sha256": declared}
+    reader = VerifiedReader(
+        blocking_chunks(request),
+        expected_sha256=declared,
+        expected_length=_content_length(request),
+        max_bytes=services.settings.max_upload_bytes,
+    )
+    key = sync.store_original(services.store, photo=photo, body=reader)  # type: ignore[arg-type]
+    replaced = _record_upload(db, device, photo, key, reader)
+    _drop_replaced(services, replaced)
+    return {
+        "photos_uuid": photos_uuid,
+        "status": "stored",
+        "sha256": reader.sha256,
+        "size": reader.size,
+    }
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise BadRequest("Content-Length is not a number", code="length_mismatch")
+    return int(value)
+
+
+@router.get("/pending")
+def pending(
+    device: DeviceDep,
+    db: Db,
+    after: str | None = Query(default=None, max_length=64),
+    limit: int = Query(default=1000, ge=1, le=10_000),
+) -> dict[str, Any]:
+    uuids = sync.pending_uploads(db, user_id=device.user_id, after=after, limit=limit)
+    return {
+        "photos_uuids": uuids,
+        "count": len(uuids),
+        "next_after": uuids[-1] if len(uuids) == limit else None,
+    }
+
+
+@router.post("/albums")
+async def post_albums(request: Request, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
+    try:
+        payload = parse_json(await request.body(), AlbumSync)
+        return await run_in_threadpool(_sync_albums, db, device, payload)
+    except AppError as error:
+        await run_in_threadpool(_log_failure, services, device, "albums", error)
+        raise
+
+
+def _sync_albums(db: DbSession, device: Device, payload: AlbumSync) -> dict[str, Any]:
+    entry = sync.start_log(db, device=device, sync_type="albums")
+    result = sync.sync_albums(db, device=device, payload=payload)
+    sync.finish_log(
+        db,
+        device=device,
+        log=entry,
+        albums_synced=result.created + result.updated,
+        created_count=result.created,
+        updated_count=result.updated,
+        unchanged_count=result.unchanged,
+    )
+    db.commit()
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "removed": result.removed,
+        "missing_photos": result.missing_photos,
+    }
+
+
+@router.get("/status")
+def status(caller: CallerDep, db: Db) -> dict[str, Any]:
+    device_id = caller.device.id if caller.device is not None else None
+    body = sync.status_counts(db, user_id=caller.user_id, device_id=device_id)
+    logs = sync.recent_logs(db, user_id=caller.user_id, device_id=device_id)
+    body["recent_logs"] = [sync_log_json(entry) for entry in logs]
+    body["last_sync_at"] = iso(max((e.completed_at for e in logs if e.completed_at), default=None))
+    if caller.device is not None:
+        body["device"] = device_json(caller.device)
+    return body

@@ -1,0 +1,103 @@
+"""What a signed-in user browses: albums, the timeline, one photo; always their own."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy.orm import Session as DbSession
+
+from image_assistant.core import cursor
+from image_assistant.db.models import Album, AlbumPhoto, Photo
+from image_assistant.errors import NotFound
+
+
+@dataclass
+class Page:
+    photos: list[Photo]
+    next_cursor: str | None
+
+
+def visible(user_id: uuid.UUID) -> list[object]:
+    return [Photo.user_id == user_id, Photo.deleted_at.is_(None), Photo.is_hidden.is_(False)]
+
+
+def list_albums(db: DbSession, *, user_id: uuid.UUID) -> list[tuple[Album, Photo | None]]:
+    """Albums in the order the device sent them, each with its first photo as cover."""
+    albums = list(
+        db.scalars(select(Album).where(Album.user_id == user_id).order_by(Album.position, Album.title))
+    )
+    first = (
+        select(AlbumPhoto.album_id, func.min(AlbumPhoto.position).label("position"))
+        .join(Album, Album.id == AlbumPhoto.album_id)
+        .where(Album.user_id == user_id)
+        .group_by(AlbumPhoto.album_id)
+        .subquery()
+    )
+    covers = {
+        album_id: photo
+        for album_id, photo in db.execute(
+            select(AlbumPhoto.album_id, Photo)
+            .join(
+                first,
+                and_(first.c.album_id == AlbumPhoto.album_id, first.c.position == AlbumPhoto.position),
+            )
+            .join(Photo, Photo.id == AlbumPhoto.photo_id)
+        )
+    }
+    return [(album, covers.get(album.id)) for album in albums]
+
+
+def get_album(db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID) -> Album:
+    album = db.get(Album, album_id)
+    if album is None or album.user_id != user_id:
+        raise NotFound("no such album", code="album_not_found")
+    return album
+
+
+def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) -> Page:
+    """A page of an album's photos in the album's own order."""
+    query = (
+        select(Photo, AlbumPhoto.position)
+        .join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id)
+        .where(AlbumPhoto.album_id == album.id, *visible(album.user_id))
+        .order_by(AlbumPhoto.position)
+        .limit(limit + 1)
+    )
+    if after:
+        query = query.where(AlbumPhoto.position > cursor.album_position(after))
+    rows = list(db.execute(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = cursor.encode({"p": rows[-1][1]}) if more and rows else None
+    return Page([photo for photo, _ in rows], next_cursor)
+
+
+def timeline(
+    db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID | None, after: str | None, limit: int
+) -> Page:
+    """Newest first by capture time, keyset-paginated on (sort_at, id)."""
+    query = select(Photo).where(*visible(user_id))
+    if album_id is not None:
+        album = get_album(db, user_id=user_id, album_id=album_id)
+        query = query.join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id).where(AlbumPhoto.album_id == album.id)
+    if after:
+        at, last_id = cursor.timeline_position(after)
+        query = query.where(tuple_(Photo.sort_at, Photo.id) < tuple_(at, last_id))
+    query = query.order_by(Photo.sort_at.desc(), Photo.id.desc()).limit(limit + 1)
+    photos = list(db.scalars(query))
+    more = len(photos) > limit
+    photos = photos[:limit]
+    next_cursor = None
+    if more and photos:
+        last = photos[-1]
+        next_cursor = cursor.encode({"t": last.sort_at.isoformat(), "i": str(last.id)})
+    return Page(photos, next_cursor)
+
+
+def get_photo(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Photo:
+    photo = db.get(Photo, photo_id)
+    if photo is None or photo.user_id != user_id or photo.deleted_at is not None:
+        raise NotFound("no such photo", code="photo_not_found")
+    return photo

@@ -1,0 +1,109 @@
+"""The shapes a device sends: photo metadata records and album structures."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_BATCH = 100
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
+
+
+def canonical_photos_uuid(value: str) -> str:
+    """Photos.app ids are UUIDs; we keep them upper-case, as Photos.app writes them."""
+    try:
+        return str(uuid.UUID(value)).upper()
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ValueError("must be a UUID") from exc
+
+
+def check_sha256(value: str) -> str:
+    if not _SHA256.match(value):
+        raise ValueError("must be 64 hex digits")
+    return value.lower()
+
+
+def check_file_name(value: str) -> str:
+    """A plain file name: never a path."""
+    if not value or value in (".", "..") or any(c in value for c in "/\\\x00"):
+        raise ValueError("must be a plain file name without slashes")
+    return value
+
+
+PhotosUuid = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class PhotoRecord(Strict):
+    photos_uuid: PhotosUuid
+    filename: str = Field(default="", max_length=512)
+    content_type: str = Field(default="application/octet-stream", max_length=128)
+    media_type: Literal["photo", "video", "live"] = "photo"
+    width: int | None = Field(default=None, ge=0, le=1_000_000)
+    height: int | None = Field(default=None, ge=0, le=1_000_000)
+    file_size: int | None = Field(default=None, ge=0)
+    taken_at: datetime | None = None
+    location_lat: float | None = Field(default=None, ge=-90, le=90)
+    location_lng: float | None = Field(default=None, ge=-180, le=180)
+    is_favorite: bool = False
+    is_hidden: bool = False
+    checksum_sha256: str | None = None
+
+    _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
+
+    @field_validator("filename")
+    @classmethod
+    def _filename(cls, value: str) -> str:
+        return check_file_name(value) if value else value
+
+    @field_validator("content_type")
+    @classmethod
+    def _content_type(cls, value: str) -> str:
+        value = value.lower()
+        if not _CONTENT_TYPE.match(value):
+            raise ValueError("must look like type/subtype")
+        return value
+
+    @field_validator("checksum_sha256")
+    @classmethod
+    def _checksum(cls, value: str | None) -> str | None:
+        return None if value is None else check_sha256(value)
+
+    @field_validator("taken_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class PhotoBatch(Strict):
+    photos: list[PhotoRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class AlbumRecord(Strict):
+    photos_uuid: PhotosUuid
+    title: str = Field(max_length=512)
+    album_type: Literal["user", "smart", "favorites", "shared"] = "user"
+    folder_path: list[Annotated[str, Field(max_length=512)]] = Field(default=[], max_length=32)
+    photos: list[PhotosUuid] = Field(default=[], max_length=200_000)
+
+    _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
+
+    @field_validator("photos")
+    @classmethod
+    def _photos(cls, value: list[str]) -> list[str]:
+        return [canonical_photos_uuid(v) for v in value]
+
+
+class AlbumSync(Strict):
+    albums: list[AlbumRecord] = Field(max_length=10_000)
+    complete: bool = True

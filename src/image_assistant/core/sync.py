@@ -1,0 +1,322 @@
+"""What devices send: photo metadata, originals, albums; each call leaves a sync log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session as DbSession
+
+from image_assistant.core.records import AlbumSync, PhotoRecord
+from image_assistant.db.models import Album, AlbumPhoto, Device, Photo, SyncLog
+from image_assistant.errors import NotFound, Unprocessable
+from image_assistant.store.base import ObjectStore
+from image_assistant.store.keys import original_key
+
+RECORD_FIELDS = (
+    "filename",
+    "content_type",
+    "media_type",
+    "width",
+    "height",
+    "file_size",
+    "taken_at",
+    "location_lat",
+    "location_lng",
+    "is_favorite",
+    "is_hidden",
+    "checksum_sha256",
+)
+
+
+@dataclass
+class PhotoResult:
+    photos_uuid: str
+    status: str  # created | updated | unchanged
+    needs_upload: bool
+    id: uuid.UUID
+
+
+@dataclass
+class IngestResult:
+    results: list[PhotoResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def needs_upload(photo: Photo) -> bool:
+    if photo.original_key is None:
+        return True
+    return photo.checksum_sha256 is not None and photo.checksum_sha256 != photo.original_sha256
+
+
+def _offset_minutes(taken_at: datetime | None) -> int | None:
+    if taken_at is None or taken_at.utcoffset() is None:
+        return None
+    offset = taken_at.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def _values(record: PhotoRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in RECORD_FIELDS}
+    if record.taken_at is not None:
+        values["taken_at"] = record.taken_at.astimezone(UTC)
+    values["taken_tz_offset"] = _offset_minutes(record.taken_at)
+    return values
+
+
+def _differs(photo: Photo, values: dict[str, Any]) -> bool:
+    if photo.deleted_at is not None:
+        return True
+    for name, value in values.items():
+        if name == "checksum_sha256" and value is None:
+            continue
+        if getattr(photo, name) != value:
+            return True
+    return False
+
+
+def ingest_photos(db: DbSession, *, device: Device, records: Sequence[PhotoRecord]) -> IngestResult:
+    """Create or update photo rows by (owner, photos_uuid); identical records are unchanged."""
+    uuids = [r.photos_uuid for r in records]
+    if len(set(uuids)) != len(uuids):
+        raise Unprocessable("a batch names the same photos_uuid twice", code="duplicate_photos_uuid")
+    existing = {
+        p.photos_uuid: p
+        for p in db.scalars(
+            select(Photo).where(Photo.user_id == device.user_id, Photo.photos_uuid.in_(uuids))
+        )
+    }
+    now = datetime.now(UTC)
+    result = IngestResult()
+    for record in records:
+        values = _values(record)
+        photo = existing.get(record.photos_uuid)
+        if photo is None:
+            photo = Photo(
+                id=uuid.uuid4(),
+                user_id=device.user_id,
+                device_id=device.id,
+                photos_uuid=record.photos_uuid,
+                sort_at=values["taken_at"] or now,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+            db.add(photo)
+            status = "created"
+        elif _differs(photo, values):
+            if values["checksum_sha256"] is None:
+                values.pop("checksum_sha256")
+            for name, value in values.items():
+                setattr(photo, name, value)
+            photo.sort_at = photo.taken_at or photo.created_at
+            photo.deleted_at = None
+            status = "updated"
+        else:
+            status = "unchanged"
+        result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(photo), photo.id))
+    db.flush()
+    return result
+
+
+def find_photo_or_none(db: DbSession, *, user_id: uuid.UUID, photos_uuid: str) -> Photo | None:
+    return db.scalar(select(Photo).where(Photo.user_id == user_id, Photo.photos_uuid == photos_uuid))
+
+
+def find_photo(db: DbSession, *, user_id: uuid.UUID, photos_uuid: str) -> Photo:
+    photo = find_photo_or_none(db, user_id=user_id, photos_uuid=photos_uuid)
+    if photo is None:
+        raise NotFound("no photo with this photos_uuid; send its metadata first", code="photo_not_found")
+    return photo
+
+
+def store_original(store: ObjectStore, *, photo: Photo, body: BinaryIO) -> str:
+    """Write the original under its key; the body's reader enforces checksum and length."""
+    key = original_key(photo.user_id, photo.photos_uuid, photo.filename)
+    store.put(key, body, content_type=photo.content_type)
+    return key
+
+
+def record_original(db: DbSession, *, photo: Photo, key: str, sha256: str, size: int) -> str | None:
+    """Point the photo at its stored original; returns a replaced key to delete, if any."""
+    replaced = photo.original_key if photo.original_key not in (None, key) else None
+    photo.original_key = key
+    photo.original_sha256 = sha256
+    photo.checksum_sha256 = sha256
+    photo.file_size = size
+    photo.thumbnail_status = "pending"
+    photo.thumbnail_error = None
+    return replaced
+
+
+def pending_uploads(db: DbSession, *, user_id: uuid.UUID, after: str | None, limit: int) -> list[str]:
+    """photos_uuids whose original the server lacks (or holds in an older version)."""
+    query = (
+        select(Photo.photos_uuid)
+        .where(
+            Photo.user_id == user_id,
+            Photo.deleted_at.is_(None),
+            or_(
+                Photo.original_key.is_(None),
+                Photo.original_sha256 != Photo.checksum_sha256,
+            ),
+        )
+        .order_by(Photo.photos_uuid)
+        .limit(limit)
+    )
+    if after:
+        query = query.where(Photo.photos_uuid > after)
+    return list(db.scalars(query))
+
+
+@dataclass
+class AlbumResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    missing_photos: list[str] = field(default_factory=list)
+
+
+def sync_albums(db: DbSession, *, device: Device, payload: AlbumSync) -> AlbumResult:
+    """Upsert the device's albums with their ordered membership; drop absent ones if complete."""
+    uuids = [a.photos_uuid for a in payload.albums]
+    if len(set(uuids)) != len(uuids):
+        raise Unprocessable("the same album photos_uuid appears twice", code="duplicate_album")
+    wanted = {p for a in payload.albums for p in a.photos}
+    photo_ids = _photo_ids(db, device.user_id, wanted)
+    existing = {a.photos_uuid: a for a in db.scalars(select(Album).where(Album.user_id == device.user_id))}
+    result = AlbumResult(missing_photos=sorted(wanted - photo_ids.keys()))
+    for position, record in enumerate(payload.albums):
+        members = [photo_ids[p] for p in record.photos if p in photo_ids]
+        album = existing.get(record.photos_uuid)
+        if album is None:
+            album = Album(user_id=device.user_id, photos_uuid=record.photos_uuid)
+            db.add(album)
+            result.created += 1
+            changed = True
+        else:
+            changed = _album_changed(db, album, record, position, members)
+            if changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        if changed:
+            album.device_id = device.id
+            album.title = record.title
+            album.album_type = record.album_type
+            album.folder_path = list(record.folder_path)
+            album.position = position
+            album.photo_count = len(members)
+            db.flush()
+            db.execute(delete(AlbumPhoto).where(AlbumPhoto.album_id == album.id))
+            if members:
+                db.execute(
+                    AlbumPhoto.__table__.insert(),
+                    [{"album_id": album.id, "photo_id": pid, "position": i} for i, pid in enumerate(members)],
+                )
+    if payload.complete:
+        stale = [a.id for key, a in existing.items() if key not in set(uuids) and a.device_id == device.id]
+        if stale:
+            db.execute(delete(Album).where(Album.id.in_(stale)))
+            result.removed = len(stale)
+    db.flush()
+    return result
+
+
+def _photo_ids(db: DbSession, user_id: uuid.UUID, uuids: set[str]) -> dict[str, uuid.UUID]:
+    found: dict[str, uuid.UUID] = {}
+    items = sorted(uuids)
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        rows = db.execute(
+            select(Photo.photos_uuid, Photo.id).where(Photo.user_id == user_id, Photo.photos_uuid.in_(chunk))
+        )
+        found.update({u: i for u, i in rows})
+    return found
+
+
+def _album_changed(db: DbSession, album: Album, record: Any, position: int, members: list[uuid.UUID]) -> bool:
+    if (
+        album.title != record.title
+        or album.album_type != record.album_type
+        or list(album.folder_path or []) != list(record.folder_path)
+        or album.position != position
+    ):
+        return True
+    current = db.scalars(
+        select(AlbumPhoto.photo_id).where(AlbumPhoto.album_id == album.id).order_by(AlbumPhoto.position)
+    )
+    return list(current) != members
+
+
+def start_log(db: DbSession, *, device: Device, sync_type: str) -> SyncLog:
+    log = SyncLog(device_id=device.id, sync_type=sync_type, started_at=datetime.now(UTC))
+    db.add(log)
+    return log
+
+
+def finish_log(db: DbSession, *, device: Device, log: SyncLog, **counts: Any) -> SyncLog:
+    """Complete a sync log with its counts and mark the device as just synced."""
+    for name, value in counts.items():
+        setattr(log, name, value)
+    log.errors_count = len(log.errors or [])
+    log.completed_at = datetime.now(UTC)
+    db.add(log)
+    device.last_sync_at = log.completed_at
+    db.add(device)
+    return log
+
+
+def status_counts(db: DbSession, *, user_id: uuid.UUID, device_id: uuid.UUID | None) -> dict[str, Any]:
+    """Totals and thumbnail states, for a user or one of their devices."""
+    scope = [Photo.user_id == user_id, Photo.deleted_at.is_(None)]
+    if device_id is not None:
+        scope.append(Photo.device_id == device_id)
+    thumbs = dict.fromkeys(("pending", "processing", "completed", "failed"), 0)
+    stored = 0
+    for status, count in db.execute(
+        select(Photo.thumbnail_status, func.count())
+        .where(*scope, Photo.original_key.is_not(None))
+        .group_by(Photo.thumbnail_status)
+    ):
+        thumbs[status] = int(count)
+        stored += int(count)
+    total = int(db.scalar(select(func.count()).select_from(Photo).where(*scope)) or 0)
+    pending = int(
+        db.scalar(
+            select(func.count())
+            .select_from(Photo)
+            .where(
+                *scope,
+                or_(Photo.original_key.is_(None), Photo.original_sha256 != Photo.checksum_sha256),
+            )
+        )
+        or 0
+    )
+    album_scope = [Album.user_id == user_id]
+    if device_id is not None:
+        album_scope.append(Album.device_id == device_id)
+    albums = int(db.scalar(select(func.count()).select_from(Album).where(*album_scope)) or 0)
+    return {
+        "photos": total,
+        "albums": albums,
+        "originals_stored": stored,
+        "pending_uploads": pending,
+        "thumbnails": thumbs,
+    }
+
+
+def recent_logs(
+    db: DbSession, *, user_id: uuid.UUID, device_id: uuid.UUID | None, limit: int = 20
+) -> list[SyncLog]:
+    query = select(SyncLog).join(Device, Device.id == SyncLog.device_id).where(Device.user_id == user_id)
+    if device_id is not None:
+        query = query.where(SyncLog.device_id == device_id)
+    return list(db.scalars(query.order_by(SyncLog.started_at.desc()).limit(limit)))

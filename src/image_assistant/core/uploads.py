@@ -1,0 +1,68 @@
+"""A stream wrapper that enforces length, size limit and SHA-256 while bytes pass through."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from image_assistant.errors import BadRequest, ChecksumMismatch, PayloadTooLarge
+
+
+class VerifiedReader:
+    """File-like `read()` over byte chunks that raises at EOF if the body is not as declared.
+
+    Raising from `read()` makes every store adapter abandon the write, so a wrong
+    body stores nothing.
+    """
+
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        *,
+        expected_sha256: str,
+        expected_length: int | None,
+        max_bytes: int,
+    ) -> None:
+        self._chunks = chunks
+        self._expected = expected_sha256.lower()
+        self._length = expected_length
+        self._max = max_bytes
+        self._buffer = bytearray()
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._done and (size < 0 or len(self._buffer) < size):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._finish()
+                break
+            self._take(chunk)
+        if size < 0 or size >= len(self._buffer):
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            data = bytes(self._buffer[:size])
+            del self._buffer[:size]
+        return data
+
+    def _take(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._max:
+            raise PayloadTooLarge(f"upload is larger than the limit of {self._max} bytes")
+        if self._length is not None and self.size > self._length:
+            raise BadRequest("body is longer than Content-Length", code="length_mismatch")
+        self._hash.update(chunk)
+        self._buffer.extend(chunk)
+
+    def _finish(self) -> None:
+        self._done = True
+        if self._length is not None and self.size != self._length:
+            raise BadRequest("body is shorter than Content-Length", code="length_mismatch")
+        if self._hash.hexdigest() != self._expected:
+            raise ChecksumMismatch("the body's SHA-256 differs from the one declared")
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()

@@ -1,0 +1,61 @@
+"""The long-lived parts one server process (or a test) builds from Settings."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from image_assistant.config import Settings
+from image_assistant.core.tokens import TokenSigner
+from image_assistant.db.session import make_engine, make_session_factory
+from image_assistant.store.base import ObjectStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    signer: TokenSigner
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def make_store(settings: Settings, secret: str) -> ObjectStore:
+    """The object store STORAGE_BACKEND names, built from its settings."""
+    if settings.storage_backend == "s3":
+        from image_assistant.store.s3 import S3Store
+
+        store = S3Store(
+            endpoint_url=settings.s3_endpoint_url,
+            access_key=settings.minio_access_key,
+            secret_key=settings.minio_secret_key,
+            bucket=settings.minio_bucket,
+            region=settings.minio_region,
+            public_endpoint_url=settings.minio_public_endpoint or None,
+        )
+        store.ensure_bucket()
+        return store
+    from image_assistant.store.local import LocalStore
+
+    signing_key = hmac.new(secret.encode(), b"local-object-urls", hashlib.sha256).digest()
+    settings.local_store_root.mkdir(parents=True, exist_ok=True)
+    return LocalStore(settings.local_store_root, signing_key=signing_key)
+
+
+def build_services(settings: Settings) -> Services:
+    secret = settings.secret()
+    engine = make_engine(settings.sqlalchemy_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        store=make_store(settings, secret),
+        signer=TokenSigner(secret),
+    )

@@ -1,0 +1,112 @@
+"""Real backing services for the tests: find the shared tools and start the S3 server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+S3_HOST = "127.0.0.1"
+S3_PORT = 7480
+START_TIMEOUT_SECONDS = 300
+_START_SCRIPT = Path("tools/s3-server/start.sh")
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+_s3_server: S3Server | None = None
+
+
+def shared_dir() -> Path:
+    """The shared directory holding `tools/s3-server/start.sh`."""
+    candidates = [Path(p) for p in [os.environ.get("IA_SHARED_DIR")] if p]
+    candidates += [_REPO_ROOT.parent / "shared", Path("/work/shared")]
+    for candidate in candidates:
+        if (candidate / _START_SCRIPT).is_file():
+            return candidate.resolve()
+    tried = ", ".join(str(c) for c in candidates)
+    raise RuntimeError(f"no shared directory with {_START_SCRIPT} (tried {tried})")
+
+
+def ensure_s3_server() -> S3Server:
+    """The running S3 server, started by the shared `start.sh` when needed."""
+    global _s3_server
+    if _s3_server is None or not _is_listening(_s3_server.endpoint):
+        _s3_server = _known_running_server() or _start_s3_server()
+    return _s3_server
+
+
+def _known_running_server() -> S3Server | None:
+    """The server named by S3_* variables in the environment, if it is listening."""
+    endpoint = os.environ.get("S3_ENDPOINT")
+    access_key = os.environ.get("S3_ACCESS_KEY")
+    secret_key = os.environ.get("S3_SECRET_KEY")
+    if not (endpoint and access_key and secret_key):
+        return None
+    if not _is_listening(endpoint):
+        return None
+    return S3Server(endpoint=endpoint, access_key=access_key, secret_key=secret_key)
+
+
+def _start_s3_server() -> S3Server:
+    """Run `start.sh` (idempotent) and read the three `export NAME=value` lines it ends with."""
+    script = shared_dir() / _START_SCRIPT
+    try:
+        result = subprocess.run(
+            ["bash", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(
+            f"{script} did not finish in {START_TIMEOUT_SECONDS} s; stderr:\n{_tail(exc.stderr)}"
+        ) from exc
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{script} failed with exit code {result.returncode}; stderr:\n{_tail(result.stderr)}"
+        )
+    return _parse_exports(result.stdout, script)
+
+
+def _parse_exports(stdout: str, script: Path) -> S3Server:
+    exports: dict[str, str] = {}
+    for line in stdout.strip().splitlines()[-3:]:
+        name, _, value = line.removeprefix("export ").partition("=")
+        exports[name.strip()] = value.strip().strip("'\"")
+    try:
+        return S3Server(
+            endpoint=exports["S3_ENDPOINT"],
+            access_key=exports["S3_ACCESS_KEY"],
+            secret_key=exports["S3_SECRET_KEY"],
+        )
+    except KeyError as exc:
+        raise RuntimeError(
+            f"{script} did not print export {exc.args[0]}=...; stdout ended with:\n{_tail(stdout)}"
+        ) from None
+
+
+def _is_listening(endpoint: str) -> bool:
+    """Whether the endpoint's host and port accept TCP connections."""
+    address = urlsplit(endpoint)
+    try:
+        with socket.create_connection((address.hostname or S3_HOST, address.port or S3_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(text: str | bytes | None, lines: int = 20) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return "\n".join((text or "").splitlines()[-lines:])
