@@ -101,6 +101,9 @@ def _configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Their debug output carries request headers and signatures: never below WARNING.
+    for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore", "multipart"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @main.group()

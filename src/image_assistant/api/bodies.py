@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 
 import anyio.from_thread
+from anyio.lowlevel import EventLoopToken
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
@@ -32,11 +33,13 @@ async def json_body(request: Request, model: type[Model]) -> Model:
     return parse_json(await request.body(), model)
 
 
-def blocking_chunks(request: Request) -> Iterator[bytes]:
-    """The request body, chunk by chunk, for code running in a worker thread.
+def blocking_chunks(request: Request, loop: EventLoopToken) -> Iterator[bytes]:
+    """The request body, chunk by chunk, for code running in any thread.
 
-    Each chunk is fetched from the event loop as the reader asks for it, so the body
-    is never held whole in memory.
+    Each chunk is fetched from the event loop (`loop`, taken with
+    `anyio.lowlevel.current_token()` in the request's task) as the reader asks for it,
+    so the body is never held whole in memory; store adapters may read from threads of
+    their own (boto3 does).
     """
     stream: AsyncIterator[bytes] = request.stream()
 
@@ -47,7 +50,7 @@ def blocking_chunks(request: Request) -> Iterator[bytes]:
             return None
 
     while True:
-        chunk = anyio.from_thread.run(next_chunk)
+        chunk = anyio.from_thread.run(next_chunk, token=loop)
         if chunk is None:
             return
         if chunk:

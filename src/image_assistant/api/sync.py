@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio.lowlevel
+from anyio.lowlevel import EventLoopToken
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session as DbSession
@@ -170,14 +172,20 @@ async def put_original(
 ) -> dict[str, Any]:
     """The original's bytes, streamed to the store and checked against their SHA-256."""
     try:
-        return await run_in_threadpool(_put_original, photos_uuid, request, device, services, db)
+        loop = anyio.lowlevel.current_token()
+        return await run_in_threadpool(_put_original, photos_uuid, request, loop, device, services, db)
     except AppError as error:
         await run_in_threadpool(_log_failure, services, device, "upload", error, photos_uuid[:64])
         raise
 
 
 def _put_original(
-    photos_uuid: str, request: Request, device: Device, services: Services, db: DbSession
+    photos_uuid: str,
+    request: Request,
+    loop: EventLoopToken,
+    device: Device,
+    services: Services,
+    db: DbSession,
 ) -> dict[str, Any]:
     try:
         photos_uuid = canonical_photos_uuid(photos_uuid)
@@ -194,7 +202,7 @@ def _put_original(
     if photo.original_key is not None and photo.original_sha256 == declared:
         return {"photos_uuid": photos_uuid, "status": "unchanged", "sha256": declared}
     reader = VerifiedReader(
-        blocking_chunks(request),
+        blocking_chunks(request, loop),
         expected_sha256=declared,
         expected_length=_content_length(request),
         max_bytes=services.settings.max_upload_bytes,
