@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import cursor
@@ -19,7 +19,7 @@ class Page:
     next_cursor: str | None
 
 
-def visible(user_id: uuid.UUID) -> list[object]:
+def visible(user_id: uuid.UUID) -> list[ColumnElement[bool]]:
     return [Photo.user_id == user_id, Photo.deleted_at.is_(None), Photo.is_hidden.is_(False)]
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core.records import AlbumSync, PhotoRecord
@@ -218,7 +218,7 @@ def sync_albums(db: DbSession, *, device: Device, payload: AlbumSync) -> AlbumRe
             db.execute(delete(AlbumPhoto).where(AlbumPhoto.album_id == album.id))
             if members:
                 db.execute(
-                    AlbumPhoto.__table__.insert(),
+                    insert(AlbumPhoto),
                     [{"album_id": album.id, "photo_id": pid, "position": i} for i, pid in enumerate(members)],
                 )
     if payload.complete:
