@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+
 from conftest import Accounts, Server
 from records import body_and_sha, photo_record, records_over_days
 

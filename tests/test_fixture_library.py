@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+
 from conftest import Accounts, Server
 from library import copy_library, read_library, sync_library, upload_multipart
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+
 from conftest import Accounts, Server
 from records import body_and_sha, photo_record, records_over_days
 
