@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 
-from services import ensure_s3_server
+from services import ensure_s3_server, remove_bucket
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).with_name("image-assistant"))
@@ -47,6 +47,7 @@ class Server:
     backend: str
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    serve_args: tuple[str, ...] = ()
 
     def cli(
         self, *args: str, input: str | None = None, check: bool = True
@@ -71,7 +72,10 @@ class Server:
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-serve.log"
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [CLI, "serve", "--port", str(port)], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [CLI, "serve", "--port", str(port), *self.serve_args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -128,15 +132,26 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def s3_env() -> dict[str, str]:
+def s3_env() -> Iterator[dict[str, str]]:
+    """Settings for the real S3 server; each bucket a test names this way is removed at the end."""
     s3 = ensure_s3_server()
-    return {
+    env = {
         "STORAGE_BACKEND": "s3",
         "MINIO_ENDPOINT": s3.endpoint,
         "MINIO_ACCESS_KEY": s3.access_key,
         "MINIO_SECRET_KEY": s3.secret_key,
         "MINIO_BUCKET": f"ia-api-{secrets.token_hex(4)}",
     }
+    yield env
+    remove_bucket(s3, env["MINIO_BUCKET"])
+
+
+@pytest.fixture
+def s3_bucket(s3_env: dict[str, str]) -> Iterator[str]:
+    """A bucket name of its own for one test, removed afterwards."""
+    name = f"ia-t-{secrets.token_hex(4)}"
+    yield name
+    remove_bucket(ensure_s3_server(), name)
 
 
 def base_env(data_dir: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 S3_HOST = "127.0.0.1"
@@ -110,3 +111,33 @@ def _tail(text: str | bytes | None, lines: int = 20) -> str:
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
     return "\n".join((text or "").splitlines()[-lines:])
+
+
+def raw_client(server: S3Server) -> Any:
+    """A plain boto3 client, for looking behind the adapter's back and for cleaning up."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name="us-east-1",
+    )
+
+
+def remove_bucket(server: S3Server, bucket: str) -> None:
+    """Empty and delete a test bucket: the shared S3 server keeps everything in memory."""
+    from botocore.exceptions import ClientError
+
+    client = raw_client(server)
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        client.delete_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import httpx
 import pytest
 
@@ -20,7 +19,7 @@ from image_assistant.errors import Forbidden, Unavailable
 from image_assistant.store.base import InvalidKey, ObjectNotFound, ObjectStore
 from image_assistant.store.local import LocalStore
 from image_assistant.store.s3 import S3Store
-from services import S3Server, ensure_s3_server
+from services import S3Server, ensure_s3_server, raw_client, remove_bucket
 
 MiB = 1024 * 1024
 UNSAFE_KEYS = ["../escape.jpg", "a/../b.jpg", "/absolute.jpg", "a//b.jpg", "a\\b.jpg", "..", ""]
@@ -425,17 +424,6 @@ def make_s3_store(server: S3Server, bucket: str, public_endpoint_url: str | None
     )
 
 
-def raw_client(server: S3Server) -> Any:
-    """A plain boto3 client, for looking behind the adapter's back."""
-    return boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        region_name="us-east-1",
-    )
-
-
 def stored_parts(client: Any, bucket: str, key: str) -> list[Any]:
     uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
     parts: list[Any] = []
@@ -443,13 +431,3 @@ def stored_parts(client: Any, bucket: str, key: str) -> list[Any]:
         listing = client.list_parts(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
         parts += listing.get("Parts", [])
     return parts
-
-
-def remove_bucket(server: S3Server, bucket: str) -> None:
-    client = raw_client(server)
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            client.delete_object(Bucket=bucket, Key=item["Key"])
-    for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-    client.delete_bucket(Bucket=bucket)

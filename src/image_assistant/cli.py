@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
+from image_assistant.agent.cli import agent
 from image_assistant.config import Settings
 from image_assistant.errors import AppError
 
@@ -92,7 +93,92 @@ def serve(host: str | None, port: int | None, no_worker: bool, data_dir: Path | 
         services.engine.dialect.name,
         settings.storage_backend,
     )
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=5)
+    worker = None if no_worker else _start_worker(services, None)
+    try:
+        uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=5)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def _start_worker(services: Any, concurrency: int | None) -> Any:
+    from image_assistant.thumbnails.worker import ThumbnailWorker
+
+    worker = ThumbnailWorker(services, concurrency=concurrency)
+    worker.start()
+    return worker
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Jobs run at once (default 5, env THUMBNAIL_CONCURRENCY).",
+)
+@data_dir_option
+def worker(concurrency: int | None, data_dir: Path | None) -> None:
+    """Run thumbnail workers alone (no API), against the configured database, store and queue."""
+    import signal
+
+    settings = load_settings(data_dir)
+    _configure_logging(settings.log_level)
+    services = _services(settings)
+    running = _start_worker(services, concurrency)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        logging.getLogger("image_assistant").info("%s received; stopping", signal.Signals(signum).name)
+        running.request_stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    running.wait()
+    running.stop()
+    services.close()
+
+
+@main.group()
+def thumbnails() -> None:
+    """The thumbnail pipeline: state and re-queueing."""
+
+
+@thumbnails.command("rebuild")
+@click.option("--failed", "scope", flag_value="failed", help="Only photos whose thumbnails failed.")
+@click.option("--all", "scope", flag_value="all", help="Every photo with an original (makes them anew).")
+@data_dir_option
+def thumbnails_rebuild(scope: str | None, data_dir: Path | None) -> None:
+    """Re-queue thumbnail jobs: unfinished ones by default, or --failed, or --all."""
+    from image_assistant.thumbnails.queue import QueueUnavailable
+    from image_assistant.thumbnails.reconcile import rebuild
+
+    services = _services(load_settings(data_dir))
+    try:
+        count = rebuild(sessions=services.sessions, queue=services.queue, scope=scope or "unfinished")  # type: ignore[arg-type]
+    except QueueUnavailable as exc:
+        raise click.ClickException(f"{exc}; is the queue reachable? (nothing lost: run this again)") from None
+    finally:
+        services.close()
+    click.echo(f"queued {count} photo(s) for thumbnails")
+
+
+@thumbnails.command("status")
+@data_dir_option
+def thumbnails_status(data_dir: Path | None) -> None:
+    """Photos per thumbnail state, and jobs waiting on the queue."""
+    from image_assistant.thumbnails.queue import QueueUnavailable
+    from image_assistant.thumbnails.reconcile import state_counts
+
+    services = _services(load_settings(data_dir))
+    try:
+        with services.sessions() as session:
+            counts = state_counts(session)
+        jobs = services.queue.counts()
+    except QueueUnavailable as exc:
+        raise click.ClickException(f"{exc}; is the queue reachable?") from None
+    finally:
+        services.close()
+    click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
+    click.echo(f"queue ({services.queue.backend}): {jobs['queued']} queued, {jobs['scheduled']} scheduled")
 
 
 def _configure_logging(level: str) -> None:
@@ -229,3 +315,127 @@ def devices_revoke(device_id: str, data_dir: Path | None) -> None:
         device = core.revoke(session, device_id=ident, user_id=None)
         click.echo(f"revoked device {device.id} ({device.name})")
     services.close()
+
+
+@main.command("mount")
+@click.argument("prefix")
+@click.argument("mountpoint", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where rclone keeps hot data (default: <data dir>/mount-cache/<prefix>).",
+)
+@click.option("--cache-max-size", default="10G", show_default=True, help="Largest the local cache may grow.")
+@click.option(
+    "--cache-max-age", default="24h", show_default=True, help="Cached data older than this is dropped."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the rclone command (credentials stay in its environment)."
+)
+@data_dir_option
+def mount_command(
+    prefix: str,
+    mountpoint: Path,
+    cache_dir: Path | None,
+    cache_max_size: str,
+    cache_max_age: str,
+    dry_run: bool,
+    data_dir: Path | None,
+) -> None:
+    """Mount PREFIX of the S3 store (originals: read-only, video-projects: read-write) at MOUNTPOINT."""
+    from image_assistant import mount
+
+    settings = load_settings(data_dir)
+    cache = mount.CacheLimits(
+        directory=(cache_dir or settings.data_dir / "mount-cache" / prefix).resolve(),
+        max_size=cache_max_size,
+        max_age=cache_max_age,
+    )
+    try:
+        plan = mount.plan_mount(settings, prefix, mountpoint.resolve(), cache)
+        if dry_run:
+            click.echo(plan.printable())
+            return
+        log_file = settings.data_dir.resolve() / "logs" / f"mount-{prefix}.log"
+        mount.mount(plan, mountpoint.resolve(), log_file=log_file)
+    except mount.MountError as exc:
+        raise click.ClickException(str(exc)) from None
+    mode = "read-only" if plan.read_only else "read-write"
+    click.echo(f"mounted {prefix} ({mode}) at {mountpoint}; cache {cache.directory} up to {cache.max_size}")
+
+
+@main.command("unmount")
+@click.argument("mountpoint", type=click.Path(file_okay=False, path_type=Path))
+def unmount_command(mountpoint: Path) -> None:
+    """Unmount a mount made by `image-assistant mount`."""
+    from image_assistant import mount
+
+    try:
+        mount.unmount(mountpoint.resolve())
+    except mount.MountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"unmounted {mountpoint}")
+
+
+main.add_command(agent)
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        if not sep:
+            raise click.ClickException(f"{path}:{number}: expected NAME=value")
+        values[name.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@main.command("migrate-storage")
+@click.option(
+    "--target-env",
+    "target_env",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A NAME=value file with the target's settings (DATABASE_URL, STORAGE_BACKEND=s3, MINIO_*...).",
+)
+@data_dir_option
+def migrate_storage_command(target_env: Path, data_dir: Path | None) -> None:
+    """Copy every row and object of this install to another database and store, verified by SHA-256.
+
+    The source is the current configuration; the target database must be empty. Stop the
+    server (and agents' syncs) first; nothing in the source is changed or deleted.
+    """
+    from image_assistant import migrate_storage
+    from image_assistant.db.session import make_engine
+    from image_assistant.services import make_store
+
+    source = load_settings(data_dir)
+    target_values = {"IMAGE_ASSISTANT_DATA_DIR": str(source.data_dir), **_read_env_file(target_env)}
+    target = load_settings(None, **target_values)
+    if target.sqlalchemy_url == source.sqlalchemy_url and target.storage_backend == source.storage_backend:
+        raise click.ClickException("the target is the same database and store as the source")
+    secret = source.secret()
+    engines = make_engine(source.sqlalchemy_url), make_engine(target.sqlalchemy_url)
+    try:
+        report = migrate_storage.migrate(
+            source_engine=engines[0],
+            target_engine=engines[1],
+            source_store=make_store(source, secret),
+            target_store=make_store(target, target.jwt_secret or secret),
+            progress=click.echo,
+        )
+    except migrate_storage.MigrationRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        for engine in engines:
+            engine.dispose()
+    rows = sum(report.rows.values())
+    click.echo(f"copied {rows} rows and {report.objects} objects ({report.bytes} bytes), all verified")
+    if report.missing:
+        click.echo(f"{len(report.missing)} objects the database names were not in the source store:")
+        for key in report.missing[:20]:
+            click.echo(f"  {key}")

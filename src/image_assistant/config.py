@@ -53,6 +53,20 @@ class Settings(BaseSettings):
 
     redis_url: str = Field(default="", alias="REDIS_URL")
 
+    # Prefixes of the S3 store `image-assistant mount` may mount, each `name:ro` or `name:rw`.
+    mount_prefixes: str = Field(default="originals:ro,video-projects:rw", alias="MOUNT_PREFIXES")
+
+    # Thumbnails: the `thumbnail-processor` queue (SQLite file in the data dir, or Redis with REDIS_URL).
+    thumbnail_queue: str = Field(default="thumbnail-processor", alias="THUMBNAIL_QUEUE")
+    thumbnail_concurrency: int = Field(default=5, ge=1, le=64, alias="THUMBNAIL_CONCURRENCY")
+    thumbnail_max_attempts: int = Field(default=3, ge=1, le=20, alias="THUMBNAIL_MAX_ATTEMPTS")
+    # Attempt n+1 waits THUMBNAIL_RETRY_DELAY * 2**(n-1) after attempt n failed.
+    thumbnail_retry_delay: str = Field(default="30s", alias="THUMBNAIL_RETRY_DELAY")
+    # A photo pending or processing this long without progress is queued again by the reconciler.
+    thumbnail_stuck_after: str = Field(default="15m", alias="THUMBNAIL_STUCK_AFTER")
+    thumbnail_reconcile_every: str = Field(default="1m", alias="THUMBNAIL_RECONCILE_EVERY")
+    thumbnail_jpeg_quality: int = Field(default=82, ge=30, le=100, alias="THUMBNAIL_JPEG_QUALITY")
+
     jwt_secret: str = Field(default="", alias="JWT_SECRET")
     jwt_expires_in: str = Field(default="30d", alias="JWT_EXPIRES_IN")
     session_expires_in: str = Field(default="7d", alias="SESSION_EXPIRES_IN")
@@ -60,11 +74,21 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=20 * 1024**3, alias="MAX_UPLOAD_BYTES")
     max_json_bytes: int = Field(default=8 * 1024**2, alias="MAX_JSON_BYTES")
+    # Parts of a resumable upload left untouched this long are deleted.
+    resumable_upload_expires_in: str = Field(default="24h", alias="RESUMABLE_UPLOAD_EXPIRES_IN")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        for name in ("jwt_expires_in", "session_expires_in", "presign_expires_in"):
+        for name in (
+            "jwt_expires_in",
+            "session_expires_in",
+            "presign_expires_in",
+            "resumable_upload_expires_in",
+            "thumbnail_retry_delay",
+            "thumbnail_stuck_after",
+            "thumbnail_reconcile_every",
+        ):
             parse_duration(getattr(self, name))
         if self.jwt_secret and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters (or unset, to generate one)")
@@ -110,6 +134,32 @@ class Settings(BaseSettings):
     @property
     def presign_ttl(self) -> int:
         return parse_duration(self.presign_expires_in)
+
+    @property
+    def resumable_upload_ttl(self) -> int:
+        return parse_duration(self.resumable_upload_expires_in)
+
+    @property
+    def upload_staging_dir(self) -> Path:
+        """Where parts of resumable uploads wait until the whole file has arrived."""
+        return (self.data_dir / "uploads").resolve()
+
+    @property
+    def thumbnail_retry_seconds(self) -> int:
+        return parse_duration(self.thumbnail_retry_delay)
+
+    @property
+    def thumbnail_stuck_seconds(self) -> int:
+        return parse_duration(self.thumbnail_stuck_after)
+
+    @property
+    def thumbnail_reconcile_seconds(self) -> int:
+        return max(1, parse_duration(self.thumbnail_reconcile_every))
+
+    @property
+    def queue_path(self) -> Path:
+        """The embedded queue's SQLite file (used when REDIS_URL is unset)."""
+        return (self.data_dir / "queue.db").resolve()
 
     def secret(self) -> str:
         """JWT_SECRET, or the one generated and kept (0600) in the data dir."""

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from image_assistant.config import Settings
 from image_assistant.core.tokens import TokenSigner
-from image_assistant.db.session import make_engine, make_session_factory
+from image_assistant.db.session import GrowthAnalyzer, make_engine, make_session_factory
 from image_assistant.store.base import ObjectStore
+from image_assistant.thumbnails.queue import ThumbnailQueue, make_queue
 
 
 @dataclass
@@ -22,8 +23,11 @@ class Services:
     sessions: sessionmaker[Session]
     store: ObjectStore
     signer: TokenSigner
+    queue: ThumbnailQueue
+    analyzer: GrowthAnalyzer
 
     def close(self) -> None:
+        self.queue.close()
         self.engine.dispose()
 
 
@@ -58,4 +62,6 @@ def build_services(settings: Settings) -> Services:
         sessions=make_session_factory(engine),
         store=make_store(settings, secret),
         signer=TokenSigner(secret),
+        queue=make_queue(settings),
+        analyzer=GrowthAnalyzer(engine),
     )

@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from image_assistant import __version__
-from image_assistant.api import albums, auth, devices, errors, objects, photos, sync, users
+from image_assistant.api import albums, auth, devices, errors, objects, photos, sync, uploads, users, versions
 from image_assistant.api.deps import ServicesDep
 from image_assistant.api.middleware import AccessLog, BodyLimit
 from image_assistant.services import Services
+from image_assistant.web import install as install_gallery
 
 
 def create_app(services: Services) -> FastAPI:
@@ -27,9 +28,10 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.services = services
     errors.install(app)
-    for module in (auth, devices, sync, albums, photos, objects, users):
+    for module in (auth, devices, sync, uploads, albums, photos, versions, objects, users):
         app.include_router(module.router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    install_gallery(app)
     settings = services.settings
     if settings.cors_origin:
         app.add_middleware(
@@ -45,7 +47,7 @@ def create_app(services: Services) -> FastAPI:
 
 
 def health(services: ServicesDep) -> JSONResponse:
-    """Whether the database and the object store answer."""
+    """Whether the database, the object store and the thumbnail queue answer."""
     checks: dict[str, Any] = {}
     try:
         with services.engine.connect() as connection:
@@ -58,7 +60,12 @@ def health(services: ServicesDep) -> JSONResponse:
         checks["store"] = "ok"
     except Exception:
         checks["store"] = "unreachable"
-    checks["queue"] = "not configured"
-    healthy = checks["db"] == "ok" and checks["store"] == "ok"
+    try:
+        checks["queue_jobs"] = services.queue.counts()
+        checks["queue"] = "ok"
+    except Exception:
+        checks["queue"] = "unreachable"
+    checks["queue_backend"] = services.queue.backend
+    healthy = checks["db"] == "ok" and checks["store"] == "ok" and checks["queue"] == "ok"
     checks["status"] = "ok" if healthy else "degraded"
     return JSONResponse(checks, status_code=200 if healthy else 503)

@@ -18,6 +18,8 @@ access_log = logging.getLogger("image_assistant.access")
 def _is_upload(method: str, path: str, content_type: str) -> bool:
     if method == "PUT" and path.startswith("/api/sync/photos/"):
         return True
+    if method == "PATCH" and path.startswith("/api/sync/uploads/"):
+        return True
     return method == "POST" and path == "/api/sync/photos" and content_type.startswith("multipart/")
 
 

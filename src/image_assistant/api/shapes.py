@@ -61,6 +61,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "height": photo.height,
         "file_size": photo.file_size,
         "taken_at": local_time(photo),
+        "timezone": photo.timezone,
         "location": location,
         "is_favorite": photo.is_favorite,
         "is_hidden": photo.is_hidden,

@@ -16,7 +16,7 @@ from starlette.formparsers import MultiPartException
 from image_assistant.api.bodies import blocking_chunks, parse_json
 from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep
 from image_assistant.api.shapes import device_json, iso, sync_log_json
-from image_assistant.core import sync
+from image_assistant.core import binaries, sync
 from image_assistant.core.records import (
     AlbumSync,
     PhotoBatch,
@@ -28,6 +28,7 @@ from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.models import Device, Photo
 from image_assistant.errors import AppError, BadRequest, UnsupportedMediaType
 from image_assistant.services import Services
+from image_assistant.thumbnails.jobs import enqueue_for_photo
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 log = logging.getLogger("image_assistant.sync")
@@ -48,6 +49,13 @@ def _log_failure(
 def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[str, Any]:
     entry = sync.start_log(db, device=device, sync_type="photos")
     result = sync.ingest_photos(db, device=device, records=records)
+    binaries.declare(
+        db,
+        user_id=device.user_id,
+        records=records,
+        photo_ids={r.photos_uuid: r.id for r in result.results},
+        new_photos={r.photos_uuid for r in result.results if r.status == "created"},
+    )
     created, updated, unchanged = (result.count(s) for s in ("created", "updated", "unchanged"))
     sync.finish_log(
         db,
@@ -81,11 +89,14 @@ async def post_photos(request: Request, device: DeviceDep, services: ServicesDep
     content_type = request.headers.get("content-type", "")
     try:
         if content_type.startswith("multipart/form-data"):
-            return await _post_multipart(request, device, services, db)
-        if not content_type.startswith("application/json"):
+            answer = await _post_multipart(request, device, services, db)
+        elif content_type.startswith("application/json"):
+            batch = parse_json(await request.body(), PhotoBatch)
+            answer = await run_in_threadpool(_ingest, db, device, batch.photos)
+        else:
             raise UnsupportedMediaType("send application/json or multipart/form-data")
-        batch = parse_json(await request.body(), PhotoBatch)
-        return await run_in_threadpool(_ingest, db, device, batch.photos)
+        await run_in_threadpool(services.analyzer.grew, "photos", answer["created"])
+        return answer
     except AppError as error:
         await run_in_threadpool(_log_failure, services, device, "photos", error)
         raise
@@ -143,6 +154,7 @@ def _ingest_with_file(
     answer = _ingest(db, device, [record])
     photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=record.photos_uuid)
     replaced = _record_upload(db, device, photo, key, reader)
+    enqueue_for_photo(services.queue, db, photo)
     _drop_replaced(services, replaced)
     answer["results"][0]["needs_upload"] = False
     return answer
@@ -209,6 +221,7 @@ def _put_original(
     )
     key = sync.store_original(services.store, photo=photo, body=reader)  # type: ignore[arg-type]
     replaced = _record_upload(db, device, photo, key, reader)
+    enqueue_for_photo(services.queue, db, photo)
     _drop_replaced(services, replaced)
     return {
         "photos_uuid": photos_uuid,
@@ -233,7 +246,14 @@ def pending(
     db: Db,
     after: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=1000, ge=1, le=10_000),
+    kinds: str | None = Query(default=None, max_length=64),
 ) -> dict[str, Any]:
+    if kinds is not None:  # original, edited and live_video as {photos_uuid, kind} items
+        items, cursor = binaries.pending_items(db, user_id=device.user_id, after=after, limit=limit)
+        wanted = set(kinds.split(","))
+        chosen = [{"photos_uuid": u, "kind": k} for u, k in items if k in wanted]
+        uuids = sorted({u for u, k in items if k == "original" and k in wanted})
+        return {"items": chosen, "photos_uuids": uuids, "count": len(chosen), "next_after": cursor}
     uuids = sync.pending_uploads(db, user_id=device.user_id, after=after, limit=limit)
     return {
         "photos_uuids": uuids,

@@ -56,8 +56,23 @@ class PhotoRecord(Strict):
     is_favorite: bool = False
     is_hidden: bool = False
     checksum_sha256: str | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    edited_sha256: str | None = None
+    edited_filename: str = Field(default="", max_length=512)
+    live_video_sha256: str | None = None
+    live_video_filename: str = Field(default="", max_length=512)
 
     _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
+
+    @field_validator("edited_sha256", "live_video_sha256")
+    @classmethod
+    def _binary_checksum(cls, value: str | None) -> str | None:
+        return None if value is None else check_sha256(value)
+
+    @field_validator("edited_filename", "live_video_filename")
+    @classmethod
+    def _binary_filename(cls, value: str) -> str:
+        return check_file_name(value) if value else value
 
     @field_validator("filename")
     @classmethod
@@ -87,6 +102,17 @@ class PhotoRecord(Strict):
 
 class PhotoBatch(Strict):
     photos: list[PhotoRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class DeletedPhotos(Strict):
+    """photos_uuids no longer in the device's library: hidden from the gallery, files kept."""
+
+    photos_uuids: list[PhotosUuid] = Field(min_length=1, max_length=1000)
+
+    @field_validator("photos_uuids")
+    @classmethod
+    def _uuids(cls, value: list[str]) -> list[str]:
+        return [canonical_photos_uuid(v) for v in value]
 
 
 class AlbumRecord(Strict):

@@ -30,6 +30,7 @@ RECORD_FIELDS = (
     "is_favorite",
     "is_hidden",
     "checksum_sha256",
+    "timezone",
 )
 
 
@@ -94,23 +95,26 @@ def ingest_photos(db: DbSession, *, device: Device, records: Sequence[PhotoRecor
     }
     now = datetime.now(UTC)
     result = IngestResult()
+    new_rows: list[dict[str, Any]] = []
     for record in records:
         values = _values(record)
         photo = existing.get(record.photos_uuid)
         if photo is None:
-            photo = Photo(
-                id=uuid.uuid4(),
-                user_id=device.user_id,
-                device_id=device.id,
-                photos_uuid=record.photos_uuid,
-                sort_at=values["taken_at"] or now,
-                created_at=now,
-                updated_at=now,
+            # New rows skip the ORM's unit of work: one executemany for the batch.
+            row = {
+                "id": uuid.uuid4(),
+                "user_id": device.user_id,
+                "device_id": device.id,
+                "photos_uuid": record.photos_uuid,
+                "sort_at": values["taken_at"] or now,
+                "created_at": now,
+                "updated_at": now,
                 **values,
-            )
-            db.add(photo)
-            status = "created"
-        elif _differs(photo, values):
+            }
+            new_rows.append(row)
+            result.results.append(PhotoResult(record.photos_uuid, "created", True, row["id"]))
+            continue
+        if _differs(photo, values):
             if values["checksum_sha256"] is None:
                 values.pop("checksum_sha256")
             for name, value in values.items():
@@ -121,6 +125,8 @@ def ingest_photos(db: DbSession, *, device: Device, records: Sequence[PhotoRecor
         else:
             status = "unchanged"
         result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(photo), photo.id))
+    if new_rows:
+        db.execute(insert(Photo), new_rows)
     db.flush()
     return result
 

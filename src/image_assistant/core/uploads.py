@@ -33,19 +33,30 @@ class VerifiedReader:
         self._done = False
 
     def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or len(self._buffer) < size):
-            chunk = next(self._chunks, None)
+        """Exactly `size` bytes (fewer only at the end), as file readers such as boto3 expect."""
+        pieces = [bytes(self._buffer)] if self._buffer else []
+        have = len(self._buffer)
+        self._buffer.clear()
+        while size < 0 or have < size:
+            chunk = self._next()
             if chunk is None:
-                self._finish()
                 break
-            self._take(chunk)
-        if size < 0 or size >= len(self._buffer):
-            data = bytes(self._buffer)
-            self._buffer.clear()
-        else:
-            data = bytes(self._buffer[:size])
-            del self._buffer[:size]
+            pieces.append(chunk)
+            have += len(chunk)
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if 0 <= size < len(data):
+            self._buffer.extend(memoryview(data)[size:])
+            data = data[:size]
         return data
+
+    def _next(self) -> bytes | None:
+        """The next chunk, counted and hashed; None (after the final checks) at the end."""
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            self._finish()
+            return None
+        self._take(chunk)
+        return chunk
 
     def _take(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -54,7 +65,6 @@ class VerifiedReader:
         if self._length is not None and self.size > self._length:
             raise BadRequest("body is longer than Content-Length", code="length_mismatch")
         self._hash.update(chunk)
-        self._buffer.extend(chunk)
 
     def _finish(self) -> None:
         self._done = True

@@ -118,6 +118,7 @@ class Photo(Timestamped, Base):
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     taken_at: Mapped[datetime | None]
     taken_tz_offset: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # e.g. Europe/Paris, when the device knows
     sort_at: Mapped[datetime]
     location_lat: Mapped[float | None] = mapped_column(Float)
     location_lng: Mapped[float | None] = mapped_column(Float)
@@ -131,6 +132,10 @@ class Photo(Timestamped, Base):
     thumbnail_large_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_status: Mapped[str] = mapped_column(String(16), default="pending")
     thumbnail_error: Mapped[str | None] = mapped_column(Text)
+    # Bookkeeping of the thumbnail job (migration 0002): the reconciler reads these.
+    thumbnail_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    thumbnail_queued_at: Mapped[datetime | None]
+    thumbnail_started_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
 
 
@@ -177,3 +182,40 @@ class SyncLog(Base):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class PhotoBinary(Base):
+    """A photo's other binaries: the current edited version and a Live Photo's video.
+
+    `declared_sha256` comes with the metadata; the binary is pending until an object
+    with that checksum is stored (`stored_sha256`).
+    """
+
+    __tablename__ = "photo_binaries"
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # edited | live_video
+    filename: Mapped[str] = mapped_column(String(512), default="")
+    declared_sha256: Mapped[str | None] = mapped_column(String(64))
+    object_key: Mapped[str | None] = mapped_column(String(1024))
+    stored_sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ResumableUpload(Base):
+    """An upload in parts that survives disconnects; its bytes are staged until complete."""
+
+    __tablename__ = "resumable_uploads"
+    __table_args__ = (Index("ix_resumable_uploads_target", "user_id", "photos_uuid", "kind"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    photos_uuid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

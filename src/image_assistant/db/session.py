@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -24,7 +25,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # psycopg sends one short INSERT per row in a pipeline and caches its parse; SQLAlchemy's
+    # multi-row VALUES would be a new long statement for every batch size.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, use_insertmanyvalues=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,3 +60,36 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine) -> None:
     """Run every migration up to head (idempotent)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+class GrowthAnalyzer:
+    """ANALYZE a PostgreSQL table once it has grown a good part since its last statistics.
+
+    A library's first sync adds tens of thousands of rows in minutes, faster than
+    autovacuum (when it runs at all) refreshes statistics; without them the planner
+    reads every row of the owner instead of using the unique (user_id, photos_uuid)
+    index, and each batch gets slower as the table grows.
+    """
+
+    def __init__(self, engine: Engine, *, minimum: int = 2000, fraction: float = 0.2) -> None:
+        self._enabled = engine.dialect.name == "postgresql"
+        self._engine = engine
+        self._minimum = minimum
+        self._fraction = fraction
+        self._grown: dict[str, int] = {}
+        self._known: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def grew(self, table: str, rows: int) -> None:
+        if not self._enabled or rows <= 0:
+            return
+        with self._lock:
+            self._grown[table] = self._grown.get(table, 0) + rows
+            known = self._known.get(table, 0)
+            if self._grown[table] < max(self._minimum, int(known * self._fraction)):
+                return
+            self._known[table] = known + self._grown[table]
+            self._grown[table] = 0
+        with self._engine.connect() as connection:
+            connection.execute(text(f'ANALYZE "{table}"'))
+            connection.commit()

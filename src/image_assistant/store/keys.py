@@ -46,3 +46,13 @@ def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str) -> str:
     if size not in THUMBNAIL_SIZES:
         raise InvalidKey(f"unknown thumbnail size {size!r}")
     return validate_key(f"thumbs/{size}/{owner_id}/{_shard(photos_uuid)}.jpg")
+
+
+BINARY_PREFIXES = {"edited": "edited", "live_video": "live"}
+
+
+def binary_key(kind: str, owner_id: uuid.UUID, photos_uuid: str, filename: str | None) -> str:
+    """`edited/<owner>/<U[0]>/<UUID>.<ext>` or `live/…`: a photo's edited version or Live video."""
+    if kind not in BINARY_PREFIXES:
+        raise InvalidKey(f"unknown binary kind {kind!r}")
+    return validate_key(f"{BINARY_PREFIXES[kind]}/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")

@@ -1,0 +1,100 @@
+// The gallery's shell: a header with navigation, and a router that mounts one page at a time.
+
+import "photoswipe/style.css";
+import "./styles.css";
+import { api, loginUrl } from "./api.js";
+import { esc } from "./format.js";
+import { albumPage, albumsPage } from "./pages/albums.js";
+import { devicesPage } from "./pages/devices.js";
+import { loginPage } from "./pages/login.js";
+import { photosPage } from "./pages/photos.js";
+import { syncPage } from "./pages/sync.js";
+
+const ROUTES = [
+  [/^\/$/, photosPage, "Photos"],
+  [/^\/albums$/, albumsPage, "Albums"],
+  [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/sync$/, syncPage, "Sync"],
+  [/^\/devices$/, devicesPage, "Devices"],
+];
+const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sync", "Sync"], ["/devices", "Devices"]];
+
+const app = document.getElementById("app");
+let unmount = null;
+// The server puts the signed-in user into the page; the API is asked only when it did not.
+let me = JSON.parse(document.getElementById("ia-user")?.textContent || "null");
+
+export function navigate(url, { replace = false } = {}) {
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  render();
+}
+
+function shell(section) {
+  const links = NAV.map(([href, label]) => {
+    const current = label === section ? ' aria-current="page"' : "";
+    return `<a href="${href}"${current}>${label}</a>`;
+  }).join("");
+  app.innerHTML = `<a class="skip" href="#main">Skip to content</a>
+    <header class="top">
+      <a class="brand" href="/" aria-label="Image Assistant, Photos">Image Assistant</a>
+      <nav aria-label="Gallery">${links}</nav>
+      <div class="who"><span class="user" title="Signed in">${esc(me.username)}</span>
+        <button type="button" class="signout">Sign out</button></div>
+    </header>
+    <main id="main" tabindex="-1"></main>`;
+  app.querySelector(".signout").addEventListener("click", signOut);
+  return app.querySelector("main");
+}
+
+async function signOut() {
+  try {
+    await api("/api/auth/logout", { method: "POST" });
+  } finally {
+    me = null;
+    location.assign("/login");
+  }
+}
+
+async function render() {
+  unmount?.();
+  unmount = null;
+  const path = location.pathname;
+  const params = new URLSearchParams(location.search);
+  if (path === "/login") {
+    app.innerHTML = '<main id="main" class="login-main"></main>';
+    unmount = loginPage(app.querySelector("main"), { params });
+    return;
+  }
+  const route = ROUTES.find(([pattern]) => pattern.test(path));
+  if (!me) {
+    try {
+      me = await api("/api/auth/me");
+    } catch {
+      location.assign(loginUrl());
+      return;
+    }
+  }
+  const main = shell(route ? route[2] : "");
+  if (!route) {
+    main.innerHTML = '<h1>Not found</h1><p>There is no page here. <a href="/">Back to Photos</a></p>';
+    return;
+  }
+  const match = path.match(route[0]);
+  unmount = route[1](main, { params, match, navigate }) ?? null;
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href]");
+  if (!link || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (link.target || link.hasAttribute("download") || link.origin !== location.origin) return;
+  if (link.pathname.startsWith("/api/") || link.pathname.startsWith("/static/")) return;
+  if (link.getAttribute("href").startsWith("#")) return;
+  event.preventDefault();
+  navigate(link.pathname + link.search);
+  document.getElementById("main")?.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+});
+window.addEventListener("popstate", render);
+render();

@@ -1,0 +1,308 @@
+"""Agent uploads beyond the original: edited versions, Live videos, resumable uploads, deletions.
+
+Resumable protocol (all under /api/sync/uploads, device token):
+
+    POST   /uploads        {photos_uuid, kind, size, sha256} → {upload_id, offset, size}
+                           (the same file again → the same upload and the offset reached)
+    GET    /uploads/{id}   → {upload_id, offset, size}
+    PATCH  /uploads/{id}   header Upload-Offset: n, body: the next bytes
+                           → {offset} or, with the last byte, {status: "stored"}
+                           409 offset_mismatch carries the server's offset in details
+    DELETE /uploads/{id}   abandon; staged bytes are removed
+
+Bytes that arrived before a dropped connection are kept. Parts untouched for
+RESUMABLE_UPLOAD_EXPIRES_IN are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import timedelta
+from typing import Any, Literal
+
+import anyio.lowlevel
+from anyio.lowlevel import EventLoopToken
+from fastapi import APIRouter, Request, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.orm import Session as DbSession
+from starlette.requests import ClientDisconnect
+
+from image_assistant.api.bodies import blocking_chunks, parse_json
+from image_assistant.api.deps import Db, DeviceDep, ServicesDep, parse_uuid
+from image_assistant.core import binaries, resumable, sync
+from image_assistant.core.records import DeletedPhotos, canonical_photos_uuid, check_sha256
+from image_assistant.core.uploads import VerifiedReader
+from image_assistant.db.models import Device, Photo, ResumableUpload
+from image_assistant.errors import BadRequest, ChecksumMismatch
+from image_assistant.services import Services
+from image_assistant.thumbnails.jobs import enqueue_for_photo
+
+router = APIRouter(prefix="/api/sync", tags=["sync"])
+log = logging.getLogger("image_assistant.uploads")
+_last_expiry = {"at": 0.0}
+EXPIRY_EVERY_SECONDS = 60.0
+
+
+class UploadStart(BaseModel):
+    photos_uuid: str = Field(max_length=64)
+    kind: Literal["original", "edited", "live_video"]
+    size: int = Field(ge=1)
+    sha256: str
+
+    _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
+    _sha = field_validator("sha256")(check_sha256)
+
+
+def _uuid_of(value: str) -> str:
+    try:
+        return canonical_photos_uuid(value)
+    except ValueError as exc:
+        raise BadRequest("photos_uuid must be a UUID", code="invalid_id") from exc
+
+
+def _declared_sha256(request: Request) -> str:
+    value = request.headers.get("x-content-sha256")
+    if not value:
+        raise BadRequest("send the body's SHA-256 in X-Content-SHA256", code="checksum_required")
+    try:
+        return check_sha256(value)
+    except ValueError as exc:
+        raise BadRequest("X-Content-SHA256 must be 64 hex digits", code="invalid_checksum") from exc
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
+
+
+def _already_stored(db: DbSession, photo: Photo, kind: str, sha256: str) -> bool:
+    if kind == "original":
+        return photo.original_key is not None and photo.original_sha256 == sha256
+    row = binaries.find_binary(db, photo=photo, kind=kind)
+    return row is not None and row.object_key is not None and row.stored_sha256 == sha256
+
+
+def _filename_for(db: DbSession, photo: Photo, kind: str) -> str:
+    row = binaries.find_binary(db, photo=photo, kind=kind)
+    return (row.filename if row is not None and row.filename else None) or photo.filename
+
+
+def _store_and_record(
+    services: Services, db: DbSession, device: Device, photo: Photo, kind: str, reader: Any
+) -> dict[str, Any]:
+    """Write the bytes under the kind's key, point the photo at them, drop a replaced object."""
+    if kind == "original":
+        key = sync.store_original(services.store, photo=photo, body=reader)
+        replaced = sync.record_original(db, photo=photo, key=key, sha256=reader.sha256, size=reader.size)
+    else:
+        filename = _filename_for(db, photo, kind)
+        key = binaries.store_binary(services.store, photo=photo, kind=kind, filename=filename, body=reader)
+        replaced = binaries.record_binary(
+            db, photo=photo, kind=kind, filename=filename, key=key, sha256=reader.sha256, size=reader.size
+        )
+    entry = sync.start_log(db, device=device, sync_type="upload")
+    sync.finish_log(db, device=device, log=entry, photos_synced=1, bytes_received=reader.size)
+    db.commit()
+    if kind == "original":
+        enqueue_for_photo(services.queue, db, photo)
+    if replaced is not None:
+        try:
+            services.store.delete(replaced)
+        except Exception:  # the new object is safe; an orphan is only wasted space
+            log.warning("could not delete a replaced %s", kind)
+    return {
+        "photos_uuid": photo.photos_uuid,
+        "kind": kind,
+        "status": "stored",
+        "sha256": reader.sha256,
+        "size": reader.size,
+    }
+
+
+def _put_binary(
+    kind: str,
+    photos_uuid: str,
+    request: Request,
+    loop: EventLoopToken,
+    device: Device,
+    services: Services,
+    db: DbSession,
+) -> dict[str, Any]:
+    photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=_uuid_of(photos_uuid))
+    declared = _declared_sha256(request)
+    if _already_stored(db, photo, kind, declared):
+        return {"photos_uuid": photo.photos_uuid, "kind": kind, "status": "unchanged", "sha256": declared}
+    reader = VerifiedReader(
+        blocking_chunks(request, loop),
+        expected_sha256=declared,
+        expected_length=_content_length(request),
+        max_bytes=services.settings.max_upload_bytes,
+    )
+    return _store_and_record(services, db, device, photo, kind, reader)
+
+
+@router.put("/photos/{photos_uuid}/edited")
+async def put_edited(
+    photos_uuid: str, request: Request, device: DeviceDep, services: ServicesDep, db: Db
+) -> dict[str, Any]:
+    """The current edited version, streamed and checked like the original; it replaces the last one."""
+    loop = anyio.lowlevel.current_token()
+    return await run_in_threadpool(_put_binary, "edited", photos_uuid, request, loop, device, services, db)
+
+
+@router.put("/photos/{photos_uuid}/live_video")
+async def put_live_video(
+    photos_uuid: str, request: Request, device: DeviceDep, services: ServicesDep, db: Db
+) -> dict[str, Any]:
+    """The paired video of a Live Photo."""
+    loop = anyio.lowlevel.current_token()
+    return await run_in_threadpool(
+        _put_binary, "live_video", photos_uuid, request, loop, device, services, db
+    )
+
+
+@router.post("/photos/deleted")
+async def post_deleted(request: Request, device: DeviceDep, db: Db) -> dict[str, Any]:
+    """Photos gone from the device's library: hidden from the gallery, their files kept."""
+    body = parse_json(await request.body(), DeletedPhotos)
+    return await run_in_threadpool(_mark_deleted, db, device, body)
+
+
+def _mark_deleted(db: DbSession, device: Device, body: DeletedPhotos) -> dict[str, Any]:
+    hidden = binaries.mark_deleted(db, user_id=device.user_id, photos_uuids=body.photos_uuids)
+    db.commit()
+    return {"deleted": hidden}
+
+
+# resumable uploads
+
+
+def _staging(services: Services) -> resumable.Staging:
+    return resumable.Staging(services.settings.upload_staging_dir)
+
+
+def _upload_json(upload: ResumableUpload, offset: int) -> dict[str, Any]:
+    return {
+        "upload_id": str(upload.id),
+        "photos_uuid": upload.photos_uuid,
+        "kind": upload.kind,
+        "size": upload.size,
+        "offset": offset,
+    }
+
+
+def _expire_now_and_then(services: Services, db: DbSession) -> None:
+    now = time.monotonic()
+    ttl = timedelta(seconds=services.settings.resumable_upload_ttl)
+    if _last_expiry["at"] and now - _last_expiry["at"] < min(EXPIRY_EVERY_SECONDS, ttl.total_seconds()):
+        return
+    _last_expiry["at"] = now
+    removed = resumable.expire(db, staging=_staging(services), older_than=ttl)
+    if removed:
+        log.info("removed %d abandoned upload(s)", removed)
+
+
+@router.post("/uploads", status_code=status.HTTP_201_CREATED)
+async def start_upload(request: Request, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
+    body = parse_json(await request.body(), UploadStart)
+    return await run_in_threadpool(_start_upload, body, device, services, db)
+
+
+def _start_upload(body: UploadStart, device: Device, services: Services, db: DbSession) -> dict[str, Any]:
+    _expire_now_and_then(services, db)
+    photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=body.photos_uuid)
+    if _already_stored(db, photo, body.kind, body.sha256):
+        db.commit()
+        return {
+            "photos_uuid": photo.photos_uuid,
+            "kind": body.kind,
+            "status": "unchanged",
+            "offset": body.size,
+        }
+    upload = resumable.open_upload(
+        db,
+        device=device,
+        photos_uuid=body.photos_uuid,
+        kind=body.kind,
+        size=body.size,
+        sha256=body.sha256,
+        staging=_staging(services),
+        max_bytes=services.settings.max_upload_bytes,
+    )
+    db.commit()
+    return _upload_json(upload, upload.received) | {"status": "partial"}
+
+
+@router.get("/uploads/{upload_id}")
+def upload_offset(upload_id: str, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
+    upload = resumable.find_upload(db, device=device, upload_id=parse_uuid(upload_id, "upload id"))
+    return _upload_json(upload, _staging(services).received(upload.id)) | {"status": "partial"}
+
+
+@router.delete("/uploads/{upload_id}")
+def abandon_upload(upload_id: str, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
+    upload = resumable.find_upload(db, device=device, upload_id=parse_uuid(upload_id, "upload id"))
+    resumable.finish(db, upload=upload, staging=_staging(services))
+    db.commit()
+    return {"upload_id": upload_id, "status": "abandoned"}
+
+
+@router.patch("/uploads/{upload_id}")
+async def append_part(
+    upload_id: str, request: Request, device: DeviceDep, services: ServicesDep, db: Db
+) -> dict[str, Any]:
+    ident = parse_uuid(upload_id, "upload id")
+    loop = anyio.lowlevel.current_token()
+    return await run_in_threadpool(_append_part, ident, request, loop, device, services, db)
+
+
+def _append_part(
+    upload_id: uuid.UUID,
+    request: Request,
+    loop: EventLoopToken,
+    device: Device,
+    services: Services,
+    db: DbSession,
+) -> dict[str, Any]:
+    upload = resumable.find_upload(db, device=device, upload_id=upload_id)
+    offset = request.headers.get("upload-offset", "")
+    if not offset.isdigit():
+        raise BadRequest("send the part's position in Upload-Offset", code="offset_required")
+    staging = _staging(services)
+    try:
+        received = resumable.append(
+            upload, offset=int(offset), chunks=blocking_chunks(request, loop), staging=staging
+        )
+    except ClientDisconnect:
+        db.commit()  # what arrived is kept; the client resumes from it
+        raise
+    db.commit()
+    if received < upload.size:
+        return _upload_json(upload, received) | {"status": "partial"}
+    return _complete(upload, device, services, db, staging)
+
+
+def _complete(
+    upload: ResumableUpload, device: Device, services: Services, db: DbSession, staging: resumable.Staging
+) -> dict[str, Any]:
+    photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=upload.photos_uuid)
+    with staging.path(upload.id).open("rb") as handle:
+        reader = VerifiedReader(
+            iter(lambda: handle.read(1 << 20), b""),
+            expected_sha256=upload.sha256,
+            expected_length=upload.size,
+            max_bytes=services.settings.max_upload_bytes,
+        )
+        try:
+            answer = _store_and_record(services, db, device, photo, upload.kind, reader)
+        except ChecksumMismatch:
+            db.rollback()
+            resumable.finish(db, upload=db.merge(upload), staging=staging)
+            db.commit()
+            raise
+    resumable.finish(db, upload=upload, staging=staging)
+    db.commit()
+    return answer | {"upload_id": str(upload.id), "offset": upload.size}

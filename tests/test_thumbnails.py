@@ -1,0 +1,424 @@
+"""Thumbnails: every fixture original through the real server, and the pixels of each kind of input."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image, ImageOps
+
+from conftest import ADMIN_PASSWORD, CLI, Accounts, Server, base_env
+from image_assistant.thumbnails.render import UndecodableImage, render_thumbnails, sniff
+from library import LibraryPhoto, copy_library, read_library, sync_library, upload_multipart
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+FAST = {
+    "THUMBNAIL_RETRY_DELAY": "2s",
+    "THUMBNAIL_STUCK_AFTER": "8s",  # longer than the slow test image takes on a busy machine
+    "THUMBNAIL_RECONCILE_EVERY": "1s",
+    "LOG_LEVEL": "INFO",
+}
+WIDTHS = {"small": 200, "medium": 600, "large": 1200}
+
+
+@dataclass
+class TunedServer(Server):
+    """A `serve` with its own settings and flags (e.g. --no-worker) that may start unhealthy."""
+
+    serve_args: tuple[str, ...] = ()  # (declared here too: this file needs it whatever conftest has)
+    healthy_only: bool = True
+
+    def start(self) -> None:
+        port = int(self.env["IMAGE_ASSISTANT_API_PORT"])
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-serve.log"
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [CLI, "serve", "--port", str(port), *self.serve_args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        accept = (200,) if self.healthy_only else (200, 503)
+
+        def answers() -> bool:
+            assert self.process is not None and self.process.poll() is None, self.log_text()[-3000:]
+            try:
+                return httpx.get(f"{self.url}/health", timeout=2).status_code in accept
+            except httpx.HTTPError:
+                return False
+
+        wait_for(answers, 60, "serve to answer /health")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+
+def launch(tmp: Path, name: str, extra: dict[str, str], serve_args: tuple[str, ...] = ()) -> TunedServer:
+    data_dir = tmp / name
+    env = base_env(data_dir)
+    env.update(FAST)
+    env.update(extra)
+    server = TunedServer(url="", env=env, data_dir=data_dir, backend=name, serve_args=serve_args)
+    server.healthy_only = "REDIS_URL" not in extra or extra["REDIS_URL"] == REDIS_URL
+    server.cli("users", "create", "admin", "--admin", input=ADMIN_PASSWORD + "\n")
+    server.start()
+    return server
+
+
+@dataclass
+class Worker:
+    """A running `image-assistant worker` and its log."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_worker(env: dict[str, str], log_path: Path, *args: str) -> Worker:
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([CLI, "worker", *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = Worker(process, log_path)
+    wait_for(lambda: "thumbnail worker started" in worker.log_text(), 60, "the worker to start")
+    return worker
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def photo_rows(http: httpx.Client) -> list[dict[str, Any]]:
+    return list(http.get("/api/photos", params={"limit": 500}).json()["photos"])
+
+
+def wait_settled(http: httpx.Client, ids: set[str], timeout: float = 120) -> dict[str, dict[str, Any]]:
+    """Rows of `ids` once none is pending or processing."""
+
+    def settled() -> dict[str, dict[str, Any]] | None:
+        rows = {r["id"]: r for r in photo_rows(http) if r["id"] in ids}
+        done = all(r["thumbnail_status"] in ("completed", "failed") for r in rows.values())
+        return rows if done and len(rows) == len(ids) else None
+
+    return dict(wait_for(settled, timeout, f"thumbnails of {len(ids)} photos", every=0.3))
+
+
+def thumbnail_bytes(http: httpx.Client, photo_id: str, size: str) -> bytes:
+    response = http.get(f"/api/photos/{photo_id}/thumbnail/{size}")
+    assert response.status_code == 200, response.text
+    body = httpx.get(response.json()["url"], timeout=30)
+    assert body.status_code == 200
+    assert body.headers["content-type"].startswith("image/jpeg")
+    return body.content
+
+
+def put_original(http: httpx.Client, record: dict[str, Any], data: bytes) -> httpx.Response:
+    import hashlib
+
+    return http.put(
+        f"/api/sync/photos/{record['photos_uuid']}/original",
+        content=data,
+        headers={"x-content-sha256": hashlib.sha256(data).hexdigest()},
+    )
+
+
+def new_photo(http: httpx.Client, data: bytes, filename: str, content_type: str = "image/jpeg") -> str:
+    """Send metadata and the original of a made-up photo; returns its server id."""
+    record = {
+        "photos_uuid": str(uuid.uuid4()).upper(),
+        "filename": filename,
+        "content_type": content_type,
+        "media_type": "photo",
+        "taken_at": "2024-05-01T10:00:00+00:00",
+    }
+    created = http.post("/api/sync/photos", json={"photos": [record]})
+    assert created.status_code == 200, created.text
+    stored = put_original(http, record, data)
+    assert stored.status_code == 200, stored.text
+    return str(created.json()["results"][0]["id"])
+
+
+def attempt_times(log: str, photo_id: str) -> list[datetime]:
+    """When each attempt at a photo's thumbnails started, from the log."""
+    pattern = re.compile(
+        r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*thumbnail attempt \d+ for photo " + photo_id + " started",
+        re.M,
+    )
+    return [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f") for m in pattern.finditer(log)]
+
+
+def started_photo_ids(log: str) -> list[str]:
+    return re.findall(r"thumbnail attempt \d+ for photo ([0-9a-f-]{36}) started", log)
+
+
+def jpeg(width: int, height: int, **save: Any) -> bytes:
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", **save)
+    return out.getvalue()
+
+
+def slow_png(side: int = 9000) -> bytes:
+    """A PNG that takes long to decode (no shrink-on-load for PNG), but is small to send."""
+    import pyvips
+
+    image = (pyvips.Image.xyz(side, side)[0] % 256).cast("uchar").bandjoin([128, 64])
+    data: bytes = image.pngsave_buffer(compression=9, interlace=True)
+    return data
+
+
+# ---------------------------------------------------------------- every fixture original, every backend
+
+LIBRARIES = ["Test-14.0.0.photoslibrary", "Test-Cloud-13.1.photoslibrary"]
+
+
+def upright_size(photo: LibraryPhoto) -> tuple[int, int]:
+    """The original's displayed size, read independently of our pipeline (Pillow, or Photos.app)."""
+    assert photo.path is not None
+    if photo.record["media_type"] == "video" or photo.path.suffix.lower() in (".mov", ".mp4"):
+        return int(photo.record["width"]), int(photo.record["height"])
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    with Image.open(photo.path) as image:
+        transposed = ImageOps.exif_transpose(image)
+        assert transposed is not None
+        return transposed.size
+
+
+def reference_thumbnail(photo: LibraryPhoto, size: tuple[int, int]) -> Image.Image:
+    """Pillow's own upright rendering of a still original at `size`, in grey."""
+    assert photo.path is not None
+    with Image.open(photo.path) as image:
+        image.draft("RGB", (size[0] * 2, size[1] * 2))
+        upright = ImageOps.exif_transpose(image)
+        assert upright is not None
+        return upright.convert("L").resize(size)
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    from PIL import ImageChops, ImageStat
+
+    return float(ImageStat.Stat(ImageChops.difference(a, b)).mean[0])
+
+
+def metadata_segments(jpeg_data: bytes) -> list[str]:
+    """Names of the JPEG header segments that carry metadata (EXIF/XMP APP1, ICC APP2, …, comments)."""
+    found, at = [], 2
+    while at + 4 <= len(jpeg_data) and jpeg_data[at] == 0xFF:
+        marker = jpeg_data[at + 1]
+        if marker == 0xDA:  # start of scan: the header is over
+            break
+        if 0xE1 <= marker <= 0xEF or marker == 0xFE:
+            found.append(f"APP{marker - 0xE0}" if marker != 0xFE else "COM")
+        at += 2 + int.from_bytes(jpeg_data[at + 2 : at + 4], "big")
+    return found
+
+
+def check_thumbnails(http: httpx.Client, row: dict[str, Any], photo: LibraryPhoto) -> None:
+    width, height = upright_size(photo)
+    large_pixels = None
+    for size, target in WIDTHS.items():
+        data = thumbnail_bytes(http, row["id"], size)
+        with Image.open(io.BytesIO(data)) as thumb:
+            assert thumb.format == "JPEG"
+            expected_width = min(target, width)
+            assert thumb.width == expected_width, (photo.record["filename"], size, thumb.size)
+            assert abs(thumb.height - round(height * expected_width / width)) <= 1, (
+                photo.record["filename"],
+                size,
+            )
+            assert not thumb.getexif(), f"{photo.record['filename']} {size} thumbnail keeps EXIF"
+            assert "icc_profile" not in thumb.info and "xmp" not in thumb.info
+            assert metadata_segments(data) == [], f"{photo.record['filename']} {size}"
+            if size == "medium":
+                large_pixels = thumb.convert("L")
+    if photo.record["media_type"] != "video" and large_pixels is not None:
+        reference = reference_thumbnail(photo, large_pixels.size)
+        flipped = reference.rotate(180)
+        same, upside_down = mean_difference(large_pixels, reference), mean_difference(large_pixels, flipped)
+        assert same < 12 and same < upside_down, (photo.record["filename"], same, upside_down)
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_every_fixture_original_gets_three_upright_thumbnails_without_metadata(
+    server: Server, accounts: Accounts, fixtures_dir: Path, tmp_path: Path, library_name: str
+) -> None:
+    library = copy_library(fixtures_dir, library_name, tmp_path)
+    device = accounts.device()
+    if library_name.startswith("Test-14"):  # the original design's multipart upload
+        photos, _ = read_library(library)
+        for photo in photos:
+            if photo.path is not None:
+                assert upload_multipart(device.http, photo).status_code == 200
+    else:  # metadata batches, then each original streamed with PUT
+        photos, _ = sync_library(device.http, library)
+    local = {p.record["photos_uuid"]: p for p in photos if p.path is not None}
+    by_uuid = {r["photos_uuid"]: r for r in photo_rows(device.owner.http)}
+    rows = wait_settled(device.owner.http, {by_uuid[u]["id"] for u in local})
+    failed = {r["filename"]: r["thumbnail_error"] for r in rows.values() if r["thumbnail_status"] == "failed"}
+    assert not failed, f"thumbnails failed: {failed}"
+    for row in rows.values():
+        assert row["thumbnails"] == {"small": True, "medium": True, "large": True}
+        check_thumbnails(device.owner.http, row, local[row["photos_uuid"]])
+    status = device.http.get("/api/sync/status").json()["thumbnails"]
+    assert status == {"pending": 0, "processing": 0, "completed": len(local), "failed": 0}
+
+
+def test_thumbnail_link_answers_not_ready_until_made_and_bad_input_fails_with_a_reason(
+    server: Server, accounts: Accounts
+) -> None:
+    device = accounts.device()
+    record = {
+        "photos_uuid": str(uuid.uuid4()).upper(),
+        "filename": "x.jpg",
+        "taken_at": "2024-05-01T10:00:00Z",
+    }
+    created = device.http.post("/api/sync/photos", json={"photos": [record]}).json()["results"][0]
+    waiting = device.owner.http.get(f"/api/photos/{created['id']}/thumbnail/small")
+    assert waiting.status_code == 404 and waiting.json()["error"]["code"] == "thumbnail_not_ready"
+    broken = new_photo(device.http, b"this is not a picture at all" * 50, "broken.jpg")
+    assert device.owner.http.get(f"/api/photos/{broken}").json()["thumbnail_status"] in (
+        "pending",
+        "processing",
+    )
+    # Default retry delays are long (30 s, 60 s); the failure is tested with short ones in
+    # test_thumbnails_queue.py. Here: the first attempt records its reason on the photo.
+    row = wait_for(
+        lambda: (r := device.owner.http.get(f"/api/photos/{broken}").json())["thumbnail_error"] and r,
+        60,
+        "the first attempt's reason",
+    )
+    assert "attempt 1 of 3" in row["thumbnail_error"] and "not a readable image" in row["thumbnail_error"]
+    assert row["thumbnail_status"] == "pending"
+    answer = device.owner.http.get(f"/api/photos/{broken}/thumbnail/large")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "thumbnail_not_ready"
+
+
+# ---------------------------------------------------------------- pixels of each kind of input
+
+
+def render_one(tmp_path: Path, name: str, data: bytes) -> dict[str, Image.Image]:
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = render_thumbnails(path)
+    return {size: Image.open(io.BytesIO(jpeg_bytes)) for size, jpeg_bytes in out.items()}
+
+
+def test_small_originals_are_never_upscaled(tmp_path: Path) -> None:
+    thumbs = render_one(tmp_path, "tiny.jpg", jpeg(450, 300))
+    assert {s: t.size for s, t in thumbs.items()} == {
+        "small": (200, 133),
+        "medium": (450, 300),
+        "large": (450, 300),
+    }
+
+
+def test_exif_orientation_is_applied_and_gps_is_stripped(tmp_path: Path) -> None:
+    from PIL import Image as PILImage
+
+    image = PILImage.new("RGB", (800, 400), "white")
+    image.paste((255, 0, 0), (0, 0, 400, 400))  # left half red, as stored
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # display rotated 90° clockwise: red ends up on top
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=95)
+    thumbs = render_one(tmp_path, "turned.jpg", out.getvalue())
+    assert {s: t.size for s, t in thumbs.items()} == {
+        "small": (200, 400),
+        "medium": (400, 800),
+        "large": (400, 800),
+    }
+    small = thumbs["small"].convert("RGB")
+    top, bottom = small.getpixel((100, 50)), small.getpixel((100, 350))
+    assert top[0] > 200 and top[1] < 60 and min(bottom) > 240, (top, bottom)
+    assert not small.getexif()
+
+
+def test_display_p3_photos_are_converted_to_srgb(tmp_path: Path) -> None:
+    import pyvips
+
+    green = pyvips.Image.black(64, 64, bands=3).new_from_image([0, 255, 0]).copy(interpretation="srgb")
+    p3 = green.icc_transform("p3", input_profile="srgb")  # the same green, as Display P3 numbers
+    data = p3.jpegsave_buffer(Q=95, profile="p3")
+    small = render_one(tmp_path, "p3.jpg", data)["small"].convert("RGB")
+    red, grn, blue = small.getpixel((32, 32))
+    assert grn > 235 and red < 30 and blue < 40, (red, grn, blue)  # read as sRGB numbers again
+
+
+@pytest.mark.parametrize("suffix", ["png", "tif", "webp"])
+def test_png_tiff_and_webp_with_alpha_or_16_bits_become_plain_jpeg(tmp_path: Path, suffix: str) -> None:
+    import pyvips
+
+    base = pyvips.Image.black(1500, 1000, bands=3).new_from_image([30, 120, 200]).copy(interpretation="srgb")
+    alpha = base.bandjoin(128)
+    if suffix == "tif":
+        data = (base.cast("ushort") * 256).copy(interpretation="rgb16").tiffsave_buffer(compression="deflate")
+    elif suffix == "png":
+        data = alpha.pngsave_buffer()
+    else:
+        data = alpha.webpsave_buffer()
+    thumbs = render_one(tmp_path, f"image.{suffix}", data)
+    assert {s: t.size for s, t in thumbs.items()} == {
+        "small": (200, 133),
+        "medium": (600, 400),
+        "large": (1200, 800),
+    }
+    assert thumbs["large"].mode == "RGB"
+
+
+def test_raw_file_uses_its_largest_embedded_preview_turned_by_the_raw_orientation(tmp_path: Path) -> None:
+    import struct
+
+    preview = jpeg(1600, 1200, quality=90)
+    tiny = jpeg(160, 120)
+    header = b"II*\x00" + struct.pack("<I", 8)  # little-endian TIFF, IFD0 at offset 8
+    ifd = struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, 8, 0) + struct.pack("<I", 0)
+    raw = header + ifd + b"\x00" * 64 + tiny + b"\x00" * 32 + preview + b"sensor data" * 100
+    path = tmp_path / "IMG_0001.CR2"
+    path.write_bytes(raw)
+    assert sniff(path) == "raw"
+    thumbs = {s: Image.open(io.BytesIO(b)) for s, b in render_thumbnails(path).items()}
+    assert thumbs["large"].size == (900, 1200)  # orientation 8: turned a quarter, from the 1600x1200 preview
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("empty.jpg", b""), ("text.jpg", b"hello" * 100), ("cut.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 40)],
+)
+def test_undecodable_input_raises_a_clear_reason(tmp_path: Path, name: str, data: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(UndecodableImage, match="not a readable"):
+        render_thumbnails(path)
