@@ -9,6 +9,7 @@ import anyio.lowlevel
 from anyio.lowlevel import EventLoopToken
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session as DbSession
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
@@ -84,7 +85,7 @@ def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[s
 
 
 @router.post("/photos")
-async def post_photos(request: Request, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
+async def post_photos(request: Request, device: DeviceDep, services: ServicesDep, db: Db) -> JSONResponse:
     """JSON `{"photos": [...]}` (at most 100), or multipart `metadata` + `file` (one photo)."""
     content_type = request.headers.get("content-type", "")
     try:
@@ -95,8 +96,9 @@ async def post_photos(request: Request, device: DeviceDep, services: ServicesDep
             answer = await run_in_threadpool(_ingest, db, device, batch.photos)
         else:
             raise UnsupportedMediaType("send application/json or multipart/form-data")
-        await run_in_threadpool(services.analyzer.grew, "photos", answer["created"])
-        return answer
+        if services.analyzer.due("photos", answer["created"]):
+            await run_in_threadpool(services.analyzer.analyze, "photos")
+        return JSONResponse(answer)  # already plain JSON types: skip FastAPI's encoder
     except AppError as error:
         await run_in_threadpool(_log_failure, services, device, "photos", error)
         raise

@@ -80,16 +80,20 @@ class GrowthAnalyzer:
         self._known: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def grew(self, table: str, rows: int) -> None:
+    def due(self, table: str, rows: int) -> bool:
+        """Count `rows` new rows; True when the table should be analyzed now."""
         if not self._enabled or rows <= 0:
-            return
+            return False
         with self._lock:
             self._grown[table] = self._grown.get(table, 0) + rows
             known = self._known.get(table, 0)
             if self._grown[table] < max(self._minimum, int(known * self._fraction)):
-                return
+                return False
             self._known[table] = known + self._grown[table]
             self._grown[table] = 0
+            return True
+
+    def analyze(self, table: str) -> None:
         with self._engine.connect() as connection:
             connection.execute(text(f'ANALYZE "{table}"'))
             connection.commit()
