@@ -48,6 +48,7 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     serve_args: tuple[str, ...] = ()
+    healthy_only: bool = True  # False: a 503 /health (a queue down on purpose) counts as up
 
     def cli(
         self, *args: str, input: str | None = None, check: bool = True
@@ -82,12 +83,18 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"serve exited early:\n{self.log_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                status = httpx.get(f"{self.url}/health", timeout=2).status_code
+                if status == 200 or (status == 503 and not self.healthy_only):
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"serve did not become healthy:\n{self.log_text()[-3000:]}")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -31,39 +31,7 @@ FAST = {
 WIDTHS = {"small": 200, "medium": 600, "large": 1200}
 
 
-@dataclass
-class TunedServer(Server):
-    """A `serve` with its own settings and flags (e.g. --no-worker) that may start unhealthy."""
-
-    serve_args: tuple[str, ...] = ()  # (declared here too: this file needs it whatever conftest has)
-    healthy_only: bool = True
-
-    def start(self) -> None:
-        port = int(self.env["IMAGE_ASSISTANT_API_PORT"])
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-serve.log"
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [CLI, "serve", "--port", str(port), *self.serve_args],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        accept = (200,) if self.healthy_only else (200, 503)
-
-        def answers() -> bool:
-            assert self.process is not None and self.process.poll() is None, self.log_text()[-3000:]
-            try:
-                return httpx.get(f"{self.url}/health", timeout=2).status_code in accept
-            except httpx.HTTPError:
-                return False
-
-        wait_for(answers, 60, "serve to answer /health")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
+TunedServer = Server  # `healthy_only`, `serve_args` and `kill` live on the shared Server
 
 
 def launch(tmp: Path, name: str, extra: dict[str, str], serve_args: tuple[str, ...] = ()) -> TunedServer:
