@@ -12,6 +12,8 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from image_assistant.api.errors import unprocessable
+from image_assistant.core.records import canonical_photos_uuid, check_sha256
+from image_assistant.core.uploads import VerifiedReader
 from image_assistant.errors import BadRequest
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -70,3 +72,36 @@ def JsonBody(model: type[Model]) -> Any:  # noqa: N802 - reads as a type in sign
         return parse_json(await request.body(), model)
 
     return Depends(read)
+
+
+def path_photos_uuid(value: str) -> str:
+    """A photos_uuid from a URL path, canonical, or a 400."""
+    try:
+        return canonical_photos_uuid(value)
+    except ValueError as exc:
+        raise BadRequest("photos_uuid must be a UUID", code="invalid_id") from exc
+
+
+def declared_sha256(value: str | None) -> str:
+    """The SHA-256 a body is declared to have (header or metadata), checked, or a 400."""
+    if not value:
+        raise BadRequest("send the body's SHA-256 in X-Content-SHA256", code="checksum_required")
+    try:
+        return check_sha256(value)
+    except ValueError as exc:
+        raise BadRequest("X-Content-SHA256 must be 64 hex digits", code="invalid_checksum") from exc
+
+
+def verified_body(
+    request: Request, loop: EventLoopToken, *, expected_sha256: str, max_bytes: int
+) -> VerifiedReader:
+    """The streamed request body as a reader that enforces length, limit and SHA-256."""
+    length = request.headers.get("content-length")
+    if length is not None and not length.isdigit():
+        raise BadRequest("Content-Length is not a number", code="length_mismatch")
+    return VerifiedReader(
+        blocking_chunks(request, loop),
+        expected_sha256=expected_sha256,
+        expected_length=int(length) if length is not None else None,
+        max_bytes=max_bytes,
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session as DbSession
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from image_assistant.api.bodies import blocking_chunks, parse_json
+from image_assistant.api.bodies import declared_sha256, parse_json, path_photos_uuid, verified_body
 from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep
 from image_assistant.api.shapes import device_json, iso, sync_log_json
 from image_assistant.core import binaries, sync
@@ -22,8 +22,6 @@ from image_assistant.core.records import (
     AlbumSync,
     PhotoBatch,
     PhotoRecord,
-    canonical_photos_uuid,
-    check_sha256,
 )
 from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.models import Device, Photo
@@ -201,25 +199,13 @@ def _put_original(
     services: Services,
     db: DbSession,
 ) -> dict[str, Any]:
-    try:
-        photos_uuid = canonical_photos_uuid(photos_uuid)
-    except ValueError as exc:
-        raise BadRequest("photos_uuid must be a UUID", code="invalid_id") from exc
+    photos_uuid = path_photos_uuid(photos_uuid)
     photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=photos_uuid)
-    declared = request.headers.get("x-content-sha256") or photo.checksum_sha256
-    if not declared:
-        raise BadRequest("send the body's SHA-256 in X-Content-SHA256", code="checksum_required")
-    try:
-        declared = check_sha256(declared)
-    except ValueError as exc:
-        raise BadRequest("X-Content-SHA256 must be 64 hex digits", code="invalid_checksum") from exc
+    declared = declared_sha256(request.headers.get("x-content-sha256") or photo.checksum_sha256)
     if photo.original_key is not None and photo.original_sha256 == declared:
         return {"photos_uuid": photos_uuid, "status": "unchanged", "sha256": declared}
-    reader = VerifiedReader(
-        blocking_chunks(request, loop),
-        expected_sha256=declared,
-        expected_length=_content_length(request),
-        max_bytes=services.settings.max_upload_bytes,
+    reader = verified_body(
+        request, loop, expected_sha256=declared, max_bytes=services.settings.max_upload_bytes
     )
     key = sync.store_original(services.store, photo=photo, body=reader)  # type: ignore[arg-type]
     replaced = _record_upload(db, device, photo, key, reader)
@@ -231,15 +217,6 @@ def _put_original(
         "sha256": reader.sha256,
         "size": reader.size,
     }
-
-
-def _content_length(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise BadRequest("Content-Length is not a number", code="length_mismatch")
-    return int(value)
 
 
 @router.get("/pending")

@@ -30,7 +30,13 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session as DbSession
 from starlette.requests import ClientDisconnect
 
-from image_assistant.api.bodies import blocking_chunks, parse_json
+from image_assistant.api.bodies import (
+    blocking_chunks,
+    declared_sha256,
+    parse_json,
+    path_photos_uuid,
+    verified_body,
+)
 from image_assistant.api.deps import Db, DeviceDep, ServicesDep, parse_uuid
 from image_assistant.core import binaries, resumable, sync
 from image_assistant.core.records import DeletedPhotos, canonical_photos_uuid, check_sha256
@@ -54,28 +60,6 @@ class UploadStart(BaseModel):
 
     _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
     _sha = field_validator("sha256")(check_sha256)
-
-
-def _uuid_of(value: str) -> str:
-    try:
-        return canonical_photos_uuid(value)
-    except ValueError as exc:
-        raise BadRequest("photos_uuid must be a UUID", code="invalid_id") from exc
-
-
-def _declared_sha256(request: Request) -> str:
-    value = request.headers.get("x-content-sha256")
-    if not value:
-        raise BadRequest("send the body's SHA-256 in X-Content-SHA256", code="checksum_required")
-    try:
-        return check_sha256(value)
-    except ValueError as exc:
-        raise BadRequest("X-Content-SHA256 must be 64 hex digits", code="invalid_checksum") from exc
-
-
-def _content_length(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
 
 
 def _already_stored(db: DbSession, photo: Photo, kind: str, sha256: str) -> bool:
@@ -131,15 +115,12 @@ def _put_binary(
     services: Services,
     db: DbSession,
 ) -> dict[str, Any]:
-    photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=_uuid_of(photos_uuid))
-    declared = _declared_sha256(request)
+    photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=path_photos_uuid(photos_uuid))
+    declared = declared_sha256(request.headers.get("x-content-sha256"))
     if _already_stored(db, photo, kind, declared):
         return {"photos_uuid": photo.photos_uuid, "kind": kind, "status": "unchanged", "sha256": declared}
-    reader = VerifiedReader(
-        blocking_chunks(request, loop),
-        expected_sha256=declared,
-        expected_length=_content_length(request),
-        max_bytes=services.settings.max_upload_bytes,
+    reader = verified_body(
+        request, loop, expected_sha256=declared, max_bytes=services.settings.max_upload_bytes
     )
     return _store_and_record(services, db, device, photo, kind, reader)
 
