@@ -87,7 +87,9 @@ class Server:
 
 
 @contextmanager
-def running_server(data_dir: Path, extra: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    data_dir: Path, extra: dict[str, str] | None = None, serve_args: Sequence[str] = ()
+) -> Iterator[Server]:
     """`image-assistant serve` on a free port with `data_dir`, an admin account made by the CLI."""
     env = server_env(data_dir, extra)
     cli(env, "users", "create", "admin", "--admin", input=ADMIN_PASSWORD + "\n")
@@ -95,7 +97,7 @@ def running_server(data_dir: Path, extra: dict[str, str] | None = None) -> Itera
     log_path = data_dir.parent / f"{data_dir.name}-serve.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [CLI, "serve", "--port", port], env=env, stdout=log, stderr=subprocess.STDOUT
+            [CLI, "serve", "--port", port, *serve_args], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     server = Server(f"http://127.0.0.1:{port}", env, process, log_path)
     try:

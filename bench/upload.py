@@ -150,20 +150,35 @@ def register_photos(server: Server, token: str, count: int, sha256: str) -> list
     return uuids
 
 
-def upload_once(server: Server, token: str, photos_uuid: str, path: Path, sha256: str) -> tuple[float, int]:
-    """PUT the file streamed from disk; returns (seconds, server peak RSS in bytes)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process tree."""
+    total = 0.0
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def upload_once(
+    server: Server, token: str, photos_uuid: str, path: Path, sha256: str
+) -> tuple[float, int, float, float]:
+    """PUT the file streamed from disk; returns (seconds, server peak RSS in bytes, server CPU
+    seconds, client CPU seconds): the client shares the machine's cores with the server."""
     size = path.stat().st_size
     headers = {"x-content-sha256": sha256, "content-length": str(size), "content-type": "image/jpeg"}
     with server.client(token, timeout=600) as http, RssPeak(server.pid) as rss:
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         started = time.perf_counter()
         response = http.put(
             f"/api/sync/photos/{photos_uuid}/original", content=file_chunks(path), headers=headers
         )
         seconds = time.perf_counter() - started
+        server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
     answer = response.json()
     if response.status_code != 200 or answer.get("status") != "stored" or answer.get("size") != size:
         raise RuntimeError(f"upload failed: {response.status_code} {response.text[:300]}")
-    return seconds, rss.peak
+    return seconds, rss.peak, server_cpu, client_cpu
 
 
 def direct_once(root: Path, key: str, path: Path, sha256: str) -> tuple[float, int]:
@@ -213,11 +228,14 @@ def main() -> int:
             heading(f"{args.rounds} rounds, alternating (server idle RSS {idle / MB:.0f} MiB)")
             print(f"  ({load_average()})")
             for round_, photos_uuid in enumerate(uuids, start=1):
-                seconds, peak = upload_once(server, owner.device_token, photos_uuid, source, sha256)
+                seconds, peak, server_cpu, client_cpu = upload_once(
+                    server, owner.device_token, photos_uuid, source, sha256
+                )
                 server_rows.append((seconds, peak))
                 print(
                     f"  round {round_} PUT …/original   {size / MB / seconds:7.1f} MiB/s  "
-                    f"({seconds:.2f} s)  server peak RSS {peak / MB:.0f} MiB",
+                    f"({seconds:.2f} s)  server peak RSS {peak / MB:.0f} MiB;"
+                    f" CPU server {server_cpu:.2f} s, client {client_cpu:.2f} s",
                     flush=True,
                 )
                 clear_objects(store_root)

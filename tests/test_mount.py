@@ -10,11 +10,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from conftest import CLI
+from image_assistant import mount
 from image_assistant.config import Settings
 from image_assistant.services import make_store
 from image_assistant.store.s3 import S3Store
@@ -56,6 +58,7 @@ def mounted(env: dict[str, str], tmp_path: Path) -> Iterator[callable]:
             env, "mount", prefix, str(point), "--cache-dir", str(tmp_path / f"cache-{prefix}"), *extra
         )
         assert result.returncode == 0, result.stderr
+        assert "note: the cache stays within" in result.stdout
         made.append(point)
         return point
 
@@ -100,46 +103,81 @@ def test_an_original_reads_identical_through_a_read_only_originals_mount(mounted
         (point / "new.txt").write_bytes(b"nope")
 
 
-def cache_bytes(root: Path) -> int:
-    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.exists() else 0
+def disk_usage(root: Path) -> int:
+    """What the cache really takes on disk: its files are sparse, so blocks, not sizes."""
+    total = 0
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+            except FileNotFoundError:  # evicted while we looked
+                pass
+    return total
 
 
-def test_the_cache_stays_within_its_size_while_reading_more(mounted, store: S3Store, tmp_path: Path) -> None:
-    size, limit, count = 4 * 1024 * 1024, 10 * 1024 * 1024, 6
+def test_the_cache_never_uses_more_disk_than_its_size_while_reading_more(
+    mounted, store: S3Store, tmp_path: Path
+) -> None:
+    size, count, bound = 4 * 1024 * 1024, 20, 48 * 1024 * 1024
     for i in range(count):
         store.put(
             f"originals/cache-test/file-{i}.bin", io.BytesIO(secrets.token_bytes(size)), content_type="x/y"
         )
-    point = mounted("originals", "--cache-max-size", "10M")
+    point = mounted("originals", "--cache-max-size", "48M")
     cache_root = tmp_path / "cache-originals"
-    peak = 0
+    samples: list[int] = []
     stop = threading.Event()
 
     def watch() -> None:
-        nonlocal peak
         while not stop.is_set():
-            peak = max(peak, cache_bytes(cache_root))
-            time.sleep(0.05)
+            samples.append(disk_usage(cache_root))
+            time.sleep(0.02)
+
+    def read(i: int) -> int:
+        return len((point / "cache-test" / f"file-{i}.bin").read_bytes())
 
     watcher = threading.Thread(target=watch)
     watcher.start()
+    started = time.monotonic()
     try:
-        for i in range(count):
-            assert len((point / "cache-test" / f"file-{i}.bin").read_bytes()) == size
-            time.sleep(2.5)  # rclone evicts on its 2 s poll; reading on while it catches up
+        # Two readers at once, no pause: the cache fills as fast as rclone is let download.
+        with ThreadPoolExecutor(max_workers=2) as readers:
+            assert list(readers.map(read, range(count))) == [size] * count
+        elapsed = time.monotonic() - started
+        time.sleep(1)  # and a second after, while rclone evicts what the readers left
     finally:
         stop.set()
         watcher.join()
-    assert count * size > 2 * limit
-    assert peak <= limit + size, f"cache peaked at {peak} bytes"
-    assert cache_bytes(cache_root) <= limit
+    assert count * size > bound
+    assert len(samples) > elapsed / 0.05, f"only {len(samples)} samples in {elapsed:.1f} s"
+    assert max(samples) > bound // 2, "the cache was hardly used: the test proves nothing"
+    assert max(samples) <= bound, f"cache peaked at {max(samples)} bytes on disk, over {bound}"
+
+
+def test_the_cache_split_leaves_room_for_what_rclone_adds_between_evictions() -> None:
+    for text in ("32M", "48M", "100M", "256M", "1G", "10G", "2T"):
+        budget = mount.cache_budget(mount.parse_size(text))
+        burst = max(mount.BWLIMIT_BURST, budget.bwlimit / 64)
+        between_evictions = burst + budget.bwlimit * 2 * mount.EVICT_INTERVAL_MS / 1000
+        assert budget.rclone_max_size + between_evictions + budget.bound / 64 <= budget.bound, text
+        assert budget.bwlimit >= 16 * 1024 * 1024, text
 
 
 def test_dry_run_prints_the_command_without_secrets(env: dict[str, str]) -> None:
     result = run(env, "mount", "video-projects", "/tmp/never-mounted", "--dry-run", "--cache-max-size", "2G")
     assert result.returncode == 0
-    assert "--vfs-cache-mode full" in result.stdout and "--vfs-cache-max-size 2G" in result.stdout
+    assert "--vfs-cache-mode full" in result.stdout
+    # 2G bound: rclone evicts down to 2G - 2G/8 every 250 ms, downloading at most 434M/s.
+    assert "--vfs-cache-max-size 1792M" in result.stdout
+    assert "--vfs-cache-poll-interval 250ms" in result.stdout and "--bwlimit 434M" in result.stdout
     assert env["MINIO_SECRET_KEY"] not in result.stdout and env["MINIO_ACCESS_KEY"] not in result.stdout
+
+
+def test_a_cache_too_small_for_the_headroom_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(env, "mount", "originals", str(tmp_path / "m"), "--cache-max-size", "20M")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "too small: use at least 32M" in result.stderr
+    assert not (tmp_path / "m").exists()
 
 
 def test_unknown_prefixes_and_local_store_get_one_clear_line(env: dict[str, str], tmp_path: Path) -> None:

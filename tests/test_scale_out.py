@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 import pytest
 from sqlalchemy import create_engine, text
@@ -281,3 +282,64 @@ def all_photos(http: Any) -> list[dict[str, Any]]:
         cursor = page["next_cursor"]
         if not cursor:
             return photos
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    ensure_postgres()
+    name = f"ia_workers_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def api_processes(server: Server) -> list[psutil.Process]:
+    """The processes answering HTTP: uvicorn's spawned children running the API."""
+    assert server.process is not None
+    found = []
+    for child in psutil.Process(server.process.pid).children():
+        try:
+            spawned = "multiprocessing.spawn" in " ".join(child.cmdline())
+            if spawned and child.status() != psutil.STATUS_ZOMBIE:
+                found.append(child)
+        except psutil.Error:  # gone, or a zombie not yet reaped
+            pass
+    return found
+
+
+def test_serve_with_two_api_processes_shares_one_port_and_replaces_a_crashed_one(
+    tmp_path: Path, fresh_database: str
+) -> None:
+    data_dir = tmp_path / "multi"
+    env = base_env(data_dir) | {"DATABASE_URL": fresh_database}
+    server = Server(url="", env=env, data_dir=data_dir, backend="multi", serve_args=("--workers", "2"))
+    server.cli("users", "create", "admin", "--admin", input=ADMIN_PASSWORD + "\n")
+    server.start()
+    made = Accounts(server)
+    try:
+        first, second = api_processes(server)
+        device = made.device()
+        sent = device.http.post("/api/sync/photos", json={"photos": records_over_days(50)})
+        assert sent.status_code == 200 and sent.json()["created"] == 50, sent.text
+
+        first.kill()  # an API process that crashes is replaced; the other one answers meanwhile
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(api_processes(server)) < 2:
+            time.sleep(0.5)
+        replaced = api_processes(server)
+        assert len(replaced) == 2 and first.pid not in {p.pid for p in replaced}
+        assert second.pid in {p.pid for p in replaced}
+        for _ in range(10):  # fresh connections, accepted by either process
+            with server.client(device.token) as http:
+                listed = http.get("/api/sync/status")
+                assert listed.status_code == 200 and listed.json()["photos"] == 50, listed.text
+    finally:
+        made.close()
+        server.stop()
+    assert server.process is not None and server.process.returncode == 0
+    assert not [p for p in (first, second) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert "Traceback" not in server.log_text()

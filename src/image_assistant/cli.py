@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -73,8 +74,15 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 5220, env IMAGE_ASSISTANT_API_PORT).")
 @click.option("--no-worker", is_flag=True, help="Do not run the embedded thumbnail worker.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="API processes sharing the port (each its own interpreter, so more cores are used).",
+)
 @data_dir_option
-def serve(host: str | None, port: int | None, no_worker: bool, data_dir: Path | None) -> None:
+def serve(host: str | None, port: int | None, no_worker: bool, workers: int, data_dir: Path | None) -> None:
     """Run the API (and gallery) in one process; migrations run first."""
     import uvicorn
 
@@ -83,7 +91,6 @@ def serve(host: str | None, port: int | None, no_worker: bool, data_dir: Path | 
     settings = load_settings(data_dir)
     _configure_logging(settings.log_level)
     services = _services(settings)
-    app = create_app(services)
     host = host or settings.api_host
     port = port or settings.api_port
     logging.getLogger("image_assistant").info(
@@ -94,11 +101,29 @@ def serve(host: str | None, port: int | None, no_worker: bool, data_dir: Path | 
         settings.storage_backend,
     )
     worker = None if no_worker else _start_worker(services, None)
+    options: dict[str, Any] = dict(
+        host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=5
+    )
     try:
-        uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=5)
+        if workers == 1:
+            uvicorn.run(create_app(services), **options)
+        else:
+            # Each API process builds its app from the environment; the data dir must reach it.
+            os.environ["IMAGE_ASSISTANT_DATA_DIR"] = str(settings.data_dir.resolve())
+            uvicorn.run(f"{__name__}:api_process_app", factory=True, workers=workers, **options)
     finally:
         if worker is not None:
             worker.stop()
+
+
+def api_process_app() -> Any:
+    """The app of one `serve --workers N` process (migrations and secrets are done by serve)."""
+    from image_assistant.api.app import create_app
+    from image_assistant.services import build_services
+
+    settings = load_settings(None)
+    _configure_logging(settings.log_level)
+    return create_app(build_services(settings))
 
 
 def _start_worker(services: Any, concurrency: int | None) -> Any:
@@ -326,7 +351,12 @@ def devices_revoke(device_id: str, data_dir: Path | None) -> None:
     default=None,
     help="Where rclone keeps hot data (default: <data dir>/mount-cache/<prefix>).",
 )
-@click.option("--cache-max-size", default="10G", show_default=True, help="Largest the local cache may grow.")
+@click.option(
+    "--cache-max-size",
+    default="10G",
+    show_default=True,
+    help="Most disk the local cache may use (at least 32M; K/M/G/T are binary units).",
+)
 @click.option(
     "--cache-max-age", default="24h", show_default=True, help="Cached data older than this is dropped."
 )
@@ -363,6 +393,7 @@ def mount_command(
         raise click.ClickException(str(exc)) from None
     mode = "read-only" if plan.read_only else "read-write"
     click.echo(f"mounted {prefix} ({mode}) at {mountpoint}; cache {cache.directory} up to {cache.max_size}")
+    click.echo(f"note: {plan.cache_note()}")
 
 
 @main.command("unmount")

@@ -15,8 +15,24 @@ from image_assistant.config import Settings
 
 REMOTE = "imageassistant"
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-_SIZE = re.compile(r"^\d+(\.\d+)?[KMGT]?$", re.IGNORECASE)
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)$", re.IGNORECASE)
 _AGE = re.compile(r"^\d+(ms|s|m|h|d|w|M|y)$")
+_UNITS = {"": 1 << 10, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}  # rclone's: bare = KiB
+
+# rclone 1.60 evicts only when its cleaner runs: every --vfs-cache-poll-interval, or when a write
+# into the cache fails with ENOSPC. Between two runs nothing stops the cache growing as fast as
+# files are read (measured here: 80 MB read at 105 MiB/s all in a 48M cache before its 2 s poll,
+# and still 58 MiB in a 32M one with a 250 ms poll). So the user's
+# bound is split: rclone evicts down to a smaller size every EVICT_INTERVAL_MS, and --bwlimit caps
+# what it can download in between: at most the token bucket (it starts empty and refills, when
+# idle, up to 4 MiB or 1/64 s of the rate, whichever is more) plus the rate times twice the
+# interval (for a late tick or a slow cleaning pass). rclone counts the bytes of cached ranges;
+# the disk also holds a metadata file per cached file and rounds files up to 4 KiB blocks: up to
+# 8 KiB a file, reserved as 1/64 of the bound (files of 512 KiB or more on average).
+# docs/deploy.md states the rule.
+EVICT_INTERVAL_MS = 250
+BWLIMIT_BURST = 4 << 20
+MIN_HEADROOM = 16 << 20
 
 
 class MountError(Exception):
@@ -31,12 +47,64 @@ class CacheLimits:
 
 
 @dataclass(frozen=True)
+class CacheBudget:
+    """How the user's bound on the cache's disk use is split so that rclone stays inside it."""
+
+    bound: int  # bytes the cache may use on disk, as the user asked
+    rclone_max_size: int  # what rclone evicts down to every EVICT_INTERVAL_MS
+    bwlimit: int  # bytes/s rclone may download, so that it cannot outrun its evictions
+
+
+def cache_budget(bound: int) -> CacheBudget:
+    """Split `bound` (bytes) into rclone's own cache size and the download rate it may fill it at."""
+    headroom = max(bound // 8, MIN_HEADROOM)
+    if bound < 2 * headroom:
+        least, headroom = format_size(2 * MIN_HEADROOM), format_size(MIN_HEADROOM)
+        raise MountError(
+            f"--cache-max-size {format_size(bound)} is too small: use at least {least}"
+            f" ({headroom} of it is headroom for what rclone reads between two evictions)"
+        )
+    room = headroom - bound // 64  # what is left once the per-file overhead is set aside
+    window = 2 * EVICT_INTERVAL_MS / 1000
+    rate = min((room - BWLIMIT_BURST) / window, room / (window + 1 / 64))
+    bwlimit = int(rate) >> 20 << 20  # whole MiB/s, rounded down
+    return CacheBudget(bound=bound, rclone_max_size=bound - headroom, bwlimit=bwlimit)
+
+
+def parse_size(text: str) -> int:
+    """`512M`, `10G`, `1.5T` → bytes; binary units, and a bare number is KiB as in rclone."""
+    match = _SIZE.match(text.strip())
+    if not match:
+        raise MountError(f"--cache-max-size {text!r} must look like 512M or 10G")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def format_size(size: int) -> str:
+    """Bytes → rclone's notation, exact to the KiB below: `10G`, `1792M`, `23040K`."""
+    for unit, factor in (("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size // 1024}K"
+
+
+@dataclass(frozen=True)
 class MountPlan:
     """The rclone command and the environment that carries the credentials."""
 
     argv: list[str]
     env: dict[str, str]
     read_only: bool
+    cache: CacheBudget
+
+    def cache_note(self) -> str:
+        """What the bound covers and what it cannot, in the user's terms."""
+        bound, share = format_size(self.cache.bound), format_size(self.cache.rclone_max_size)
+        return (
+            f"the cache stays within {bound} of disk: rclone evicts down to {share} every"
+            f" {EVICT_INTERVAL_MS} ms and downloads at most {format_size(self.cache.bwlimit)}/s so"
+            f" it cannot outrun that. Not covered: open files larger than {share} (alone or"
+            f" together) and written files not yet uploaded, which can take the cache past {bound}."
+        )
 
     def printable(self) -> str:
         return " ".join(self.argv)
@@ -81,8 +149,7 @@ def plan_mount(settings: Settings, prefix: str, mountpoint: Path, cache: CacheLi
     prefixes = allowed_prefixes(settings)
     if prefix not in prefixes:
         raise MountError(f"prefix {prefix!r} is not mountable; MOUNT_PREFIXES allows: {', '.join(prefixes)}")
-    if not _SIZE.match(cache.max_size):
-        raise MountError(f"--cache-max-size {cache.max_size!r} must look like 512M or 10G")
+    budget = cache_budget(parse_size(cache.max_size))
     if not _AGE.match(cache.max_age):
         raise MountError(f"--cache-max-age {cache.max_age!r} must look like 30m, 24h or 7d")
     read_only = prefixes[prefix]
@@ -96,11 +163,13 @@ def plan_mount(settings: Settings, prefix: str, mountpoint: Path, cache: CacheLi
         "--cache-dir",
         str(cache.directory),
         "--vfs-cache-max-size",
-        cache.max_size,
+        format_size(budget.rclone_max_size),
         "--vfs-cache-max-age",
         cache.max_age,
         "--vfs-cache-poll-interval",
-        "2s",
+        f"{EVICT_INTERVAL_MS}ms",
+        "--bwlimit",
+        format_size(budget.bwlimit),
         "--vfs-write-back",
         "2s",
         "--dir-cache-time",
@@ -108,7 +177,7 @@ def plan_mount(settings: Settings, prefix: str, mountpoint: Path, cache: CacheLi
     ]
     if read_only:
         argv.append("--read-only")
-    return MountPlan(argv=argv, env=remote_env(settings), read_only=read_only)
+    return MountPlan(argv=argv, env=remote_env(settings), read_only=read_only, cache=budget)
 
 
 def check_tools() -> None:

@@ -13,7 +13,16 @@ from typing import Any
 
 import click
 
-from image_assistant.agent.client import AgentError, DeviceRevoked, NotPaired, ServerClient, ServerUnreachable
+from image_assistant.agent.client import (
+    DEFAULT_RETRY_MAX_DELAY,
+    DEFAULT_RETRY_WINDOW,
+    AgentError,
+    Backoff,
+    DeviceRevoked,
+    NotPaired,
+    ServerClient,
+    ServerUnreachable,
+)
 from image_assistant.agent.config import DEFAULT_INTERVAL, STATUS_PORT, AgentDir, write_private
 from image_assistant.agent.credentials import TokenStore
 from image_assistant.agent.progress import Progress, read_status
@@ -132,7 +141,7 @@ def _make_source(chosen: dict[str, str], state: AgentState) -> Source:
 
 
 @contextmanager
-def _session(agent_dir: AgentDir) -> Iterator[tuple[ServerClient, AgentState, Progress]]:
+def _session(agent_dir: AgentDir, backoff: Backoff) -> Iterator[tuple[ServerClient, AgentState, Progress]]:
     pairing = agent_dir.load_pairing()
     token = TokenStore(agent_dir).load(pairing.device_id) if pairing else None
     if pairing is None or token is None:
@@ -143,7 +152,7 @@ def _session(agent_dir: AgentDir) -> Iterator[tuple[ServerClient, AgentState, Pr
         state = AgentState(agent_dir.state_file)
         progress = Progress(agent_dir.status_file)
         progress.load_previous()
-        client = ServerClient(pairing.server, token)
+        client = ServerClient(pairing.server, token, backoff=backoff, on_reachable=progress.reachable)
         try:
             yield client, state, progress
         finally:
@@ -167,7 +176,30 @@ def _settings(workers: int, resumable_mb: int) -> PassSettings:
     return PassSettings(workers=workers, resumable_threshold=resumable_mb * 1024 * 1024)
 
 
+def _backoff(retry_window: float, retry_max_delay: float) -> Backoff:
+    return Backoff(window=retry_window, max_delay=retry_max_delay)
+
+
 def _pass_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--retry-max-delay",
+        type=click.FloatRange(min=0.1),
+        default=DEFAULT_RETRY_MAX_DELAY,
+        show_default=True,
+        envvar="IMAGE_ASSISTANT_AGENT_RETRY_MAX_DELAY",
+        show_envvar=True,
+        help="Longest wait in seconds between two retries (they start at 1 s and double).",
+    )(command)
+    command = click.option(
+        "--retry-window",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_RETRY_WINDOW,
+        show_default=True,
+        envvar="IMAGE_ASSISTANT_AGENT_RETRY_WINDOW",
+        show_envvar=True,
+        help="Seconds a request retries network errors and 5xx before the pass gives up as "
+        "'server unreachable' (`run` then tries again at the next pass).",
+    )(command)
     command = click.option("--workers", default=4, show_default=True, help="Uploads at a time.")(command)
     return click.option(
         "--resumable-above-mb",
@@ -189,13 +221,18 @@ def sync(
     folder: Path | None,
     workers: int,
     resumable_mb: int,
+    retry_window: float,
+    retry_max_delay: float,
     as_json: bool,
 ) -> None:
-    """One pass: metadata, albums, deletions, then the binaries the server lacks."""
+    """One pass: metadata, albums, deletions, then the binaries the server lacks.
+
+    Exits 4 if the server stays unreachable for the whole retry window, 3 if the device was revoked.
+    """
     agent_dir = _agent_dir(ctx)
     chosen = _remembered_source(agent_dir, library, folder)
     try:
-        with _session(agent_dir) as (client, state, progress):
+        with _session(agent_dir, _backoff(retry_window, retry_max_delay)) as (client, state, progress):
             source = _make_source(chosen, state)
             with _progress_bar(progress, enabled=sys.stderr.isatty() and not as_json):
                 report = run_pass(
@@ -263,16 +300,23 @@ def run(
     folder: Path | None,
     workers: int,
     resumable_mb: int,
+    retry_window: float,
+    retry_max_delay: float,
     interval: int,
     status_port: int,
 ) -> None:
-    """Sync now and every --interval seconds; serve the status page on 127.0.0.1."""
+    """Sync now and every --interval seconds; serve the status page on 127.0.0.1.
+
+    A pass that cannot reach the server within the retry window is recorded on the status
+    page and tried again at the next pass (sooner once the server answers again), however
+    long the outage lasts. Only a revoked device stops it (exit code 3).
+    """
     from image_assistant.agent.status_page import StatusPage
 
     agent_dir = _agent_dir(ctx)
     chosen = _remembered_source(agent_dir, library, folder)
     try:
-        with _session(agent_dir) as (client, state, progress):
+        with _session(agent_dir, _backoff(retry_window, retry_max_delay)) as (client, state, progress):
             source = _make_source(chosen, state)
             settings = _settings(workers, resumable_mb)
 

@@ -24,20 +24,23 @@ __all__ = ["AgentError", "DeviceRevoked", "NotPaired", "RequestRejected", "Serve
 log = logging.getLogger("image_assistant.agent")
 CHUNK = 1024 * 1024
 RETRYABLE_STATUS = {500, 502, 503, 504}
+UNAVAILABLE_STATUS = {502, 503, 504}  # a proxy or the server itself saying it is not serving
 MAX_INTERNAL_ERRORS = 2
+DEFAULT_RETRY_WINDOW = 600.0
+DEFAULT_RETRY_MAX_DELAY = 60.0
 
 
 @dataclass
 class Backoff:
     """Exponential backoff with jitter, up to `max_delay`, giving up after `window` seconds."""
 
-    window: float = 600.0
+    window: float = DEFAULT_RETRY_WINDOW
     first_delay: float = 1.0
-    max_delay: float = 60.0
+    max_delay: float = DEFAULT_RETRY_MAX_DELAY
 
     def delays(self) -> Iterator[float]:
         deadline = time.monotonic() + self.window
-        delay = self.first_delay
+        delay = min(self.first_delay, self.max_delay)
         while time.monotonic() + delay <= deadline:
             yield delay * (0.75 + random.random() / 2)
             delay = min(delay * 2, self.max_delay)
@@ -59,6 +62,7 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
 
 
 OnBytes = Callable[[int], None] | None
+OnReachable = Callable[[bool], None] | None
 PART_SIZE = 64 * 1024 * 1024
 UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
@@ -95,7 +99,11 @@ def file_chunks(
 
 
 class ServerClient:
-    """Calls to one server; every call retries transient failures within the backoff window."""
+    """Calls to one server; every call retries transient failures within the backoff window.
+
+    `on_reachable(bool)` hears after every attempt whether the server answered, so the status
+    page can say "unreachable" while a pass is still retrying, not only once it gave up.
+    """
 
     def __init__(
         self,
@@ -104,6 +112,7 @@ class ServerClient:
         *,
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_reachable: OnReachable = None,
     ) -> None:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
@@ -115,6 +124,7 @@ class ServerClient:
         )
         self.backoff = backoff or Backoff()
         self.sleep = sleep
+        self.on_reachable = on_reachable
 
     def close(self) -> None:
         self.http.close()
@@ -124,6 +134,10 @@ class ServerClient:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+    def _answered(self, reachable: bool) -> None:
+        if self.on_reachable is not None:
+            self.on_reachable(reachable)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One call; retries network errors and 5xx; raises AgentError for the rest."""
@@ -136,8 +150,10 @@ class ServerClient:
                     kwargs["content"] = body_factory()
                 response = self.http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
+                self._answered(False)
                 problem = f"cannot reach {self.base_url}: {type(exc).__name__}"
             else:
+                self._answered(response.status_code not in UNAVAILABLE_STATUS)
                 if response.status_code < 400:
                     return response
                 if response.status_code == 500:
@@ -147,9 +163,12 @@ class ServerClient:
                 problem = f"the server answered {response.status_code}"
             delay = next(delays, None)
             if delay is None:
-                raise ServerUnreachable(problem)
+                raise self._gave_up(problem)
             log.info("%s; retrying in %.0f s", problem, delay)
             self.sleep(delay)
+
+    def _gave_up(self, problem: str) -> ServerUnreachable:
+        return ServerUnreachable(f"server unreachable: {problem} (retried for {self.backoff.window:.0f} s)")
 
     def _rejection(self, response: httpx.Response) -> AgentError:
         code, message = _error_of(response)
@@ -253,6 +272,7 @@ class ServerClient:
                     timeout=UPLOAD_TIMEOUT,
                 )  # fmt: skip
             except httpx.TransportError as exc:
+                self._answered(False)
                 sent += counted.total
                 offset = self._wait_and_reread(upload_id, delays, f"upload interrupted: {type(exc).__name__}")
                 continue
@@ -270,7 +290,7 @@ class ServerClient:
     def _wait_and_reread(self, upload_id: str, delays: Iterator[float], problem: str) -> int:
         delay = next(delays, None)
         if delay is None:
-            raise ServerUnreachable(problem)
+            raise self._gave_up(problem)
         log.info("%s; resuming in %.0f s", problem, delay)
         self.sleep(delay)
         return int(self.request("GET", f"/api/sync/uploads/{upload_id}").json()["offset"])

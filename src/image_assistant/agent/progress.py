@@ -67,6 +67,14 @@ class Progress:
             self.uploads_done += 1
         self.save()
 
+    def reachable(self, value: bool) -> None:
+        """Whether the server answered the last call; status.json is rewritten only on a change."""
+        with self._lock:
+            changed = self.server_reachable is not value
+            self.server_reachable = value
+        if changed:
+            self.save(force=True)
+
     def error(self, message: str) -> None:
         with self._lock:
             self.errors.append({"at": now_iso(), "message": message})

@@ -1,4 +1,10 @@
-"""Passes on a schedule or on demand ("Sync now"), surviving a server that is down for a while."""
+"""Passes on a schedule or on demand ("Sync now"), surviving a server that is down for a while.
+
+Inside a pass every request retries for up to the backoff window; a pass that still cannot
+reach the server ends with ServerUnreachable, which `Scheduler.loop` records and outlives:
+the next pass picks up where the last one stopped, so an outage of any length is survived.
+Only DeviceRevoked (401) ends the loop.
+"""
 
 from __future__ import annotations
 
@@ -50,27 +56,32 @@ def run_pass(
         raise
 
 
-def server_probe(client: ServerClient, progress: Progress) -> Callable[[], None]:
-    """A check of GET /health that records whether the server answers (no retries)."""
+def server_probe(client: ServerClient, progress: Progress) -> Callable[[], bool]:
+    """A check of GET /health that records and returns whether the server answers (no retries)."""
 
-    def probe() -> None:
+    def probe() -> bool:
         try:
             reachable = client.http.get("/health", timeout=5).status_code < 500
         except Exception:
             reachable = False
-        progress.set(server_reachable=reachable)
+        progress.reachable(reachable)
+        return reachable
 
     return probe
 
 
 class Scheduler:
-    """Runs passes every `interval` seconds, or at once when `sync_now()` is called."""
+    """Runs passes every `interval` seconds, or at once when `sync_now()` is called.
+
+    After a pass that could not reach the server, the next one starts as soon as `probe`
+    finds the server back (it is asked every `probe_every` seconds), not only at the interval.
+    """
 
     def __init__(
         self,
         interval: float,
         make_pass: Callable[[], PassReport],
-        probe: Callable[[], None] | None = None,
+        probe: Callable[[], bool] | None = None,
         probe_every: float = 30.0,
     ) -> None:
         self.interval = interval
@@ -93,19 +104,21 @@ class Scheduler:
         while not self._stop.is_set():
             self._wake.clear()
             self.running.set()
+            unreachable = False
             try:
                 self.make_pass()
             except DeviceRevoked:
                 raise
-            except ServerUnreachable:
-                log.warning("server unreachable; next try at the next interval")
+            except ServerUnreachable as exc:
+                unreachable = True
+                log.warning("%s; trying again when it answers, or in %.0f s", exc, self.interval)
             except Exception:
                 log.exception("sync pass failed")
             finally:
                 self.running.clear()
-            self._wait_for_next_pass()
+            self._wait_for_next_pass(early_when_back=unreachable)
 
-    def _wait_for_next_pass(self) -> None:
+    def _wait_for_next_pass(self, *, early_when_back: bool) -> None:
         """Sleep until the interval ends or "Sync now"; meanwhile check the server now and then."""
         deadline = time.monotonic() + self.interval
         while not self._wake.is_set():
@@ -114,5 +127,5 @@ class Scheduler:
                 return
             if self._wake.wait(min(left, self.probe_every)):
                 return
-            if self.probe is not None:
-                self.probe()
+            if self.probe is not None and self.probe() and early_when_back:
+                return

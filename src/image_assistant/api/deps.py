@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import accounts, devices
@@ -26,9 +27,16 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_db(services: ServicesDep) -> Iterator[DbSession]:
-    with services.sessions() as session:
+async def get_db(services: ServicesDep) -> AsyncIterator[DbSession]:
+    """A session per request, opened in the event loop: it touches the database only when used."""
+    session = services.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)  # a rollback: a round trip to the database
+        else:
+            session.close()
 
 
 Db = Annotated[DbSession, Depends(get_db)]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from image_assistant.core.records import PATTERN_MESSAGES
 from image_assistant.errors import AppError, Unprocessable
 from image_assistant.store.base import InvalidKey, ObjectNotFound
 
@@ -42,9 +43,13 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 def validation_details(errors: Any) -> list[dict[str, Any]]:
     """Where and why, without echoing the input back (it may hold a password)."""
-    return [
-        {"loc": [str(part) for part in e.get("loc", ())], "message": e.get("msg", "invalid")} for e in errors
-    ]
+    return [{"loc": [str(part) for part in e.get("loc", ())], "message": _message(e)} for e in errors]
+
+
+def _message(error: Any) -> str:
+    if error.get("type") == "string_pattern_mismatch":
+        return PATTERN_MESSAGES.get(error.get("ctx", {}).get("pattern"), "has the wrong form")
+    return str(error.get("msg", "invalid"))
 
 
 def unprocessable(exc: ValidationError) -> Unprocessable:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio.lowlevel
@@ -39,14 +40,17 @@ def _log_failure(
 ) -> None:
     """A failed call still leaves a sync log, written apart from the rolled-back work."""
     with services.sessions() as db, db.begin():
-        device = db.merge(device)
-        entry = sync.start_log(db, device=device, sync_type=sync_type)
-        entry.errors = [{"photos_uuid": uuid, "code": error.code, "message": error.message}]
-        sync.finish_log(db, device=device, log=entry)
+        sync.log_sync(
+            db,
+            device_id=device.id,
+            sync_type=sync_type,
+            started_at=datetime.now(UTC),
+            errors=[{"photos_uuid": uuid, "code": error.code, "message": error.message}],
+        )
 
 
 def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[str, Any]:
-    entry = sync.start_log(db, device=device, sync_type="photos")
+    started_at = datetime.now(UTC)
     result = sync.ingest_photos(db, device=device, records=records)
     binaries.declare(
         db,
@@ -56,10 +60,11 @@ def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[s
         new_photos={r.photos_uuid for r in result.results if r.status == "created"},
     )
     created, updated, unchanged = (result.count(s) for s in ("created", "updated", "unchanged"))
-    sync.finish_log(
+    sync.log_sync(
         db,
-        device=device,
-        log=entry,
+        device_id=device.id,
+        sync_type="photos",
+        started_at=started_at,
         photos_synced=created + updated,
         created_count=created,
         updated_count=updated,
@@ -163,9 +168,16 @@ def _ingest_with_file(
 def _record_upload(
     db: DbSession, device: Device, photo: Photo, key: str, reader: VerifiedReader
 ) -> str | None:
-    entry = sync.start_log(db, device=device, sync_type="upload")
+    started_at = datetime.now(UTC)
     replaced = sync.record_original(db, photo=photo, key=key, sha256=reader.sha256, size=reader.size)
-    sync.finish_log(db, device=device, log=entry, photos_synced=1, bytes_received=reader.size)
+    sync.log_sync(
+        db,
+        device_id=device.id,
+        sync_type="upload",
+        started_at=started_at,
+        photos_synced=1,
+        bytes_received=reader.size,
+    )
     db.commit()
     return replaced
 
@@ -252,12 +264,13 @@ async def post_albums(request: Request, device: DeviceDep, services: ServicesDep
 
 
 def _sync_albums(db: DbSession, device: Device, payload: AlbumSync) -> dict[str, Any]:
-    entry = sync.start_log(db, device=device, sync_type="albums")
+    started_at = datetime.now(UTC)
     result = sync.sync_albums(db, device=device, payload=payload)
-    sync.finish_log(
+    sync.log_sync(
         db,
-        device=device,
-        log=entry,
+        device_id=device.id,
+        sync_type="albums",
+        started_at=started_at,
         albums_synced=result.created + result.updated,
         created_count=result.created,
         updated_count=result.updated,

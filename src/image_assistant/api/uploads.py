@@ -10,8 +10,10 @@ Resumable protocol (all under /api/sync/uploads, device token):
                            409 offset_mismatch carries the server's offset in details
     DELETE /uploads/{id}   abandon; staged bytes are removed
 
-Bytes that arrived before a dropped connection are kept. Parts untouched for
-RESUMABLE_UPLOAD_EXPIRES_IN are deleted.
+With the S3 store the bytes become parts of an S3 multipart upload as they arrive, in whole
+parts of `part_size` (8 MiB): bytes past the last whole part of a PATCH (or a dropped
+connection) are not kept, and the offset answered says where to go on. With the local store
+every byte that arrived is kept. Parts untouched for RESUMABLE_UPLOAD_EXPIRES_IN are deleted.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import anyio.lowlevel
@@ -40,15 +42,16 @@ from image_assistant.api.bodies import (
 from image_assistant.api.deps import Db, DeviceDep, ServicesDep, parse_uuid
 from image_assistant.core import binaries, resumable, sync
 from image_assistant.core.records import DeletedPhotos, canonical_photos_uuid, check_sha256
-from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.models import Device, Photo, ResumableUpload
-from image_assistant.errors import BadRequest, ChecksumMismatch
+from image_assistant.errors import BadRequest, ChecksumMismatch, Unavailable
 from image_assistant.services import Services
+from image_assistant.store.keys import binary_key, original_key
 from image_assistant.thumbnails.jobs import enqueue_for_photo
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 log = logging.getLogger("image_assistant.uploads")
 _last_expiry = {"at": 0.0}
+_running_hashes = resumable.RunningHashes()
 EXPIRY_EVERY_SECONDS = 60.0
 
 
@@ -77,18 +80,54 @@ def _filename_for(db: DbSession, photo: Photo, kind: str) -> str:
 def _store_and_record(
     services: Services, db: DbSession, device: Device, photo: Photo, kind: str, reader: Any
 ) -> dict[str, Any]:
-    """Write the bytes under the kind's key, point the photo at them, drop a replaced object."""
+    """Write the bytes under the kind's key, then record them."""
+    started_at = datetime.now(UTC)
     if kind == "original":
         key = sync.store_original(services.store, photo=photo, body=reader)
-        replaced = sync.record_original(db, photo=photo, key=key, sha256=reader.sha256, size=reader.size)
     else:
         filename = _filename_for(db, photo, kind)
         key = binaries.store_binary(services.store, photo=photo, kind=kind, filename=filename, body=reader)
+    return _record(
+        services,
+        db,
+        device,
+        photo,
+        kind,
+        key=key,
+        sha256=reader.sha256,
+        size=reader.size,
+        started_at=started_at,
+    )
+
+
+def _record(
+    services: Services,
+    db: DbSession,
+    device: Device,
+    photo: Photo,
+    kind: str,
+    *,
+    key: str,
+    sha256: str,
+    size: int,
+    started_at: datetime,
+) -> dict[str, Any]:
+    """Point the photo at the stored object, log the upload, drop a replaced object."""
+    if kind == "original":
+        replaced = sync.record_original(db, photo=photo, key=key, sha256=sha256, size=size)
+    else:
+        filename = _filename_for(db, photo, kind)
         replaced = binaries.record_binary(
-            db, photo=photo, kind=kind, filename=filename, key=key, sha256=reader.sha256, size=reader.size
+            db, photo=photo, kind=kind, filename=filename, key=key, sha256=sha256, size=size
         )
-    entry = sync.start_log(db, device=device, sync_type="upload")
-    sync.finish_log(db, device=device, log=entry, photos_synced=1, bytes_received=reader.size)
+    sync.log_sync(
+        db,
+        device_id=device.id,
+        sync_type="upload",
+        started_at=started_at,
+        photos_synced=1,
+        bytes_received=size,
+    )
     db.commit()
     if kind == "original":
         enqueue_for_photo(services.queue, db, photo)
@@ -101,8 +140,8 @@ def _store_and_record(
         "photos_uuid": photo.photos_uuid,
         "kind": kind,
         "status": "stored",
-        "sha256": reader.sha256,
-        "size": reader.size,
+        "sha256": sha256,
+        "size": size,
     }
 
 
@@ -161,8 +200,10 @@ def _mark_deleted(db: DbSession, device: Device, body: DeletedPhotos) -> dict[st
 # resumable uploads
 
 
-def _staging(services: Services) -> resumable.Staging:
-    return resumable.Staging(services.settings.upload_staging_dir)
+def _parts(services: Services) -> resumable.Parts:
+    return resumable.parts_for(
+        services.store, staging_dir=services.settings.upload_staging_dir, hashes=_running_hashes
+    )
 
 
 def _upload_json(upload: ResumableUpload, offset: int) -> dict[str, Any]:
@@ -181,7 +222,12 @@ def _expire_now_and_then(services: Services, db: DbSession) -> None:
     if _last_expiry["at"] and now - _last_expiry["at"] < min(EXPIRY_EVERY_SECONDS, ttl.total_seconds()):
         return
     _last_expiry["at"] = now
-    removed = resumable.expire(db, staging=_staging(services), older_than=ttl)
+    try:
+        removed = resumable.expire(db, parts=_parts(services), older_than=ttl)
+    except Unavailable as exc:  # an unreachable store must not stop new uploads; the next run retries
+        db.rollback()
+        log.warning("could not remove abandoned uploads: %s", exc)
+        return
     if removed:
         log.info("removed %d abandoned upload(s)", removed)
 
@@ -203,6 +249,7 @@ def _start_upload(body: UploadStart, device: Device, services: Services, db: DbS
             "status": "unchanged",
             "offset": body.size,
         }
+    parts = _parts(services)
     upload = resumable.open_upload(
         db,
         device=device,
@@ -210,23 +257,27 @@ def _start_upload(body: UploadStart, device: Device, services: Services, db: DbS
         kind=body.kind,
         size=body.size,
         sha256=body.sha256,
-        staging=_staging(services),
+        parts=parts,
         max_bytes=services.settings.max_upload_bytes,
     )
     db.commit()
-    return _upload_json(upload, upload.received) | {"status": "partial"}
+    if upload.received == upload.size:  # every byte had arrived, but the server stopped before storing
+        return _complete(upload, device, services, db, parts)
+    return _upload_json(upload, upload.received) | {"status": "partial", "part_size": resumable.PART_SIZE}
 
 
 @router.get("/uploads/{upload_id}")
 def upload_offset(upload_id: str, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
     upload = resumable.find_upload(db, device=device, upload_id=parse_uuid(upload_id, "upload id"))
-    return _upload_json(upload, _staging(services).received(upload.id)) | {"status": "partial"}
+    offset = _parts(services).received(upload)
+    db.commit()  # parts found gone start again under a new multipart id
+    return _upload_json(upload, offset) | {"status": "partial", "part_size": resumable.PART_SIZE}
 
 
 @router.delete("/uploads/{upload_id}")
 def abandon_upload(upload_id: str, device: DeviceDep, services: ServicesDep, db: Db) -> dict[str, Any]:
     upload = resumable.find_upload(db, device=device, upload_id=parse_uuid(upload_id, "upload id"))
-    resumable.finish(db, upload=upload, staging=_staging(services))
+    resumable.finish(db, upload=upload, parts=_parts(services))
     db.commit()
     return {"upload_id": upload_id, "status": "abandoned"}
 
@@ -252,38 +303,52 @@ def _append_part(
     offset = request.headers.get("upload-offset", "")
     if not offset.isdigit():
         raise BadRequest("send the part's position in Upload-Offset", code="offset_required")
-    staging = _staging(services)
+    parts = _parts(services)
     try:
         received = resumable.append(
-            upload, offset=int(offset), chunks=blocking_chunks(request, loop), staging=staging
+            upload, offset=int(offset), chunks=blocking_chunks(request, loop), parts=parts
         )
     except ClientDisconnect:
-        db.commit()  # what arrived is kept; the client resumes from it
+        db.commit()  # what was kept stays; the client resumes from it
         raise
     db.commit()
     if received < upload.size:
         return _upload_json(upload, received) | {"status": "partial"}
-    return _complete(upload, device, services, db, staging)
+    return _complete(upload, device, services, db, parts)
+
+
+def _target(db: DbSession, photo: Photo, kind: str) -> tuple[str, str]:
+    """The key and content type of the finished file, as a single-request upload stores it."""
+    if kind == "original":
+        return original_key(photo.user_id, photo.photos_uuid, photo.filename), photo.content_type
+    filename = _filename_for(db, photo, kind)
+    return binary_key(kind, photo.user_id, photo.photos_uuid, filename), binaries.content_type_of(filename)
 
 
 def _complete(
-    upload: ResumableUpload, device: Device, services: Services, db: DbSession, staging: resumable.Staging
+    upload: ResumableUpload, device: Device, services: Services, db: DbSession, parts: resumable.Parts
 ) -> dict[str, Any]:
+    started_at = datetime.now(UTC)
     photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=upload.photos_uuid)
-    with staging.path(upload.id).open("rb") as handle:
-        reader = VerifiedReader(
-            iter(lambda: handle.read(1 << 20), b""),
-            expected_sha256=upload.sha256,
-            expected_length=upload.size,
-            max_bytes=services.settings.max_upload_bytes,
-        )
-        try:
-            answer = _store_and_record(services, db, device, photo, upload.kind, reader)
-        except ChecksumMismatch:
-            db.rollback()
-            resumable.finish(db, upload=db.merge(upload), staging=staging)
-            db.commit()
-            raise
-    resumable.finish(db, upload=upload, staging=staging)
+    key, content_type = _target(db, photo, upload.kind)
+    try:
+        parts.publish(upload, key=key, content_type=content_type)
+    except ChecksumMismatch:
+        db.rollback()
+        resumable.finish(db, upload=db.merge(upload), parts=parts)
+        db.commit()
+        raise
+    answer = _record(
+        services,
+        db,
+        device,
+        photo,
+        upload.kind,
+        key=key,
+        sha256=upload.sha256,
+        size=upload.size,
+        started_at=started_at,
+    )
+    resumable.finish(db, upload=upload, parts=parts)
     db.commit()
     return answer | {"upload_id": str(upload.id), "offset": upload.size}

@@ -8,7 +8,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, func, insert, or_, select
+from psycopg import sql
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core.records import AlbumSync, PhotoRecord
@@ -90,7 +103,7 @@ def ingest_photos(db: DbSession, *, device: Device, records: Sequence[PhotoRecor
     existing = {
         p.photos_uuid: p
         for p in db.scalars(
-            select(Photo).where(Photo.user_id == device.user_id, Photo.photos_uuid.in_(uuids))
+            select(Photo).where(Photo.user_id == device.user_id, _one_of(db, Photo.photos_uuid, uuids))
         )
     }
     now = datetime.now(UTC)
@@ -109,6 +122,8 @@ def ingest_photos(db: DbSession, *, device: Device, records: Sequence[PhotoRecor
                 "sort_at": values["taken_at"] or now,
                 "created_at": now,
                 "updated_at": now,
+                "thumbnail_status": "pending",
+                "thumbnail_attempts": 0,
                 **values,
             }
             new_rows.append(row)
@@ -126,9 +141,47 @@ def ingest_photos(db: DbSession, *, device: Device, records: Sequence[PhotoRecor
             status = "unchanged"
         result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(photo), photo.id))
     if new_rows:
-        db.execute(insert(Photo), new_rows)
+        _insert_photos(db, new_rows)
     db.flush()
     return result
+
+
+def _one_of(db: DbSession, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """`column IN (...)`; on PostgreSQL `= ANY(array)`, one short statement psycopg parses once."""
+    if db.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
+def _insert_photos(db: DbSession, rows: list[dict[str, Any]]) -> None:
+    """New photo rows in one round trip: a binary COPY on PostgreSQL (a fifth of the server's
+    cost of one INSERT per row, see bench/ingest.py), one executemany on SQLite."""
+    connection = db.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(Photo), rows)
+        return
+    columns = tuple(rows[0])
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    statement = sql.SQL("COPY photos ({}) FROM STDIN (FORMAT BINARY)").format(names)
+    with connection.connection.driver_connection.cursor() as cursor:
+        types = _photo_column_types(cursor, columns)
+        with cursor.copy(statement) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
+
+
+_PHOTO_COLUMN_TYPES: dict[str, int] = {}
+
+
+def _photo_column_types(cursor: Any, columns: Sequence[str]) -> list[int]:
+    """The PostgreSQL type oid of each photos column (asked once per process)."""
+    if not _PHOTO_COLUMN_TYPES:
+        found = cursor.execute(
+            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = 'photos'::regclass AND attnum > 0"
+        )
+        _PHOTO_COLUMN_TYPES.update(found.fetchall())
+    return [_PHOTO_COLUMN_TYPES[name] for name in columns]
 
 
 def find_photo_or_none(db: DbSession, *, user_id: uuid.UUID, photos_uuid: str) -> Photo | None:
@@ -262,22 +315,51 @@ def _album_changed(db: DbSession, album: Album, record: Any, position: int, memb
     return list(current) != members
 
 
-def start_log(db: DbSession, *, device: Device, sync_type: str) -> SyncLog:
-    log = SyncLog(device_id=device.id, sync_type=sync_type, started_at=datetime.now(UTC))
-    db.add(log)
-    return log
+_LOG_SYNC = insert(SyncLog.__table__)
+_MARK_SYNCED = (
+    update(Device.__table__)
+    .where(Device.__table__.c.id == bindparam("device_id"))
+    .values(last_sync_at=bindparam("completed_at"))
+)
 
 
-def finish_log(db: DbSession, *, device: Device, log: SyncLog, **counts: Any) -> SyncLog:
-    """Complete a sync log with its counts and mark the device as just synced."""
-    for name, value in counts.items():
-        setattr(log, name, value)
-    log.errors_count = len(log.errors or [])
-    log.completed_at = datetime.now(UTC)
-    db.add(log)
-    device.last_sync_at = log.completed_at
-    db.add(device)
-    return log
+def log_sync(
+    db: DbSession,
+    *,
+    device_id: uuid.UUID,
+    sync_type: str,
+    started_at: datetime,
+    errors: Sequence[dict[str, Any]] = (),
+    **counts: int,
+) -> None:
+    """One sync_logs row for a finished call, and the device marked as just synced."""
+    completed_at = datetime.now(UTC)
+    connection = db.connection()
+    row = dict.fromkeys(_LOG_COUNTS, 0) | counts
+    connection.execute(
+        _LOG_SYNC,
+        {
+            "id": uuid.uuid4(),
+            "device_id": device_id,
+            "sync_type": sync_type,
+            "started_at": started_at,
+            "completed_at": completed_at,
+            "errors": list(errors),
+            "errors_count": len(errors),
+            **row,
+        },
+    )
+    connection.execute(_MARK_SYNCED, {"device_id": device_id, "completed_at": completed_at})
+
+
+_LOG_COUNTS = (
+    "photos_synced",
+    "albums_synced",
+    "created_count",
+    "updated_count",
+    "unchanged_count",
+    "bytes_received",
+)
 
 
 def status_counts(db: DbSession, *, user_id: uuid.UUID, device_id: uuid.UUID | None) -> dict[str, Any]:

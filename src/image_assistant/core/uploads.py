@@ -49,6 +49,14 @@ class VerifiedReader:
             data = data[:size]
         return data
 
+    def chunks(self) -> Iterator[bytes]:
+        """The body piece by piece, as it arrives (no joining): for writers that take pieces."""
+        if self._buffer:
+            yield bytes(self._buffer)
+            self._buffer.clear()
+        while (chunk := self._next()) is not None:
+            yield chunk
+
     def _next(self) -> bytes | None:
         """The next chunk, counted and hashed; None (after the final checks) at the end."""
         chunk = next(self._chunks, None)

@@ -204,7 +204,7 @@ class PhotoBinary(Base):
 
 
 class ResumableUpload(Base):
-    """An upload in parts that survives disconnects; its bytes are staged until complete."""
+    """An upload in parts that survives disconnects; its bytes wait as parts until complete."""
 
     __tablename__ = "resumable_uploads"
     __table_args__ = (Index("ix_resumable_uploads_target", "user_id", "photos_uuid", "kind"),)
@@ -217,5 +217,7 @@ class ResumableUpload(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     received: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The store's id of the multipart object gathering the parts (S3 UploadId), when it has one.
+    multipart_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

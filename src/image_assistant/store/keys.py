@@ -56,3 +56,19 @@ def binary_key(kind: str, owner_id: uuid.UUID, photos_uuid: str, filename: str |
     if kind not in BINARY_PREFIXES:
         raise InvalidKey(f"unknown binary kind {kind!r}")
     return validate_key(f"{BINARY_PREFIXES[kind]}/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")
+
+
+STAGING_PREFIX = "uploads/"
+
+
+def staging_key(owner_id: uuid.UUID, upload_id: uuid.UUID) -> str:
+    """`uploads/<owner>/<upload id>`: where a resumable upload's parts gather before it is checked."""
+    return validate_key(f"{STAGING_PREFIX}{uuid.UUID(str(owner_id))}/{uuid.UUID(str(upload_id))}")
+
+
+def staged_upload_id(key: str) -> uuid.UUID | None:
+    """The upload id a staging key names, or None when the key is not one."""
+    try:
+        return uuid.UUID(key.rsplit("/", 1)[-1]) if key.startswith(STAGING_PREFIX) else None
+    except ValueError:
+        return None

@@ -128,8 +128,10 @@ class LocalStore(ObjectStore):
 
 def _copy_stream(stream: BinaryIO, destination: BinaryIO) -> int:
     """Copy `stream` into `destination` chunk by chunk; return the number of bytes."""
+    pieces = getattr(stream, "chunks", None)
+    chunks = pieces() if callable(pieces) else iter(lambda: stream.read(CHUNK_SIZE), b"")
     size = 0
-    while chunk := stream.read(CHUNK_SIZE):
+    for chunk in chunks:
         destination.write(chunk)
         size += len(chunk)
     return size

@@ -13,16 +13,24 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from image_assistant.errors import Unavailable
-from image_assistant.store.base import ObjectInfo, ObjectNotFound, ObjectStore
+from image_assistant.store.base import (
+    ListedObject,
+    MultipartStore,
+    ObjectInfo,
+    ObjectNotFound,
+    Part,
+    PendingMultipart,
+)
 from image_assistant.store.keys import validate_key
 
 CHUNK_SIZE = 1024 * 1024
 MULTIPART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 _BUCKET_MISSING_CODES = {"404", "NoSuchBucket", "NotFound"}
+_NO_UPLOAD_CODES = {"404", "NoSuchUpload"}
 
 
-class S3Store(ObjectStore):
+class S3Store(MultipartStore):
     """Objects are keys in one bucket; downloads are SigV4 presigned URLs."""
 
     def __init__(
@@ -133,6 +141,89 @@ class S3Store(ObjectStore):
         """Raise Unavailable unless the bucket answers HEAD with our credentials."""
         with self._translated_errors("reach the bucket"):
             self._client.head_bucket(Bucket=self._bucket)
+
+    def start_multipart(self, key: str) -> str:
+        validate_key(key)
+        with self._translated_errors("begin a multipart upload"):
+            response = self._client.create_multipart_upload(Bucket=self._bucket, Key=key)
+        return str(response["UploadId"])
+
+    def put_part(self, key: str, multipart_id: str, *, number: int, data: bytes) -> None:
+        validate_key(key)
+        with self._translated_errors("store a part"):
+            self._client.upload_part(
+                Bucket=self._bucket, Key=key, UploadId=multipart_id, PartNumber=number, Body=data
+            )
+
+    def parts(self, key: str, multipart_id: str) -> list[Part]:
+        validate_key(key)
+        found: list[Part] = []
+        with self._translated_errors("list the parts of an upload"):
+            try:
+                pages = self._client.get_paginator("list_parts").paginate(
+                    Bucket=self._bucket, Key=key, UploadId=multipart_id
+                )
+                for page in pages:
+                    found += [
+                        Part(number=int(p["PartNumber"]), size=int(p["Size"]), tag=str(p["ETag"]))
+                        for p in page.get("Parts", [])
+                    ]
+            except ClientError as exc:
+                if _error_code(exc) in _NO_UPLOAD_CODES:
+                    raise ObjectNotFound(key) from None
+                raise
+        return sorted(found, key=lambda part: part.number)
+
+    def complete_multipart(self, key: str, multipart_id: str, parts: list[Part]) -> None:
+        validate_key(key)
+        with self._translated_errors("complete a multipart upload"):
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=multipart_id,
+                MultipartUpload={"Parts": [{"PartNumber": p.number, "ETag": p.tag} for p in parts]},
+            )
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        validate_key(key)
+        with self._translated_errors("abort a multipart upload"):
+            try:
+                self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=multipart_id)
+            except ClientError as exc:
+                if _error_code(exc) not in _NO_UPLOAD_CODES:
+                    raise
+
+    def pending_multiparts(self, prefix: str) -> Iterator[PendingMultipart]:
+        with self._translated_errors("list multipart uploads"):
+            pages = self._client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self._bucket, Prefix=prefix
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    yield PendingMultipart(
+                        key=upload["Key"], multipart_id=upload["UploadId"], started_at=upload["Initiated"]
+                    )
+
+    def objects(self, prefix: str) -> Iterator[ListedObject]:
+        with self._translated_errors("list objects"):
+            pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield ListedObject(key=item["Key"], modified_at=item["LastModified"])
+
+    def copy(self, source: str, target: str, *, content_type: str) -> ObjectInfo:
+        """A server-side copy; s3transfer copies objects over 16 MiB in parts (so past 5 GB too)."""
+        validate_key(source)
+        validate_key(target)
+        with self._translated_errors("copy an object"):
+            self._client.copy(
+                {"Bucket": self._bucket, "Key": source},
+                self._bucket,
+                target,
+                ExtraArgs={"ContentType": content_type, "MetadataDirective": "REPLACE"},
+                Config=self._transfer_config,
+            )
+        return self.head(target)
 
     def _create_bucket_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"Bucket": self._bucket}
