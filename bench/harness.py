@@ -242,6 +242,16 @@ def load_average() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
+def machine_speed() -> str:
+    """Seconds a plain 10M-step Python loop takes here: the shared machine's speed varies from
+    day to day (2-3x seen), so absolute figures from different days compare only through this."""
+    started = time.perf_counter()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return f"a 10M-step Python loop takes {time.perf_counter() - started:.2f} s on this machine now"
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100) by linear interpolation between closest ranks."""
     ordered = sorted(values)

@@ -39,6 +39,7 @@ from harness import (  # noqa: E402
     fresh_postgres_database,
     heading,
     load_average,
+    machine_speed,
     median,
     owner_with_device,
     percentile,
@@ -238,6 +239,7 @@ def main() -> int:
     args = parser.parse_args()
     count = args.records or (10_000 if args.quick else 100_000)
     bodies = batch_bodies(count)
+    print(f"({machine_speed()})")
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="ia-bench-ingest-") as tmp:
         for workers in sorted({1, args.workers}):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,11 +77,15 @@ def _offset_minutes(taken_at: datetime | None) -> int | None:
     return None if offset is None else int(offset.total_seconds() // 60)
 
 
+_RECORD_VALUES = operator.itemgetter(*RECORD_FIELDS)
+
+
 def _values(record: PhotoRecord) -> dict[str, Any]:
-    values = {name: getattr(record, name) for name in RECORD_FIELDS}
-    if record.taken_at is not None:
-        values["taken_at"] = record.taken_at.astimezone(UTC)
-    values["taken_tz_offset"] = _offset_minutes(record.taken_at)
+    values = dict(zip(RECORD_FIELDS, _RECORD_VALUES(vars(record)), strict=True))
+    taken_at = record.taken_at
+    values["taken_tz_offset"] = _offset_minutes(taken_at)
+    if taken_at is not None:
+        values["taken_at"] = taken_at.astimezone(UTC)
     return values
 
 
