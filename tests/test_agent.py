@@ -325,6 +325,21 @@ def test_a_revoked_device_stops_the_agent_and_says_to_pair_again(agent: Agent, t
     )
     assert running.returncode == 3 and "pair again" in running.stderr  # the loop stops too
 
+    import plistlib
+
+    from image_assistant.agent import service
+
+    # What launchd runs on macOS: exit 3 becomes a clean exit, so launchd does not restart it;
+    # other failures keep their code (and are restarted).
+    launchd = plistlib.loads(service.service_file(agent.config_dir, platform="darwin").text.encode())
+    env = agent.env() | {"IMAGE_ASSISTANT_AGENT_STATUS_PORT": str(free_port())}
+    wrapped = subprocess.run(
+        launchd["ProgramArguments"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert wrapped.returncode == 0 and "pair again" in wrapped.stderr
+    failing = [*launchd["ProgramArguments"][:4], "sh", "-c", "exit 4"]
+    assert subprocess.run(failing, capture_output=True, timeout=30).returncode == 4
+
 
 def test_a_server_that_is_down_for_a_while_is_waited_for(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
@@ -617,7 +632,8 @@ def test_the_reference_service_files_match_what_install_service_writes() -> None
         service.service_file(Path("/cfg"), platform="darwin", home=Path("/Users/you")).text.encode()
     )
     assert set(reference_plist) == set(written_plist)
-    assert reference_plist["ProgramArguments"][1:3] == written_plist["ProgramArguments"][-4:-2]
+    assert reference_plist["ProgramArguments"][:4] == written_plist["ProgramArguments"][:4]
+    assert reference_plist["ProgramArguments"][5:7] == written_plist["ProgramArguments"][-4:-2]
     assert reference_plist["ProgramArguments"][-1] == written_plist["ProgramArguments"][-1] == "run"
 
     def unit(text: str) -> configparser.ConfigParser:

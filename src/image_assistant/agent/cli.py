@@ -292,7 +292,14 @@ def _progress_bar(progress: Progress, *, enabled: bool) -> Iterator[None]:
 @_source_options
 @_pass_options
 @click.option("--interval", default=DEFAULT_INTERVAL, show_default=True, help="Seconds between passes.")
-@click.option("--status-port", default=STATUS_PORT, show_default=True, help="Port of the local status page.")
+@click.option(
+    "--status-port",
+    default=STATUS_PORT,
+    show_default=True,
+    envvar="IMAGE_ASSISTANT_AGENT_STATUS_PORT",
+    show_envvar=True,
+    help="Port of the local status page.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,

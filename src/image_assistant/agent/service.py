@@ -51,6 +51,11 @@ WantedBy=default.target
 """
 
 
+# launchd restarts a job that exits non-zero (KeepAlive: SuccessfulExit false) and cannot be
+# told that exit 3 (the device was revoked) is final; this shell turns 3 into a clean exit.
+LAUNCHD_WRAPPER = 'status=0; "$@" || status=$?; if [ "$status" -eq 3 ]; then exit 0; fi; exit "$status"'
+
+
 @dataclass(frozen=True)
 class ServiceFile:
     path: Path
@@ -70,7 +75,8 @@ def service_file(config_dir: Path, *, platform: str = sys.platform, home: Path |
     command = agent_command(config_dir)
     if platform == "darwin":
         path = home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
-        arguments = "\n".join(f"    <string>{escape(a)}</string>" for a in command)
+        wrapped = ["/bin/sh", "-c", LAUNCHD_WRAPPER, LABEL, *command]
+        arguments = "\n".join(f"    <string>{escape(a)}</string>" for a in wrapped)
         text = PLIST.format(label=LABEL, arguments=arguments, log=escape(str(config_dir / "agent.log")))
         return ServiceFile(
             path, text, [["launchctl", "load", "-w", str(path)]], [["launchctl", "unload", str(path)]]
