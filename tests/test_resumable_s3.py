@@ -117,6 +117,8 @@ def test_the_parts_of_an_unfinished_upload_are_in_s3_and_not_on_the_api_host(
     data = os.urandom(20 * MiB)
     upload = start(device.http, photos_uuid, data)
     assert upload["offset"] == 0 and upload["part_size"] == PART
+    small = patch(device.http, upload["upload_id"], 0, data[:MiB])  # would keep nothing: refused
+    assert small.status_code == 400 and small.json()["error"]["code"] == "part_too_small", small.text
 
     first = patch(device.http, upload["upload_id"], 0, data[: 10 * MiB])
     assert first.status_code == 200, first.text

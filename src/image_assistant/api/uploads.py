@@ -12,7 +12,8 @@ Resumable protocol (all under /api/sync/uploads, device token):
 
 With the S3 store the bytes become parts of an S3 multipart upload as they arrive, in whole
 parts of `part_size` (8 MiB): bytes past the last whole part of a PATCH (or a dropped
-connection) are not kept, and the offset answered says where to go on. With the local store
+connection) are not kept, and the offset answered says where to go on; a PATCH shorter than a
+part that does not end the file is refused (400 part_too_small). With the local store
 every byte that arrived is kept. Parts untouched for RESUMABLE_UPLOAD_EXPIRES_IN are deleted.
 """
 
@@ -304,6 +305,8 @@ def _append_part(
     if not offset.isdigit():
         raise BadRequest("send the part's position in Upload-Offset", code="offset_required")
     parts = _parts(services)
+    if isinstance(parts, resumable.StoreParts):
+        _check_part_size(upload, int(offset), request.headers.get("content-length", ""))
     try:
         received = resumable.append(
             upload, offset=int(offset), chunks=blocking_chunks(request, loop), parts=parts
@@ -315,6 +318,17 @@ def _append_part(
     if received < upload.size:
         return _upload_json(upload, received) | {"status": "partial"}
     return _complete(upload, device, services, db, parts)
+
+
+def _check_part_size(upload: ResumableUpload, offset: int, length: str) -> None:
+    """With store parts a PATCH that neither fills a part nor ends the file would keep nothing:
+    say so, rather than answer the same offset for ever."""
+    if length.isdigit() and int(length) < resumable.PART_SIZE and offset + int(length) < upload.size:
+        raise BadRequest(
+            f"a PATCH must carry at least part_size ({resumable.PART_SIZE}) bytes unless it ends the file",
+            code="part_too_small",
+            details={"part_size": resumable.PART_SIZE},
+        )
 
 
 def _target(db: DbSession, photo: Photo, kind: str) -> tuple[str, str]:
