@@ -11,7 +11,6 @@ import hashlib
 import os
 import secrets
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,20 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from agent_helpers import all_photos, download, paired_agent, sha256_file
 from conftest import (
-    ADMIN_PASSWORD,
-    CLI,
-    POSTGRES_ADMIN_URL,
     Accounts,
     Device,
     Server,
     base_env,
-    ensure_postgres,
+    create_admin,
     free_port,
+    fresh_postgres_database,
     start_server,
 )
 from services import ensure_s3_server, raw_client, remove_bucket
@@ -213,47 +209,34 @@ def two_apis(tmp_path_factory: pytest.TempPathFactory, s3_env: dict[str, str]) -
     Parts expire after 1 s: expiry runs only when an upload starts, which these tests do
     once each, before their parts.
     """
-    ensure_postgres()
     root = tmp_path_factory.mktemp("two-apis")
-    name = f"ia_res_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = base_env(root / "shared") | s3_env
-    env |= {
-        "MINIO_BUCKET": f"ia-res-{secrets.token_hex(4)}",
-        "DATABASE_URL": f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}",
-        "JWT_SECRET": secrets.token_urlsafe(40),
-        "RESUMABLE_UPLOAD_EXPIRES_IN": "1s",
-    }
-    admin = subprocess.run(
-        [CLI, "users", "create", "admin", "--admin"],
-        env=env,
-        input=ADMIN_PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert admin.returncode == 0, admin.stderr
-    apis = [
-        Server(
-            url="",
-            env=env | {"IMAGE_ASSISTANT_API_PORT": str(free_port())},
-            data_dir=root / f"api{n}",
-            backend=f"api{n}",
-            serve_args=("--no-worker",),
-        )
-        for n in (1, 2)
-    ]
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(Server.start, apis))
-        yield apis
-    finally:
-        for api in apis:
-            api.stop()
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        remove_bucket(ensure_s3_server(), env["MINIO_BUCKET"])
+    with fresh_postgres_database("ia_res") as database_url:
+        env = base_env(root / "shared") | s3_env
+        env |= {
+            "MINIO_BUCKET": f"ia-res-{secrets.token_hex(4)}",
+            "DATABASE_URL": database_url,
+            "JWT_SECRET": secrets.token_urlsafe(40),
+            "RESUMABLE_UPLOAD_EXPIRES_IN": "1s",
+        }
+        create_admin(env)
+        apis = [
+            Server(
+                url="",
+                env=env | {"IMAGE_ASSISTANT_API_PORT": str(free_port())},
+                data_dir=root / f"api{n}",
+                backend=f"api{n}",
+                serve_args=("--no-worker",),
+            )
+            for n in (1, 2)
+        ]
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(Server.start, apis))
+            yield apis
+        finally:
+            for api in apis:
+                api.stop()
+            remove_bucket(ensure_s3_server(), env["MINIO_BUCKET"])
     for api in apis:
         assert "Traceback" not in api.log_text()
 

@@ -16,20 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
 from agent_helpers import Agent, start_pairing, wait_for_code
 from conftest import (
-    ADMIN_PASSWORD,
     CLI,
-    POSTGRES_ADMIN_URL,
     Accounts,
     Server,
     base_env,
-    ensure_postgres,
+    create_admin,
     free_port,
+    fresh_postgres_database,
 )
 from library import copy_library, read_library, sha256_of
 from records import records_over_days
@@ -81,40 +79,27 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path: Path, s3_env: dict[str, str], s3_bucket: str) -> Iterator[Cluster]:
-    ensure_postgres()
-    name = f"ia_scale_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = base_env(tmp_path / "shared")
-    env.update(s3_env)
-    env.update(
-        {
-            "MINIO_BUCKET": s3_bucket,
-            "DATABASE_URL": f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
-            "THUMBNAIL_QUEUE": f"ia-scale-{secrets.token_hex(4)}",
-            "JWT_SECRET": secrets.token_urlsafe(40),
-            "LOG_LEVEL": "INFO",
-            "THUMBNAIL_STUCK_AFTER": "90s",
-            "THUMBNAIL_RECONCILE_EVERY": "5s",
-        }
-    )
-    made = Cluster(tmp_path, env)
-    admin = subprocess.run(
-        [CLI, "users", "create", "admin", "--admin"],
-        env=env,
-        input=ADMIN_PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert admin.returncode == 0, admin.stderr
-    try:
-        yield made
-    finally:
-        made.stop()
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("ia_scale") as database_url:
+        env = base_env(tmp_path / "shared")
+        env.update(s3_env)
+        env.update(
+            {
+                "MINIO_BUCKET": s3_bucket,
+                "DATABASE_URL": database_url,
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+                "THUMBNAIL_QUEUE": f"ia-scale-{secrets.token_hex(4)}",
+                "JWT_SECRET": secrets.token_urlsafe(40),
+                "LOG_LEVEL": "INFO",
+                "THUMBNAIL_STUCK_AFTER": "90s",
+                "THUMBNAIL_RECONCILE_EVERY": "5s",
+            }
+        )
+        made = Cluster(tmp_path, env)
+        create_admin(env)
+        try:
+            yield made
+        finally:
+            made.stop()
     assert "Traceback" not in made.logs()
 
 
@@ -286,15 +271,8 @@ def all_photos(http: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
-    ensure_postgres()
-    name = f"ia_workers_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("ia_workers") as url:
+        yield url
 
 
 def api_processes(server: Server) -> list[psutil.Process]:
@@ -317,7 +295,7 @@ def test_serve_with_two_api_processes_shares_one_port_and_replaces_a_crashed_one
     data_dir = tmp_path / "multi"
     env = base_env(data_dir) | {"DATABASE_URL": fresh_database}
     server = Server(url="", env=env, data_dir=data_dir, backend="multi", serve_args=("--workers", "2"))
-    server.cli("users", "create", "admin", "--admin", input=ADMIN_PASSWORD + "\n")
+    create_admin(env)
     server.start()
     made = Accounts(server)
     try:
