@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -201,3 +203,23 @@ def test_large_upload_streams_through(server: Server, accounts: Accounts) -> Non
     )
     assert response.status_code == 200, response.text
     assert response.json()["size"] == len(body)
+
+
+def test_the_same_new_photos_sent_at_once_from_two_devices_are_stored_once(accounts: Accounts) -> None:
+    """Two Macs on one iCloud library send the same new photos at the same moment."""
+    owner = accounts.user()
+    devices = [accounts.device(owner), accounts.device(owner)]
+    batch = {"photos": records_over_days(100)}
+    start = threading.Barrier(6)
+
+    def send(device_index: int) -> int:
+        with accounts.server.client(devices[device_index].token) as http:
+            start.wait(timeout=30)
+            return http.post("/api/sync/photos", json=batch).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(send, [0, 1, 0, 1, 0, 1]))
+    assert set(statuses) <= {200, 409} and 200 in statuses, statuses  # a loser is told to retry
+    again = devices[1].http.post("/api/sync/photos", json=batch)
+    assert again.status_code == 200 and again.json()["unchanged"] == 100, again.text
+    assert owner.http.get("/api/sync/status").json()["photos"] == 100  # each photo once

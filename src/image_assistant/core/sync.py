@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
+import psycopg
 from psycopg import sql
 from sqlalchemy import (
     ARRAY,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core.records import AlbumSync, PhotoRecord
@@ -168,12 +170,17 @@ def _insert_photos(db: DbSession, rows: list[dict[str, Any]]) -> None:
     columns = tuple(rows[0])
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     statement = sql.SQL("COPY photos ({}) FROM STDIN (FORMAT BINARY)").format(names)
-    with connection.connection.driver_connection.cursor() as cursor:
-        types = _photo_column_types(cursor, columns)
-        with cursor.copy(statement) as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row([row[name] for name in columns])
+    try:
+        with connection.connection.driver_connection.cursor() as cursor:
+            types = _photo_column_types(cursor, columns)
+            with cursor.copy(statement) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row([row[name] for name in columns])
+    except psycopg.Error as exc:
+        # As SQLAlchemy would raise it: a photo created meanwhile by a concurrent batch is an
+        # IntegrityError (409, retry), a lost connection an OperationalError (503).
+        raise DBAPIError.instance("COPY photos", None, exc, psycopg.Error) from exc
 
 
 _PHOTO_COLUMN_TYPES: dict[str, int] = {}
