@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.formparsers import MultiPartException
 from image_assistant.api.bodies import declared_sha256, parse_json, path_photos_uuid, verified_body
 from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep
 from image_assistant.api.shapes import device_json, iso, sync_log_json
+from image_assistant.api.storing import record_stored
 from image_assistant.core import binaries, sync
 from image_assistant.core.records import (
     AlbumSync,
@@ -28,10 +28,8 @@ from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.models import Device, Photo
 from image_assistant.errors import AppError, BadRequest, UnsupportedMediaType
 from image_assistant.services import Services
-from image_assistant.thumbnails.jobs import enqueue_for_photo
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
-log = logging.getLogger("image_assistant.sync")
 CHUNK = 1024 * 1024
 
 
@@ -155,39 +153,35 @@ def _ingest_with_file(
         filename=record.filename,
         content_type=record.content_type,
     )
+    started_at = datetime.now(UTC)
     key = sync.store_original(services.store, photo=staged, body=reader)  # type: ignore[arg-type]
     answer = _ingest(db, device, [record])
     photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=record.photos_uuid)
-    replaced = _record_upload(db, device, photo, key, reader)
-    enqueue_for_photo(services.queue, db, photo)
-    _drop_replaced(services, replaced)
+    _record_original(services, db, device, photo, key, reader, started_at)
     answer["results"][0]["needs_upload"] = False
     return answer
 
 
-def _record_upload(
-    db: DbSession, device: Device, photo: Photo, key: str, reader: VerifiedReader
-) -> str | None:
-    started_at = datetime.now(UTC)
-    replaced = sync.record_original(db, photo=photo, key=key, sha256=reader.sha256, size=reader.size)
-    sync.log_sync(
+def _record_original(
+    services: Services,
+    db: DbSession,
+    device: Device,
+    photo: Photo,
+    key: str,
+    reader: VerifiedReader,
+    started_at: datetime,
+) -> None:
+    record_stored(
+        services,
         db,
-        device_id=device.id,
-        sync_type="upload",
+        device,
+        photo,
+        "original",
+        key=key,
+        sha256=reader.sha256,
+        size=reader.size,
         started_at=started_at,
-        photos_synced=1,
-        bytes_received=reader.size,
     )
-    db.commit()
-    return replaced
-
-
-def _drop_replaced(services: Services, key: str | None) -> None:
-    if key is not None:
-        try:
-            services.store.delete(key)
-        except Exception:  # the new original is safe; an orphan is only wasted space
-            log.warning("could not delete a replaced original")
 
 
 @router.put("/photos/{photos_uuid}/original")
@@ -219,10 +213,9 @@ def _put_original(
     reader = verified_body(
         request, loop, expected_sha256=declared, max_bytes=services.settings.max_upload_bytes
     )
+    started_at = datetime.now(UTC)
     key = sync.store_original(services.store, photo=photo, body=reader)  # type: ignore[arg-type]
-    replaced = _record_upload(db, device, photo, key, reader)
-    enqueue_for_photo(services.queue, db, photo)
-    _drop_replaced(services, replaced)
+    _record_original(services, db, device, photo, key, reader, started_at)
     return {
         "photos_uuid": photos_uuid,
         "status": "stored",

@@ -41,13 +41,13 @@ from image_assistant.api.bodies import (
     verified_body,
 )
 from image_assistant.api.deps import Db, DeviceDep, ServicesDep, parse_uuid
+from image_assistant.api.storing import filename_for, record_stored
 from image_assistant.core import binaries, resumable, sync
 from image_assistant.core.records import DeletedPhotos, canonical_photos_uuid, check_sha256
 from image_assistant.db.models import Device, Photo, ResumableUpload
 from image_assistant.errors import BadRequest, ChecksumMismatch, Unavailable
 from image_assistant.services import Services
 from image_assistant.store.keys import binary_key, original_key
-from image_assistant.thumbnails.jobs import enqueue_for_photo
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 log = logging.getLogger("image_assistant.uploads")
@@ -73,11 +73,6 @@ def _already_stored(db: DbSession, photo: Photo, kind: str, sha256: str) -> bool
     return row is not None and row.object_key is not None and row.stored_sha256 == sha256
 
 
-def _filename_for(db: DbSession, photo: Photo, kind: str) -> str:
-    row = binaries.find_binary(db, photo=photo, kind=kind)
-    return (row.filename if row is not None and row.filename else None) or photo.filename
-
-
 def _store_and_record(
     services: Services, db: DbSession, device: Device, photo: Photo, kind: str, reader: Any
 ) -> dict[str, Any]:
@@ -86,9 +81,9 @@ def _store_and_record(
     if kind == "original":
         key = sync.store_original(services.store, photo=photo, body=reader)
     else:
-        filename = _filename_for(db, photo, kind)
+        filename = filename_for(db, photo, kind)
         key = binaries.store_binary(services.store, photo=photo, kind=kind, filename=filename, body=reader)
-    return _record(
+    record_stored(
         services,
         db,
         device,
@@ -99,44 +94,10 @@ def _store_and_record(
         size=reader.size,
         started_at=started_at,
     )
+    return _stored_json(photo, kind, reader.sha256, reader.size)
 
 
-def _record(
-    services: Services,
-    db: DbSession,
-    device: Device,
-    photo: Photo,
-    kind: str,
-    *,
-    key: str,
-    sha256: str,
-    size: int,
-    started_at: datetime,
-) -> dict[str, Any]:
-    """Point the photo at the stored object, log the upload, drop a replaced object."""
-    if kind == "original":
-        replaced = sync.record_original(db, photo=photo, key=key, sha256=sha256, size=size)
-    else:
-        filename = _filename_for(db, photo, kind)
-        replaced = binaries.record_binary(
-            db, photo=photo, kind=kind, filename=filename, key=key, sha256=sha256, size=size
-        )
-    sync.log_sync(
-        db,
-        device_id=device.id,
-        sync_type="upload",
-        started_at=started_at,
-        photos_synced=1,
-        bytes_received=size,
-    )
-    db.commit()
-    if kind == "original":
-        enqueue_for_photo(services.queue, db, photo)
-    if replaced is not None:
-        try:
-            services.store.delete(replaced)
-        except Exception:  # the new object is safe; an orphan is only wasted space
-            log.warning("could not delete a replaced %s", kind)
+def _stored_json(photo: Photo, kind: str, sha256: str, size: int) -> dict[str, Any]:
     return {
         "photos_uuid": photo.photos_uuid,
         "kind": kind,
@@ -335,7 +296,7 @@ def _target(db: DbSession, photo: Photo, kind: str) -> tuple[str, str]:
     """The key and content type of the finished file, as a single-request upload stores it."""
     if kind == "original":
         return original_key(photo.user_id, photo.photos_uuid, photo.filename), photo.content_type
-    filename = _filename_for(db, photo, kind)
+    filename = filename_for(db, photo, kind)
     return binary_key(kind, photo.user_id, photo.photos_uuid, filename), binaries.content_type_of(filename)
 
 
@@ -352,7 +313,7 @@ def _complete(
         resumable.finish(db, upload=db.merge(upload), parts=parts)
         db.commit()
         raise
-    answer = _record(
+    record_stored(
         services,
         db,
         device,
@@ -365,4 +326,5 @@ def _complete(
     )
     resumable.finish(db, upload=upload, parts=parts)
     db.commit()
+    answer = _stored_json(photo, upload.kind, upload.sha256, upload.size)
     return answer | {"upload_id": str(upload.id), "offset": upload.size}
