@@ -187,8 +187,9 @@ def _ok(response: httpx.Response) -> Any:
 
 
 class CpuMeter:
-    """CPU seconds (user + system) spent by the server process tree and, on PostgreSQL, by the
-    database's backends: a figure that holds when other work shares the machine's cores."""
+    """CPU seconds (user + system) spent by the server process tree, on PostgreSQL by the
+    database's backends, and by this process (the bench's own clients): figures that hold
+    when other work shares the machine's cores."""
 
     def __init__(self, server_pid: int, database_url: str | None = None) -> None:
         self.server = psutil.Process(server_pid)
@@ -226,11 +227,19 @@ class CpuMeter:
         return seconds
 
     def start(self) -> None:
-        self._start = {"server": self._server_seconds(), "database": self._database_seconds()}
+        self._start = self._seconds()
+
+    def _seconds(self) -> dict[str, dict[int, float]]:
+        mine = psutil.Process().cpu_times()
+        return {
+            "server": self._server_seconds(),
+            "database": self._database_seconds(),
+            "client": {os.getpid(): mine.user + mine.system},
+        }
 
     def stop(self) -> dict[str, float]:
-        """CPU seconds since `start`, per part: {"server": ..., "database": ...}."""
-        now = {"server": self._server_seconds(), "database": self._database_seconds()}
+        """CPU seconds since `start`, per part: {"server": ..., "database": ..., "client": ...}."""
+        now = self._seconds()
         return {
             part: sum(value - self._start[part].get(pid, 0.0) for pid, value in now[part].items())
             for part in now

@@ -214,7 +214,7 @@ def report(label: str, result: PassResult, *, expect: str) -> None:
     per_batch = {part: seconds / result.records * BATCH * 1000 for part, seconds in result.cpu.items()}
     print(
         f"    CPU per batch: server {per_batch['server']:.1f} ms,"
-        f" PostgreSQL backends {per_batch['database']:.1f} ms"
+        f" PostgreSQL backends {per_batch['database']:.1f} ms, bench client {per_batch['client']:.1f} ms"
         f" -> ceiling with all {os.cpu_count()} cores {result.ceiling:,.0f} records/s"
     )
     if wrong or result.statuses[expect] != result.records:

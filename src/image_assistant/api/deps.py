@@ -12,14 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import accounts, devices
-from image_assistant.db.models import Device, User
+from image_assistant.core.devices import DeviceRef
+from image_assistant.db.models import User
 from image_assistant.errors import BadRequest, Forbidden, Unauthorized
 from image_assistant.services import Services
 
 SESSION_COOKIE = "ia_session"
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -62,7 +63,7 @@ class Caller:
     user_id: uuid.UUID
     user: User | None = None
     session_id: uuid.UUID | None = None
-    device: Device | None = None
+    device: DeviceRef | None = None
 
 
 def get_caller(request: Request, services: ServicesDep, db: Db) -> Caller:
@@ -77,26 +78,36 @@ def get_caller(request: Request, services: ServicesDep, db: Db) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def get_user_caller(caller: CallerDep) -> Caller:
+# The checks below only read the caller: `async` keeps them off the thread pool.
+async def get_user_caller(caller: CallerDep) -> Caller:
     if caller.user is None:
         raise Forbidden("this needs a signed-in user, not a device token", code="user_required")
     return caller
 
 
-def get_device(caller: CallerDep) -> Device:
+async def get_device(caller: CallerDep) -> DeviceRef:
+    return _device_only(caller)
+
+
+def device_caller(request: Request, services: Services, db: DbSession) -> DeviceRef:
+    """What DeviceDep gives, for a route that checks the token in its own worker thread."""
+    return _device_only(get_caller(request, services, db))
+
+
+def _device_only(caller: Caller) -> DeviceRef:
     if caller.device is None:
         raise Forbidden("this needs a paired device's token", code="device_required")
     return caller.device
 
 
-def get_admin(caller: Annotated[Caller, Depends(get_user_caller)]) -> User:
+async def get_admin(caller: Annotated[Caller, Depends(get_user_caller)]) -> User:
     if caller.user is None or not caller.user.is_admin:
         raise Forbidden("this needs an administrator", code="admin_required")
     return caller.user
 
 
 UserCaller = Annotated[Caller, Depends(get_user_caller)]
-DeviceDep = Annotated[Device, Depends(get_device)]
+DeviceDep = Annotated[DeviceRef, Depends(get_device)]
 AdminDep = Annotated[User, Depends(get_admin)]
 
 

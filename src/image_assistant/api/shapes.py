@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
+from starlette.responses import Response
+
 from image_assistant.core import devices as device_core
 from image_assistant.db.models import Album, Device, Photo, SyncLog, User
+
+
+def json_response(body: Any) -> Response:
+    """Plain JSON rendered by orjson (UUIDs as strings), past FastAPI's encoder: for large answers."""
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def iso(value: datetime | None) -> str | None:

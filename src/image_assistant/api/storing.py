@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import binaries, sync
-from image_assistant.db.models import Device, Photo
+from image_assistant.core.devices import DeviceRef
+from image_assistant.db.models import Photo
 from image_assistant.services import Services
 from image_assistant.thumbnails.jobs import enqueue_for_photo
 
@@ -28,7 +29,7 @@ def filename_for(db: DbSession, photo: Photo, kind: str) -> str:
 def record_stored(
     services: Services,
     db: DbSession,
-    device: Device,
+    device: DeviceRef,
     photo: Photo,
     kind: str,
     *,

@@ -9,16 +9,17 @@ import anyio.lowlevel
 from anyio.lowlevel import EventLoopToken
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session as DbSession
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from image_assistant.api.bodies import declared_sha256, parse_json, path_photos_uuid, verified_body
-from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep
-from image_assistant.api.shapes import device_json, iso, sync_log_json
+from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep, device_caller
+from image_assistant.api.shapes import device_json, iso, json_response, sync_log_json
 from image_assistant.api.storing import record_stored
 from image_assistant.core import binaries, sync
+from image_assistant.core.devices import DeviceRef
 from image_assistant.core.records import (
     AlbumSync,
     PhotoBatch,
@@ -34,7 +35,7 @@ CHUNK = 1024 * 1024
 
 
 def _log_failure(
-    services: Services, device: Device, sync_type: str, error: AppError, uuid: str | None = None
+    services: Services, device: DeviceRef, sync_type: str, error: AppError, uuid: str | None = None
 ) -> None:
     """A failed call still leaves a sync log, written apart from the rolled-back work."""
     with services.sessions() as db, db.begin():
@@ -47,7 +48,7 @@ def _log_failure(
         )
 
 
-def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[str, Any]:
+def _ingest(db: DbSession, device: DeviceRef, records: list[PhotoRecord]) -> dict[str, Any]:
     started_at = datetime.now(UTC)
     result = sync.ingest_photos(db, device=device, records=records)
     binaries.declare(
@@ -76,7 +77,7 @@ def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[s
         "results": [
             {
                 "photos_uuid": r.photos_uuid,
-                "id": str(r.id),
+                "id": r.id,
                 "status": r.status,
                 "needs_upload": r.needs_upload,
             }
@@ -86,27 +87,44 @@ def _ingest(db: DbSession, device: Device, records: list[PhotoRecord]) -> dict[s
 
 
 @router.post("/photos")
-async def post_photos(request: Request, device: DeviceDep, services: ServicesDep, db: Db) -> JSONResponse:
+async def post_photos(request: Request, services: ServicesDep, db: Db) -> Response:
     """JSON `{"photos": [...]}` (at most 100), or multipart `metadata` + `file` (one photo)."""
     content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        body = await request.body()
+        return json_response(await run_in_threadpool(_post_batch, request, services, db, body))
+    device = await run_in_threadpool(device_caller, request, services, db)
     try:
-        if content_type.startswith("multipart/form-data"):
-            answer = await _post_multipart(request, device, services, db)
-        elif content_type.startswith("application/json"):
-            batch = parse_json(await request.body(), PhotoBatch)
-            answer = await run_in_threadpool(_ingest, db, device, batch.photos)
-        else:
+        if not content_type.startswith("multipart/form-data"):
             raise UnsupportedMediaType("send application/json or multipart/form-data")
-        if services.analyzer.due("photos", answer["created"]):
-            await run_in_threadpool(services.analyzer.analyze, "photos")
-        return JSONResponse(answer)  # already plain JSON types: skip FastAPI's encoder
+        answer = await _post_multipart(request, device, services, db)
+        await run_in_threadpool(_analyze_if_due, services, answer)
+        return json_response(answer)
     except AppError as error:
         await run_in_threadpool(_log_failure, services, device, "photos", error)
         raise
 
 
+def _post_batch(request: Request, services: Services, db: DbSession, body: bytes) -> dict[str, Any]:
+    """The hot path of every sync: token check, validation and ingest in one worker-thread hop."""
+    device = device_caller(request, services, db)
+    try:
+        batch = parse_json(body, PhotoBatch)
+        answer = _ingest(db, device, batch.photos)
+    except AppError as error:
+        _log_failure(services, device, "photos", error)
+        raise
+    _analyze_if_due(services, answer)
+    return answer
+
+
+def _analyze_if_due(services: Services, answer: dict[str, Any]) -> None:
+    if services.analyzer.due("photos", answer["created"]):
+        services.analyzer.analyze("photos")
+
+
 async def _post_multipart(
-    request: Request, device: Device, services: Services, db: DbSession
+    request: Request, device: DeviceRef, services: Services, db: DbSession
 ) -> dict[str, Any]:
     settings = services.settings
     try:
@@ -130,7 +148,7 @@ async def _post_multipart(
 def _ingest_with_file(
     services: Services,
     db: DbSession,
-    device: Device,
+    device: DeviceRef,
     record: PhotoRecord,
     upload: UploadFile | None,
 ) -> dict[str, Any]:
@@ -165,7 +183,7 @@ def _ingest_with_file(
 def _record_original(
     services: Services,
     db: DbSession,
-    device: Device,
+    device: DeviceRef,
     photo: Photo,
     key: str,
     reader: VerifiedReader,
@@ -201,7 +219,7 @@ def _put_original(
     photos_uuid: str,
     request: Request,
     loop: EventLoopToken,
-    device: Device,
+    device: DeviceRef,
     services: Services,
     db: DbSession,
 ) -> dict[str, Any]:
@@ -256,7 +274,7 @@ async def post_albums(request: Request, device: DeviceDep, services: ServicesDep
         raise
 
 
-def _sync_albums(db: DbSession, device: Device, payload: AlbumSync) -> dict[str, Any]:
+def _sync_albums(db: DbSession, device: DeviceRef, payload: AlbumSync) -> dict[str, Any]:
     started_at = datetime.now(UTC)
     result = sync.sync_albums(db, device=device, payload=payload)
     sync.log_sync(
@@ -287,5 +305,5 @@ def status(caller: CallerDep, db: Db) -> dict[str, Any]:
     body["recent_logs"] = [sync_log_json(entry) for entry in logs]
     body["last_sync_at"] = iso(max((e.completed_at for e in logs if e.completed_at), default=None))
     if caller.device is not None:
-        body["device"] = device_json(caller.device)
+        body["device"] = device_json(db.get_one(Device, caller.device.id))
     return body

@@ -43,8 +43,9 @@ from image_assistant.api.bodies import (
 from image_assistant.api.deps import Db, DeviceDep, ServicesDep, parse_uuid
 from image_assistant.api.storing import filename_for, record_stored
 from image_assistant.core import binaries, resumable, sync
+from image_assistant.core.devices import DeviceRef
 from image_assistant.core.records import DeletedPhotos, canonical_photos_uuid, check_sha256
-from image_assistant.db.models import Device, Photo, ResumableUpload
+from image_assistant.db.models import Photo, ResumableUpload
 from image_assistant.errors import BadRequest, ChecksumMismatch, Unavailable
 from image_assistant.services import Services
 from image_assistant.store.keys import binary_key, original_key
@@ -74,7 +75,7 @@ def _already_stored(db: DbSession, photo: Photo, kind: str, sha256: str) -> bool
 
 
 def _store_and_record(
-    services: Services, db: DbSession, device: Device, photo: Photo, kind: str, reader: Any
+    services: Services, db: DbSession, device: DeviceRef, photo: Photo, kind: str, reader: Any
 ) -> dict[str, Any]:
     """Write the bytes under the kind's key, then record them."""
     started_at = datetime.now(UTC)
@@ -112,7 +113,7 @@ def _put_binary(
     photos_uuid: str,
     request: Request,
     loop: EventLoopToken,
-    device: Device,
+    device: DeviceRef,
     services: Services,
     db: DbSession,
 ) -> dict[str, Any]:
@@ -153,7 +154,7 @@ async def post_deleted(request: Request, device: DeviceDep, db: Db) -> dict[str,
     return await run_in_threadpool(_mark_deleted, db, device, body)
 
 
-def _mark_deleted(db: DbSession, device: Device, body: DeletedPhotos) -> dict[str, Any]:
+def _mark_deleted(db: DbSession, device: DeviceRef, body: DeletedPhotos) -> dict[str, Any]:
     hidden = binaries.mark_deleted(db, user_id=device.user_id, photos_uuids=body.photos_uuids)
     db.commit()
     return {"deleted": hidden}
@@ -200,7 +201,7 @@ async def start_upload(request: Request, device: DeviceDep, services: ServicesDe
     return await run_in_threadpool(_start_upload, body, device, services, db)
 
 
-def _start_upload(body: UploadStart, device: Device, services: Services, db: DbSession) -> dict[str, Any]:
+def _start_upload(body: UploadStart, device: DeviceRef, services: Services, db: DbSession) -> dict[str, Any]:
     _expire_now_and_then(services, db)
     photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=body.photos_uuid)
     if _already_stored(db, photo, body.kind, body.sha256):
@@ -257,7 +258,7 @@ def _append_part(
     upload_id: uuid.UUID,
     request: Request,
     loop: EventLoopToken,
-    device: Device,
+    device: DeviceRef,
     services: Services,
     db: DbSession,
 ) -> dict[str, Any]:
@@ -301,7 +302,7 @@ def _target(db: DbSession, photo: Photo, kind: str) -> tuple[str, str]:
 
 
 def _complete(
-    upload: ResumableUpload, device: Device, services: Services, db: DbSession, parts: resumable.Parts
+    upload: ResumableUpload, device: DeviceRef, services: Services, db: DbSession, parts: resumable.Parts
 ) -> dict[str, Any]:
     started_at = datetime.now(UTC)
     photo = sync.find_photo(db, user_id=device.user_id, photos_uuid=upload.photos_uuid)

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core.tokens import Claims
@@ -104,17 +104,28 @@ def claims_for(device: Device) -> Claims:
     )
 
 
-def authenticate(db: DbSession, claims: Claims) -> Device:
-    """The active device a token names; any revoke or re-pairing ends older tokens."""
-    device = db.get(Device, claims.subject)
-    if (
-        device is None
-        or device.status != "active"
-        or device.user_id != claims.user_id
-        or device.token_generation != claims.generation
-    ):
+@dataclass(frozen=True)
+class DeviceRef:
+    """An authenticated device: all a sync call needs to know of it."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+
+
+_ACTIVE_DEVICE = select(Device.user_id, Device.token_generation).where(
+    Device.id == bindparam("device_id"), Device.status == "active"
+)
+
+
+def authenticate(db: DbSession, claims: Claims) -> DeviceRef:
+    """The active device a token names; any revoke or re-pairing ends older tokens.
+
+    One plain row query (no ORM object): this runs before every sync call.
+    """
+    row = db.connection().execute(_ACTIVE_DEVICE, {"device_id": claims.subject}).first()
+    if row is None or row.user_id != claims.user_id or row.token_generation != claims.generation:
         raise Unauthorized("this device has been revoked; pair it again", code="device_revoked")
-    return device
+    return DeviceRef(claims.subject, row.user_id)
 
 
 def list_for_user(db: DbSession, user_id: uuid.UUID) -> list[tuple[Device, int]]:

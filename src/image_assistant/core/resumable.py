@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
+from image_assistant.core.devices import DeviceRef
 from image_assistant.core.uploads import VerifiedReader
-from image_assistant.db.models import Device, ResumableUpload
+from image_assistant.db.models import ResumableUpload
 from image_assistant.errors import ChecksumMismatch, Conflict, NotFound, PayloadTooLarge
 from image_assistant.store.base import MultipartStore, ObjectNotFound, ObjectStore, Part
 from image_assistant.store.keys import STAGING_PREFIX, staged_upload_id, staging_key
@@ -81,7 +82,7 @@ def parts_for(store: ObjectStore, *, staging_dir: Path, hashes: RunningHashes) -
 def open_upload(
     db: DbSession,
     *,
-    device: Device,
+    device: DeviceRef,
     photos_uuid: str,
     kind: str,
     size: int,
@@ -120,7 +121,7 @@ def open_upload(
     return upload
 
 
-def find_upload(db: DbSession, *, device: Device, upload_id: uuid.UUID) -> ResumableUpload:
+def find_upload(db: DbSession, *, device: DeviceRef, upload_id: uuid.UUID) -> ResumableUpload:
     upload = db.get(ResumableUpload, upload_id)
     if upload is None or upload.user_id != device.user_id:
         raise NotFound("no such upload; start it again", code="upload_not_found")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -12,9 +13,7 @@ from typing import Any, BinaryIO
 import psycopg
 from psycopg import sql
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
-    String,
     any_,
     bindparam,
     delete,
@@ -27,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as DbSession
 
+from image_assistant.core.devices import DeviceRef
 from image_assistant.core.records import AlbumSync, PhotoRecord
 from image_assistant.db.models import Album, AlbumPhoto, Device, Photo, SyncLog
 from image_assistant.errors import NotFound, Unprocessable
@@ -66,12 +66,6 @@ class IngestResult:
         return sum(1 for r in self.results if r.status == status)
 
 
-def needs_upload(photo: Photo) -> bool:
-    if photo.original_key is None:
-        return True
-    return photo.checksum_sha256 is not None and photo.checksum_sha256 != photo.original_sha256
-
-
 def _offset_minutes(taken_at: datetime | None) -> int | None:
     if taken_at is None or taken_at.utcoffset() is None:
         return None
@@ -91,72 +85,117 @@ def _values(record: PhotoRecord) -> dict[str, Any]:
     return values
 
 
-def _differs(photo: Photo, values: dict[str, Any]) -> bool:
-    if photo.deleted_at is not None:
+def _differs(row: Mapping[str, Any], values: dict[str, Any]) -> bool:
+    if row["deleted_at"] is not None:
         return True
     for name, value in values.items():
         if name == "checksum_sha256" and value is None:
             continue
-        if getattr(photo, name) != value:
+        if row[name] != value:
             return True
     return False
 
 
-def ingest_photos(db: DbSession, *, device: Device, records: Sequence[PhotoRecord]) -> IngestResult:
+_photos = Photo.__table__.c
+# What ingest compares and answers with, read as plain rows: no ORM object per photo.
+_KNOWN_PHOTO_COLUMNS = (
+    _photos.photos_uuid,
+    _photos.id,
+    _photos.created_at,
+    _photos.deleted_at,
+    _photos.original_key,
+    _photos.original_sha256,
+    _photos.taken_tz_offset,
+    *(_photos[name] for name in RECORD_FIELDS),
+)
+_UPDATE_PHOTO = update(Photo.__table__).where(_photos.id == bindparam("photo_id"))
+
+
+def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRecord]) -> IngestResult:
     """Create or update photo rows by (owner, photos_uuid); identical records are unchanged."""
     uuids = [r.photos_uuid for r in records]
     if len(set(uuids)) != len(uuids):
         raise Unprocessable("a batch names the same photos_uuid twice", code="duplicate_photos_uuid")
+    connection = db.connection()
     existing = {
-        p.photos_uuid: p
-        for p in db.scalars(
-            select(Photo).where(Photo.user_id == device.user_id, _one_of(db, Photo.photos_uuid, uuids))
+        row.photos_uuid: row._mapping
+        for row in connection.execute(
+            select(*_KNOWN_PHOTO_COLUMNS).where(
+                _photos.user_id == device.user_id, _one_of(db, _photos.photos_uuid, uuids)
+            )
         )
     }
     now = datetime.now(UTC)
     result = IngestResult()
     new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
     for record in records:
         values = _values(record)
-        photo = existing.get(record.photos_uuid)
-        if photo is None:
-            # New rows skip the ORM's unit of work: one executemany for the batch.
-            row = {
-                "id": uuid.uuid4(),
-                "user_id": device.user_id,
-                "device_id": device.id,
-                "photos_uuid": record.photos_uuid,
-                "sort_at": values["taken_at"] or now,
-                "created_at": now,
-                "updated_at": now,
-                "thumbnail_status": "pending",
-                "thumbnail_attempts": 0,
-                **values,
-            }
+        known = existing.get(record.photos_uuid)
+        if known is None:
+            row = _new_photo_row(device, record.photos_uuid, values, now)
             new_rows.append(row)
             result.results.append(PhotoResult(record.photos_uuid, "created", True, row["id"]))
             continue
-        if _differs(photo, values):
-            if values["checksum_sha256"] is None:
-                values.pop("checksum_sha256")
-            for name, value in values.items():
-                setattr(photo, name, value)
-            photo.sort_at = photo.taken_at or photo.created_at
-            photo.deleted_at = None
-            status = "updated"
+        if _differs(known, values):
+            changed_rows.append(_changed_photo_row(known, values, now))
+            status, current = "updated", {**known, **changed_rows[-1]}
         else:
-            status = "unchanged"
-        result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(photo), photo.id))
+            status, current = "unchanged", known
+        result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(current), known["id"]))
     if new_rows:
         _insert_photos(db, new_rows)
-    db.flush()
+    if changed_rows:
+        connection.execute(_UPDATE_PHOTO, changed_rows)
+        db.expire_all()  # a Photo loaded earlier in this session must not keep the old values
     return result
 
 
+def needs_upload(row: Mapping[str, Any]) -> bool:
+    """Whether the server lacks this photo's original (or holds an older one)."""
+    if row["original_key"] is None:
+        return True
+    checksum = row["checksum_sha256"]
+    return checksum is not None and checksum != row["original_sha256"]
+
+
+def _new_photo_row(
+    device: DeviceRef, photos_uuid: str, values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """A photos row for one COPY / executemany (new rows skip the ORM's unit of work)."""
+    return {
+        "id": uuid.uuid4(),
+        "user_id": device.user_id,
+        "device_id": device.id,
+        "photos_uuid": photos_uuid,
+        "sort_at": values["taken_at"] or now,
+        "created_at": now,
+        "updated_at": now,
+        "thumbnail_status": "pending",
+        "thumbnail_attempts": 0,
+        **values,
+    }
+
+
+def _changed_photo_row(known: Mapping[str, Any], values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The parameters of one UPDATE for a photo whose metadata changed (or that came back)."""
+    if values["checksum_sha256"] is None:
+        values["checksum_sha256"] = known["checksum_sha256"]  # a record without one keeps ours
+    return {
+        **values,
+        "photo_id": known["id"],
+        "sort_at": values["taken_at"] or known["created_at"],
+        "deleted_at": None,
+        "updated_at": now,
+    }
+
+
 def _one_of(db: DbSession, column: Any, values: list[str]) -> ColumnElement[bool]:
-    """`column IN (...)`; on PostgreSQL `= ANY(array)`, one short statement psycopg parses once."""
-    if db.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    """`column IN (...)`; on PostgreSQL `= ANY(string_to_array(...))`: one short statement
+    psycopg parses once, with one text parameter (dumping a list as an array costs more than
+    the query), when no value holds a comma (validated photos_uuids never do)."""
+    if db.get_bind().dialect.name == "postgresql" and not any("," in value for value in values):
+        return column == any_(func.string_to_array(bindparam("values", ",".join(values)), ","))
     return column.in_(values)
 
 
@@ -168,8 +207,7 @@ def _insert_photos(db: DbSession, rows: list[dict[str, Any]]) -> None:
         connection.execute(insert(Photo), rows)
         return
     columns = tuple(rows[0])
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    statement = sql.SQL("COPY photos ({}) FROM STDIN (FORMAT BINARY)").format(names)
+    statement = _copy_statement(columns)
     try:
         with connection.connection.driver_connection.cursor() as cursor:
             types = _photo_column_types(cursor, columns)
@@ -181,6 +219,13 @@ def _insert_photos(db: DbSession, rows: list[dict[str, Any]]) -> None:
         # As SQLAlchemy would raise it: a photo created meanwhile by a concurrent batch is an
         # IntegrityError (409, retry), a lost connection an OperationalError (503).
         raise DBAPIError.instance("COPY photos", None, exc, psycopg.Error) from exc
+
+
+@functools.cache
+def _copy_statement(columns: tuple[str, ...]) -> str:
+    """The COPY for these columns, composed once (quoting names costs as much as the rows)."""
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    return sql.SQL("COPY photos ({}) FROM STDIN (FORMAT BINARY)").format(names).as_string()
 
 
 _PHOTO_COLUMN_TYPES: dict[str, int] = {}
@@ -255,7 +300,7 @@ class AlbumResult:
     missing_photos: list[str] = field(default_factory=list)
 
 
-def sync_albums(db: DbSession, *, device: Device, payload: AlbumSync) -> AlbumResult:
+def sync_albums(db: DbSession, *, device: DeviceRef, payload: AlbumSync) -> AlbumResult:
     """Upsert the device's albums with their ordered membership; drop absent ones if complete."""
     uuids = [a.photos_uuid for a in payload.albums]
     if len(set(uuids)) != len(uuids):
