@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from image_assistant.api.deps import Db, UserCaller, parse_uuid
-from image_assistant.api.shapes import album_json, photo_json
+from image_assistant.api.shapes import album_json, json_response, photo_json
 from image_assistant.core import gallery
 
 router = APIRouter(prefix="/api/albums", tags=["albums"])
@@ -26,10 +26,10 @@ def get_album(
     db: Db,
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=512),
-) -> dict[str, Any]:
+) -> Response:
     album = gallery.get_album(db, user_id=caller.user_id, album_id=parse_uuid(album_id, "album id"))
     page = gallery.album_photos(db, album=album, after=cursor, limit=limit)
     body = album_json(album)
     body["photos"] = [photo_json(p) for p in page.photos]
     body["next_cursor"] = page.next_cursor
-    return body
+    return json_response(body)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from image_assistant.api.deps import Db, ServicesDep, UserCaller, parse_uuid
 from image_assistant.api.links import presigned
-from image_assistant.api.shapes import photo_json
+from image_assistant.api.shapes import json_response, photo_json
 from image_assistant.core import gallery
 from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.keys import THUMBNAIL_SIZES
@@ -24,16 +22,16 @@ def list_photos(
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=512),
     album_id: str | None = Query(default=None, max_length=64),
-) -> dict[str, Any]:
+) -> Response:
     album = parse_uuid(album_id, "album_id") if album_id else None
     page = gallery.timeline(db, user_id=caller.user_id, album_id=album, after=cursor, limit=limit)
-    return {"photos": [photo_json(p) for p in page.photos], "next_cursor": page.next_cursor}
+    return json_response({"photos": [photo_json(p) for p in page.photos], "next_cursor": page.next_cursor})
 
 
 @router.get("/{photo_id}")
-def get_photo(photo_id: str, caller: UserCaller, db: Db) -> dict[str, Any]:
+def get_photo(photo_id: str, caller: UserCaller, db: Db) -> Response:
     photo = gallery.get_photo(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
-    return photo_json(photo)
+    return json_response(photo_json(photo))
 
 
 @router.get("/{photo_id}/download")

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
+from sqlalchemy import Row
 from starlette.responses import Response
 
 from image_assistant.core import devices as device_core
+from image_assistant.core.gallery import LISTED_NAMES
 from image_assistant.db.models import Album, Device, Photo, SyncLog, User
 
 
 def json_response(body: Any) -> Response:
-    """Plain JSON rendered by orjson (UUIDs as strings), past FastAPI's encoder: for large answers."""
-    return Response(orjson.dumps(body), media_type="application/json")
+    """JSON rendered by orjson, past FastAPI's encoder: UUIDs as strings, datetimes as ISO 8601
+    with UTC written Z (as `iso` writes them)."""
+    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def local_time(photo: Photo) -> str | None:
+def local_time(taken_at: datetime | None, offset_minutes: int | None) -> str | None:
     """Capture time in the zone it was taken in, when known."""
-    if photo.taken_at is None:
+    if taken_at is None:
         return None
-    if photo.taken_tz_offset is None:
-        return iso(photo.taken_at)
-    return photo.taken_at.astimezone(timezone(timedelta(minutes=photo.taken_tz_offset))).isoformat()
+    if offset_minutes is None:
+        return iso(taken_at)
+    return taken_at.astimezone(_zone(offset_minutes)).isoformat()
+
+
+@functools.cache
+def _zone(offset_minutes: int) -> timezone:
+    return timezone(timedelta(minutes=offset_minutes))
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -55,34 +64,41 @@ def device_json(device: Device, *, photos: int | None = None, with_code: bool = 
     return body
 
 
-def photo_json(photo: Photo) -> dict[str, Any]:
+def photo_json(photo: Photo | Row[Any]) -> dict[str, Any]:
+    """A photo, from a Photo or a row of core.gallery.LISTED (read once into a dict: a row's
+    attributes cost more than the rest). created_at and updated_at stay datetimes, for
+    json_response to render."""
+    if isinstance(photo, Row):
+        p = dict(zip(LISTED_NAMES, photo, strict=False))
+    else:
+        p = {name: getattr(photo, name) for name in LISTED_NAMES}
     location = None
-    if photo.location_lat is not None and photo.location_lng is not None:
-        location = {"lat": photo.location_lat, "lng": photo.location_lng}
+    if p["location_lat"] is not None and p["location_lng"] is not None:
+        location = {"lat": p["location_lat"], "lng": p["location_lng"]}
     return {
-        "id": str(photo.id),
-        "photos_uuid": photo.photos_uuid,
-        "filename": photo.filename,
-        "content_type": photo.content_type,
-        "media_type": photo.media_type,
-        "width": photo.width,
-        "height": photo.height,
-        "file_size": photo.file_size,
-        "taken_at": local_time(photo),
-        "timezone": photo.timezone,
+        "id": p["id"],
+        "photos_uuid": p["photos_uuid"],
+        "filename": p["filename"],
+        "content_type": p["content_type"],
+        "media_type": p["media_type"],
+        "width": p["width"],
+        "height": p["height"],
+        "file_size": p["file_size"],
+        "taken_at": local_time(p["taken_at"], p["taken_tz_offset"]),
+        "timezone": p["timezone"],
         "location": location,
-        "is_favorite": photo.is_favorite,
-        "is_hidden": photo.is_hidden,
-        "has_original": photo.original_key is not None,
-        "thumbnail_status": photo.thumbnail_status,
-        "thumbnail_error": photo.thumbnail_error,
+        "is_favorite": p["is_favorite"],
+        "is_hidden": p["is_hidden"],
+        "has_original": p["original_key"] is not None,
+        "thumbnail_status": p["thumbnail_status"],
+        "thumbnail_error": p["thumbnail_error"],
         "thumbnails": {
-            "small": photo.thumbnail_small_key is not None,
-            "medium": photo.thumbnail_medium_key is not None,
-            "large": photo.thumbnail_large_key is not None,
+            "small": p["thumbnail_small_key"] is not None,
+            "medium": p["thumbnail_medium_key"] is not None,
+            "large": p["thumbnail_large_key"] is not None,
         },
-        "created_at": iso(photo.created_at),
-        "updated_at": iso(photo.updated_at),
+        "created_at": p["created_at"],
+        "updated_at": p["updated_at"],
     }
 
 

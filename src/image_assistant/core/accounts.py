@@ -74,16 +74,17 @@ def open_session(db: DbSession, *, user: User, ttl_seconds: int) -> Session:
 
 
 def active_session_user(db: DbSession, session_id: uuid.UUID) -> User:
-    """The user of a session that is neither expired nor revoked."""
-    session = db.get(Session, session_id)
-    if session is None or session.revoked_at is not None:
+    """The user of a session that is neither expired nor revoked (one query for both)."""
+    found = db.execute(
+        select(User, Session.revoked_at, Session.expires_at)
+        .join(Session, Session.user_id == User.id)
+        .where(Session.id == session_id)
+    ).first()
+    if found is None or found.revoked_at is not None:
         raise Unauthorized("session has ended; sign in again", code="session_revoked")
-    if session.expires_at <= datetime.now(UTC):
+    if found.expires_at <= datetime.now(UTC):
         raise Unauthorized("session has expired; sign in again", code="token_expired")
-    user = db.get(User, session.user_id)
-    if user is None:
-        raise Unauthorized("session has ended; sign in again", code="session_revoked")
-    return user
+    return found.User
 
 
 def close_session(db: DbSession, session_id: uuid.UUID) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.orm import Session as DbSession
@@ -12,10 +13,39 @@ from image_assistant.core import cursor
 from image_assistant.db.models import Album, AlbumPhoto, Photo
 from image_assistant.errors import NotFound
 
+# What a page of photos shows (api.shapes.photo_json), read as plain rows: no ORM object per photo.
+LISTED_NAMES = (
+    "id",
+    "photos_uuid",
+    "filename",
+    "content_type",
+    "media_type",
+    "width",
+    "height",
+    "file_size",
+    "taken_at",
+    "taken_tz_offset",
+    "timezone",
+    "sort_at",
+    "location_lat",
+    "location_lng",
+    "is_favorite",
+    "is_hidden",
+    "original_key",
+    "thumbnail_status",
+    "thumbnail_error",
+    "thumbnail_small_key",
+    "thumbnail_medium_key",
+    "thumbnail_large_key",
+    "created_at",
+    "updated_at",
+)
+LISTED = tuple(Photo.__table__.c[name] for name in LISTED_NAMES)
+
 
 @dataclass
 class Page:
-    photos: list[Photo]
+    photos: list[Any]  # rows of LISTED
     next_cursor: str | None
 
 
@@ -59,7 +89,7 @@ def get_album(db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID) -> Albu
 def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) -> Page:
     """A page of an album's photos in the album's own order."""
     query = (
-        select(Photo, AlbumPhoto.position)
+        select(*LISTED, AlbumPhoto.position)
         .join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id)
         .where(AlbumPhoto.album_id == album.id, *visible(album.user_id))
         .order_by(AlbumPhoto.position)
@@ -70,15 +100,15 @@ def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) 
     rows = list(db.execute(query))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = cursor.encode({"p": rows[-1][1]}) if more and rows else None
-    return Page([photo for photo, _ in rows], next_cursor)
+    next_cursor = cursor.encode({"p": rows[-1].position}) if more and rows else None
+    return Page(rows, next_cursor)
 
 
 def timeline(
     db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID | None, after: str | None, limit: int
 ) -> Page:
     """Newest first by capture time, keyset-paginated on (sort_at, id)."""
-    query = select(Photo).where(*visible(user_id))
+    query = select(*LISTED).where(*visible(user_id))
     if album_id is not None:
         album = get_album(db, user_id=user_id, album_id=album_id)
         query = query.join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id).where(AlbumPhoto.album_id == album.id)
@@ -86,7 +116,7 @@ def timeline(
         at, last_id = cursor.timeline_position(after)
         query = query.where(tuple_(Photo.sort_at, Photo.id) < tuple_(at, last_id))
     query = query.order_by(Photo.sort_at.desc(), Photo.id.desc()).limit(limit + 1)
-    photos = list(db.scalars(query))
+    photos = list(db.execute(query))
     more = len(photos) > limit
     photos = photos[:limit]
     next_cursor = None
