@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from conftest import Accounts
 from records import photo_record, records_over_days
@@ -88,3 +89,26 @@ def test_photo_detail_keeps_dimensions_time_zone_and_location(accounts: Accounts
     assert detail["taken_at"] == "2017-06-20T17:18:56.518000+09:30"
     assert detail["location"] == {"lat": -34.9189, "lng": 138.5969}
     assert detail["thumbnail_status"] == "pending" and detail["has_original"] is False
+
+
+def test_a_photo_reads_the_same_in_the_timeline_the_album_and_its_detail(accounts: Accounts) -> None:
+    device = accounts.device()
+    record = photo_record(taken_at="2021-03-04T05:06:07+00:00", location_lat=48.85, location_lng=2.35)
+    device.http.post("/api/sync/photos", json={"photos": [record]})
+    device.http.post(
+        "/api/sync/albums",
+        json={
+            "albums": [{"photos_uuid": str(uuid.uuid4()), "title": "One", "photos": [record["photos_uuid"]]}]
+        },
+    )
+    listed = device.owner.http.get("/api/photos").json()["photos"][0]
+    album = device.owner.http.get("/api/albums").json()["albums"][0]
+    in_album = device.owner.http.get(f"/api/albums/{album['id']}").json()["photos"][0]
+    detail = device.owner.http.get(f"/api/photos/{listed['id']}").json()
+    assert listed == in_album == detail
+    assert uuid.UUID(detail["id"]) and detail["photos_uuid"] == record["photos_uuid"].upper()
+    assert detail["taken_at"] == "2021-03-04T05:06:07+00:00"  # the zone it was taken in, as sent
+    for instant in ("created_at", "updated_at"):
+        assert detail[instant].endswith("Z")
+        sent = datetime.fromisoformat(detail[instant].replace("Z", "+00:00"))
+        assert abs((datetime.now(UTC) - sent).total_seconds()) < 300

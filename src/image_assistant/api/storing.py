@@ -15,7 +15,7 @@ from image_assistant.core import binaries, sync
 from image_assistant.core.devices import DeviceRef
 from image_assistant.db.models import Photo
 from image_assistant.services import Services
-from image_assistant.thumbnails.jobs import enqueue_for_photo
+from image_assistant.thumbnails.jobs import enqueue, mark_queued
 
 log = logging.getLogger("image_assistant.uploads")
 
@@ -41,6 +41,9 @@ def record_stored(
     """Point the photo at the stored object, log the upload, commit, drop a replaced object."""
     if kind == "original":
         replaced = sync.record_original(db, photo=photo, key=key, sha256=sha256, size=size)
+        # In this very commit: a pending photo without a queued time looks stuck to the
+        # reconciler, which would queue a second job for it.
+        mark_queued(photo)
     else:
         filename = filename_for(db, photo, kind)
         replaced = binaries.record_binary(
@@ -54,9 +57,10 @@ def record_stored(
         photos_synced=1,
         bytes_received=size,
     )
+    photo_id = photo.id
     db.commit()
     if kind == "original":
-        enqueue_for_photo(services.queue, db, photo)
+        enqueue(services.queue, photo_id, key)
     if replaced is not None:
         try:
             services.store.delete(replaced)

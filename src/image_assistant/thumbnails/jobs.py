@@ -50,20 +50,16 @@ def mark_queued(photo: Photo, *, now: datetime | None = None) -> None:
     photo.thumbnail_started_at = None
 
 
-def enqueue_for_photo(queue: ThumbnailQueue, db: DbSession, photo: Photo) -> bool:
-    """Record and enqueue the job of a photo whose original was just stored.
+def enqueue(queue: ThumbnailQueue, photo_id: uuid.UUID | str, source_key: str) -> bool:
+    """Put a photo's job on the queue once its bookkeeping is committed (`mark_queued`).
 
     Never raises for the queue: when it is unreachable the photo stays `pending` and the
     reconciler enqueues it later. Returns whether the job is on the queue now.
     """
-    if photo.original_key is None:
-        return False
-    mark_queued(photo)
-    db.commit()
     try:
-        queue.enqueue(ThumbnailJob(str(photo.id), photo.original_key))
+        queue.enqueue(ThumbnailJob(str(photo_id), source_key))
     except QueueUnavailable as exc:
-        log.warning("could not enqueue thumbnails of photo %s (the reconciler will): %s", photo.id, exc)
+        log.warning("could not enqueue thumbnails of photo %s (the reconciler will): %s", photo_id, exc)
         return False
     return True
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import InstrumentedAttribute, sessionmaker
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Photo
-from image_assistant.thumbnails.queue import QueueUnavailable, ThumbnailJob, ThumbnailQueue
+from image_assistant.thumbnails.jobs import enqueue
+from image_assistant.thumbnails.queue import ThumbnailJob, ThumbnailQueue
 
 log = logging.getLogger("image_assistant.thumbnails")
 BATCH = 500
@@ -62,7 +63,7 @@ def reconcile(
             if _give_up(sessions, photo_id, started_at, attempts):
                 result.failed += 1
             continue
-        if _take_over(sessions, photo_id, status, queued_at, started_at, now) and _enqueue(
+        if _take_over(sessions, photo_id, status, queued_at, started_at, now) and enqueue(
             queue, photo_id, key
         ):
             result.requeued += 1
@@ -127,15 +128,6 @@ def _give_up(
     if changed:
         log.warning("thumbnails of photo %s failed: %s", photo_id, reason)
     return bool(changed)
-
-
-def _enqueue(queue: ThumbnailQueue, photo_id: object, key: str) -> bool:
-    try:
-        queue.enqueue(ThumbnailJob(str(photo_id), key))
-        return True
-    except QueueUnavailable as exc:
-        log.warning("reconciler could not enqueue photo %s: %s", photo_id, exc)
-        return False
 
 
 def rebuild(*, sessions: sessionmaker[DbSession], queue: ThumbnailQueue, scope: RebuildScope) -> int:
