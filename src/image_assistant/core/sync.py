@@ -260,14 +260,15 @@ def store_original(store: ObjectStore, *, photo: Photo, body: BinaryIO) -> str:
 
 
 def record_original(db: DbSession, *, photo: Photo, key: str, sha256: str, size: int) -> str | None:
-    """Point the photo at its stored original; returns a replaced key to delete, if any."""
+    """Point the photo at its stored original; returns a replaced key to delete, if any.
+
+    Its thumbnails are the caller's to queue (thumbnails.jobs.mark_queued, in the same commit).
+    """
     replaced = photo.original_key if photo.original_key not in (None, key) else None
     photo.original_key = key
     photo.original_sha256 = sha256
     photo.checksum_sha256 = sha256
     photo.file_size = size
-    photo.thumbnail_status = "pending"
-    photo.thumbnail_error = None
     return replaced
 
 
