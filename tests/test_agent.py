@@ -757,3 +757,21 @@ def test_pending_binaries_page_through_every_kind_exactly_once(accounts: Account
     expected += [(u, "edited") for i, u in enumerate(uuids) if i % 2 == 0]
     expected += [(u, "live_video") for i, u in enumerate(uuids) if i % 3 == 0]
     assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
+
+
+def test_an_edit_declared_later_is_pending_and_a_reverted_edit_is_not(accounts: Accounts) -> None:
+    device = accounts.device()
+    plain = {"photos_uuid": "0C000000-0000-4000-8000-000000000001", "filename": "p.heic"}
+    edit = {"edited_sha256": "e" * 64, "edited_filename": "p_edit.heic"}
+
+    def pending_kinds() -> list[str]:
+        body = device.http.get("/api/sync/pending", params={"kinds": "original,edited,live_video"}).json()
+        return sorted(item["kind"] for item in body["items"])
+
+    for record, kinds in (
+        (plain, ["original"]),
+        (plain | edit, ["edited", "original"]),
+        (plain, ["original"]),
+    ):
+        assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
+        assert pending_kinds() == kinds

@@ -229,6 +229,24 @@ def test_a_body_over_the_limit_is_413(server: Server, accounts: Accounts) -> Non
     assert_error(huge_json, 413, "payload_too_large")
 
 
+def test_a_batch_without_a_valid_token_is_refused_before_its_body_is_read(server: Server) -> None:
+    """A stranger's body (here over the JSON limit, streamed without a length) is never taken in."""
+
+    def chunks():
+        for _ in range(10):
+            yield b" " * (1 << 20)
+
+    with httpx.Client(base_url=server.url, timeout=30) as anonymous:
+        for headers, code in (
+            ({}, "not_authenticated"),
+            ({"authorization": "Bearer not.a.token"}, "token_invalid"),
+        ):
+            response = anonymous.post(
+                "/api/sync/photos", content=chunks(), headers={"content-type": "application/json", **headers}
+            )
+            assert_error(response, 401, code)
+
+
 def test_gallery_ids_and_sizes_are_validated(accounts: Accounts) -> None:
     device = accounts.device()
     device.http.post("/api/sync/photos", json={"photos": [photo_record()]})

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import accounts, devices
 from image_assistant.core.devices import DeviceRef
+from image_assistant.core.tokens import Claims
 from image_assistant.db.models import User
 from image_assistant.errors import BadRequest, Forbidden, Unauthorized
 from image_assistant.services import Services
@@ -67,7 +68,16 @@ class Caller:
 
 
 def get_caller(request: Request, services: ServicesDep, db: Db) -> Caller:
-    claims = services.signer.read(credentials(request))
+    return caller_for(db, token_claims(request, services))
+
+
+def token_claims(request: Request, services: Services) -> Claims:
+    """The request's token, signature and expiry checked (no database: cheap, any thread)."""
+    return services.signer.read(credentials(request))
+
+
+def caller_for(db: DbSession, claims: Claims) -> Caller:
+    """The user or device a checked token names, if it is still active."""
     if claims.kind == "device":
         device = devices.authenticate(db, claims)
         return Caller(user_id=device.user_id, device=device)
@@ -89,9 +99,9 @@ async def get_device(caller: CallerDep) -> DeviceRef:
     return _device_only(caller)
 
 
-def device_caller(request: Request, services: Services, db: DbSession) -> DeviceRef:
-    """What DeviceDep gives, for a route that checks the token in its own worker thread."""
-    return _device_only(get_caller(request, services, db))
+def device_caller(db: DbSession, claims: Claims) -> DeviceRef:
+    """What DeviceDep gives, for a route that checks the device in its own worker thread."""
+    return _device_only(caller_for(db, claims))
 
 
 def _device_only(caller: Caller) -> DeviceRef:

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from image_assistant.api.bodies import declared_sha256, parse_json, path_photos_uuid, verified_body
-from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep, device_caller
+from image_assistant.api.deps import CallerDep, Db, DeviceDep, ServicesDep, device_caller, token_claims
 from image_assistant.api.shapes import device_json, iso, json_response, sync_log_json
 from image_assistant.api.storing import record_stored
 from image_assistant.core import binaries, sync
@@ -25,6 +25,7 @@ from image_assistant.core.records import (
     PhotoBatch,
     PhotoRecord,
 )
+from image_assistant.core.tokens import Claims
 from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.models import Device, Photo
 from image_assistant.errors import AppError, BadRequest, UnsupportedMediaType
@@ -89,11 +90,12 @@ def _ingest(db: DbSession, device: DeviceRef, records: list[PhotoRecord]) -> dic
 @router.post("/photos")
 async def post_photos(request: Request, services: ServicesDep, db: Db) -> Response:
     """JSON `{"photos": [...]}` (at most 100), or multipart `metadata` + `file` (one photo)."""
+    claims = token_claims(request, services)  # before reading a body a stranger could send
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         body = await request.body()
-        return json_response(await run_in_threadpool(_post_batch, request, services, db, body))
-    device = await run_in_threadpool(device_caller, request, services, db)
+        return json_response(await run_in_threadpool(_post_batch, claims, services, db, body))
+    device = await run_in_threadpool(device_caller, db, claims)
     try:
         if not content_type.startswith("multipart/form-data"):
             raise UnsupportedMediaType("send application/json or multipart/form-data")
@@ -105,9 +107,9 @@ async def post_photos(request: Request, services: ServicesDep, db: Db) -> Respon
         raise
 
 
-def _post_batch(request: Request, services: Services, db: DbSession, body: bytes) -> dict[str, Any]:
-    """The hot path of every sync: token check, validation and ingest in one worker-thread hop."""
-    device = device_caller(request, services, db)
+def _post_batch(claims: Claims, services: Services, db: DbSession, body: bytes) -> dict[str, Any]:
+    """The hot path of every sync: device check, validation and ingest in one worker-thread hop."""
+    device = device_caller(db, claims)
     try:
         batch = parse_json(body, PhotoBatch)
         answer = _ingest(db, device, batch.photos)

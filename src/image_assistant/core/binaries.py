@@ -33,6 +33,11 @@ def declare(
     `photo_ids` maps each record's photos_uuid to its row (as ingest found or made it);
     photos created in this batch have no binaries yet, so they are not looked up.
     """
+    records = [
+        r for r in records if r.photos_uuid not in new_photos or r.edited_sha256 or r.live_video_sha256
+    ]
+    if not records:
+        return  # new photos declaring no edit nor Live video: nothing to keep
     known = [photo_ids[r.photos_uuid] for r in records if r.photos_uuid not in new_photos]
     rows = {
         (b.photo_id, b.kind): b
@@ -55,6 +60,10 @@ def declare(
             row.declared_sha256 = sha256
             row.filename = getattr(record, f"{kind}_filename") or record.filename
     db.flush()
+
+
+def _declares_extras(record: PhotoRecord) -> bool:
+    return record.edited_sha256 is not None or record.live_video_sha256 is not None
 
 
 def pending_items(
