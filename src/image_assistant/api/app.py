@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from image_assistant import __version__
-from image_assistant.api import albums, auth, devices, errors, objects, photos, sync, uploads, users, versions
+from image_assistant.api import albums, auth, devices, errors, objects, photos, sync, uploads, users
 from image_assistant.api.deps import ServicesDep
 from image_assistant.api.middleware import AccessLog, BodyLimit
 from image_assistant.services import Services
@@ -28,7 +28,7 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.services = services
     errors.install(app)
-    for module in (auth, devices, sync, uploads, albums, photos, versions, objects, users):
+    for module in (auth, devices, sync, uploads, albums, photos, objects, users):
         app.include_router(module.router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
     install_gallery(app)

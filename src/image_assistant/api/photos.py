@@ -1,14 +1,18 @@
-"""The timeline, one photo, and pre-signed links to its original and thumbnails."""
+"""The timeline, one photo, and pre-signed links to its versions and thumbnails."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.api.deps import Db, ServicesDep, UserCaller, parse_uuid
 from image_assistant.api.links import presigned
 from image_assistant.api.shapes import json_response, photo_json
-from image_assistant.core import gallery
+from image_assistant.core import binaries, gallery
+from image_assistant.db.models import Photo
 from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.keys import THUMBNAIL_SIZES
 
@@ -43,12 +47,36 @@ def download(
     db: Db,
     redirect: bool = False,
 ) -> Response:
+    """A pre-signed URL of the original (1 h)."""
+    return download_version(photo_id, "original", request, caller, services, db, redirect)
+
+
+@router.get("/{photo_id}/download/{version}")
+def download_version(
+    photo_id: str,
+    version: Literal["original", "edited", "live_video"],
+    request: Request,
+    caller: UserCaller,
+    services: ServicesDep,
+    db: Db,
+    redirect: bool = False,
+) -> Response:
+    """A pre-signed URL of the original, the current edited version or the Live video (1 h)."""
     photo = gallery.get_photo(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
-    if photo.original_key is None:
-        raise NotFound("the original has not been uploaded yet", code="original_not_uploaded")
-    return presigned(
-        request, services, photo.original_key, redirect=redirect, filename=photo.filename or None
-    )
+    key, filename = _stored_version(db, photo, version)
+    return presigned(request, services, key, redirect=redirect, filename=filename or None)
+
+
+def _stored_version(db: DbSession, photo: Photo, version: str) -> tuple[str, str]:
+    """The object key and file name of a version the server holds."""
+    if version == "original":
+        if photo.original_key is None:
+            raise NotFound("the original has not been uploaded yet", code="original_not_uploaded")
+        return photo.original_key, photo.filename
+    row = binaries.find_binary(db, photo=photo, kind=version)
+    if row is None or row.object_key is None:
+        raise NotFound(f"no {version} of this photo on the server", code="version_not_found")
+    return row.object_key, row.filename
 
 
 @router.get("/{photo_id}/thumbnail/{size}")
