@@ -424,9 +424,9 @@ def test_agent_run_outlives_an_outage_longer_than_its_retry_window_and_then_fini
         assert all(p["has_original"] for p in photos)
         assert agent.user.http.get("/api/sync/status").json()["photos"] == 5
 
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)  # between passes: it ends at once, and cleanly
         _, err = process.communicate(timeout=30)
-        assert process.returncode == -signal.SIGTERM and "Traceback" not in err
+        assert process.returncode == 0 and "stopped" in err and "Traceback" not in err
     finally:
         if process is not None and process.poll() is None:
             process.kill()
@@ -471,29 +471,68 @@ def test_after_a_pass_that_found_no_server_the_next_starts_as_soon_as_it_answers
 def test_a_pass_killed_mid_upload_resumes_from_the_bytes_received_without_duplicates(
     agent_server: Server, agent: Agent, tmp_path: Path
 ) -> None:
+    folder, big = shoot_with_a_big_video(tmp_path)
+    staging = agent_server.data_dir / "uploads"
+    process = agent.popen("sync", "--folder", str(folder), "--resumable-above-mb", "32")
+    wait_for_staged(staging, 100 * MIB)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    held = settled_size(staging)  # the server drains what was in flight, then notices the drop
+    assert 0 < held < big.stat().st_size
+    the_next_sync_sends_the_rest(agent_server, agent, folder, big, held)
+
+
+def test_agent_run_stopped_mid_upload_ends_its_part_in_flight_exits_0_and_the_next_sync_resumes(
+    agent_server: Server, agent: Agent, tmp_path: Path
+) -> None:
+    """SIGTERM (what launchd and systemd send): no new file or part starts, the ones in flight end."""
+    from image_assistant.agent.client import PART_SIZE
+
+    folder, big = shoot_with_a_big_video(tmp_path)
+    staging = agent_server.data_dir / "uploads"
+    process = agent.popen(
+        "run", "--folder", str(folder), "--resumable-above-mb", "32", "--status-port", str(free_port())
+    )
+    wait_for_staged(staging, 100 * MIB)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "stopped" in err and "Traceback" not in err
+    held = settled_size(staging)
+    assert 0 < held < big.stat().st_size and held % PART_SIZE == 0  # whole parts only: none cut
+    assert agent.status_file()["phase"] == "stopped"
+    the_next_sync_sends_the_rest(agent_server, agent, folder, big, held)
+
+
+MIB = 1024 * 1024
+
+
+def shoot_with_a_big_video(tmp_path: Path) -> tuple[Path, Path]:
+    """Six small photos and a 300 MiB video (uploaded in resumable parts above 32 MiB)."""
     folder = tmp_path / "shoot"
     for index in range(6):
         make_jpeg(folder / f"small{index}.jpg", (index, 0, 0), taken="2024:02:02 12:00:00")
     big = folder / "big.mov"
-    size = 300 * 1024 * 1024
     with big.open("wb") as handle:
-        for _ in range(size // (10 * 1024 * 1024)):
-            handle.write(os.urandom(10 * 1024 * 1024))
-    assert big.stat().st_size == size
-    staging = agent_server.data_dir / "uploads"
+        for _ in range(30):
+            handle.write(os.urandom(10 * MIB))
+    return folder, big
 
-    process = agent.popen("sync", "--folder", str(folder), "--resumable-above-mb", "32")
+
+def wait_for_staged(staging: Path, enough: int) -> None:
     deadline = time.monotonic() + 120
     received = 0
-    while time.monotonic() < deadline and received < 100 * 1024 * 1024:
+    while time.monotonic() < deadline and received < enough:
         received = sum(p.stat().st_size for p in staging.glob("*.part")) if staging.is_dir() else 0
         time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert received >= 100 * 1024 * 1024, "the big upload never got going"
-    held = settled_size(staging)  # the server drains what was in flight, then notices the drop
-    assert 0 < held < size
+    assert received >= enough, "the big upload never got going"
 
+
+def the_next_sync_sends_the_rest(
+    agent_server: Server, agent: Agent, folder: Path, big: Path, held: int
+) -> None:
+    """`agent sync` sends only what the server lacks: the big video from `held`, the small ones left."""
+    staging = agent_server.data_dir / "uploads"
     with httpx.Client(
         base_url=agent_server.url, headers={"authorization": f"Bearer {agent.device_token()}"}
     ) as http:
@@ -502,14 +541,14 @@ def test_a_pass_killed_mid_upload_resumes_from_the_bytes_received_without_duplic
     small_left = sum(
         (folder / p["filename"]).stat().st_size
         for u, p in by_uuid.items()
-        if u in pending and p["filename"] != "big.mov"
+        if u in pending and p["filename"] != big.name
     )
     report = agent.sync()
-    assert report["bytes_sent"] == size - held + small_left
+    assert report["bytes_sent"] == big.stat().st_size - held + small_left
     photos = all_photos(agent.user)
     assert sorted(p["filename"] for p in photos) == sorted(p.name for p in folder.iterdir())
     assert all(p["has_original"] for p in photos)
-    big_photo = next(p for p in photos if p["filename"] == "big.mov")
+    big_photo = next(p for p in photos if p["filename"] == big.name)
     assert sha256_bytes(download(agent.user, f"/api/photos/{big_photo['id']}/download")) == sha256_file(big)
     assert not list(staging.glob("*.part"))
     assert agent.sync()["bytes_sent"] == 0
@@ -775,3 +814,35 @@ def test_an_edit_declared_later_is_pending_and_a_reverted_edit_is_not(accounts: 
     ):
         assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
         assert pending_kinds() == kinds
+
+
+def test_what_launchd_runs_passes_sigterm_to_the_agent_which_stops_cleanly(
+    agent: Agent, tmp_path: Path
+) -> None:
+    """launchd signals the job's shell; the agent under it must get the SIGTERM and end cleanly."""
+    import plistlib
+
+    from image_assistant.agent import service
+
+    launchd = plistlib.loads(service.service_file(agent.config_dir, platform="darwin").text.encode())
+    folder = tmp_path / "f"
+    make_jpeg(folder / "one.jpg", (3, 3, 3), taken="2024:05:05 05:05:05")
+    env = agent.env() | {"IMAGE_ASSISTANT_AGENT_STATUS_PORT": str(free_port())}
+    process = subprocess.Popen(
+        [*launchd["ProgramArguments"], "--folder", str(folder)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: agent.status_file().get("last_success_at"), 60, "the first pass never finished")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 0 and "stopped" in err and "Traceback" not in err
+        left = subprocess.run(["pgrep", "-f", str(agent.config_dir)], capture_output=True, text=True)
+        assert left.stdout == "", "the agent outlived the shell launchd signalled"
+    finally:
+        process.kill()
+        subprocess.run(["pkill", "-KILL", "-f", str(agent.config_dir)], check=False)
+    assert [p["filename"] for p in all_photos(agent.user)] == ["one.jpg"]

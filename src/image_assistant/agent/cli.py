@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -316,7 +317,8 @@ def run(
 
     A pass that cannot reach the server within the retry window is recorded on the status
     page and tried again at the next pass (sooner once the server answers again), however
-    long the outage lasts. Only a revoked device stops it (exit code 3).
+    long the outage lasts. Only a revoked device stops it (exit code 3), or SIGTERM / Ctrl-C:
+    the uploads in flight finish (a large one at its next part), then it exits with 0.
     """
     from image_assistant.agent.status_page import StatusPage
 
@@ -329,10 +331,16 @@ def run(
 
             def one_pass() -> PassReport:
                 return run_pass(
-                    source=source, state=state, client=client, progress=progress, settings=settings
+                    source=source,
+                    state=state,
+                    client=client,
+                    progress=progress,
+                    settings=settings,
+                    stop=scheduler.stopping,
                 )
 
             scheduler = Scheduler(interval, one_pass, probe=server_probe(client, progress))
+            _stop_gracefully_on_signals(scheduler)
             try:
                 page = StatusPage(progress, scheduler.sync_now, port=status_port)
             except OSError as exc:
@@ -345,8 +353,22 @@ def run(
                 scheduler.loop()
             finally:
                 page.stop()
+            click.echo("stopped", err=True)
     except AgentError as exc:
         _fail(exc)
+
+
+def _stop_gracefully_on_signals(scheduler: Scheduler) -> None:
+    """SIGTERM (launchd, systemd) or Ctrl-C ends the loop once what is in flight is done; the
+    same signal again ends the process at once."""
+
+    def asked(signum: int, _frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)
+        click.echo("stopping once the uploads in flight are done (again to stop at once)", err=True)
+        scheduler.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, asked)
 
 
 @agent.command()

@@ -18,6 +18,7 @@ from image_assistant.agent.errors import (
     NotPaired,
     RequestRejected,
     ServerUnreachable,
+    Stopped,
 )
 
 __all__ = ["AgentError", "DeviceRevoked", "NotPaired", "RequestRejected", "ServerClient", "ServerUnreachable"]
@@ -251,8 +252,12 @@ class ServerClient:
         size: int,
         on_bytes: OnBytes = None,
         part_size: int = PART_SIZE,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> int:
-        """Upload in parts from the offset the server already holds; returns the bytes sent."""
+        """Upload in parts from the offset the server already holds; returns the bytes sent.
+
+        Raises Stopped between two parts once `stopping()` says so (the server keeps the parts).
+        """
         body = {"photos_uuid": photos_uuid, "kind": kind, "size": size, "sha256": sha256}
         started = self.request("POST", "/api/sync/uploads", json=body).json()
         if started.get("status") == "unchanged":
@@ -261,6 +266,8 @@ class ServerClient:
         sent = 0
         delays = self.backoff.delays()
         while offset < size:
+            if stopping():
+                raise Stopped(f"upload {upload_id} stopped at {offset} of {size} bytes")
             length = min(part_size, size - offset)
             counted = _Counted(on_bytes)
             try:

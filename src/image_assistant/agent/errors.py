@@ -7,6 +7,9 @@ AgentError
  ├── RequestRejected    any other 4xx, with the server's error code and message
  ├── SourceUnreadable   the library or folder cannot be read at all
  └── AlreadyRunning     another agent process holds this config dir
+
+Stopped is not a failure: a stop was asked for (SIGTERM, Ctrl-C) and the pass ended at a safe
+point; the next one picks up the rest.
 """
 
 from __future__ import annotations
@@ -42,3 +45,7 @@ class SourceUnreadable(AgentError):
 
 class AlreadyRunning(AgentError):
     pass
+
+
+class Stopped(Exception):
+    """A pass ended early because a stop was asked for."""

@@ -3,7 +3,8 @@
 Inside a pass every request retries for up to the backoff window; a pass that still cannot
 reach the server ends with ServerUnreachable, which `Scheduler.loop` records and outlives:
 the next pass picks up where the last one stopped, so an outage of any length is survived.
-Only DeviceRevoked (401) ends the loop.
+Only DeviceRevoked (401) and `Scheduler.stop()` (SIGTERM, Ctrl-C) end the loop; a stop lets
+the pass in progress end at a safe point first.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from image_assistant.agent.client import AgentError, DeviceRevoked, ServerClient, ServerUnreachable
+from image_assistant.agent.errors import Stopped
 from image_assistant.agent.progress import Progress
 from image_assistant.agent.sources.base import Source
 from image_assistant.agent.state import AgentState
@@ -30,7 +32,13 @@ class PassSettings:
 
 
 def run_pass(
-    *, source: Source, state: AgentState, client: ServerClient, progress: Progress, settings: PassSettings
+    *,
+    source: Source,
+    state: AgentState,
+    client: ServerClient,
+    progress: Progress,
+    settings: PassSettings,
+    stop: threading.Event | None = None,
 ) -> PassReport:
     """One pass; errors are recorded in the progress (for the status page) and re-raised."""
     try:
@@ -41,7 +49,10 @@ def run_pass(
             progress=progress,
             workers=settings.workers,
             resumable_threshold=settings.resumable_threshold,
+            stop=stop,
         ).run()
+    except Stopped:
+        raise
     except ServerUnreachable as exc:
         progress.error(str(exc))
         progress.set(phase="waiting", server_reachable=False)
@@ -89,19 +100,19 @@ class Scheduler:
         self.probe = probe
         self.probe_every = probe_every
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self.stopping = threading.Event()  # set by stop(); the pass in progress watches it
         self.running = threading.Event()
 
     def sync_now(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self.stopping.set()
         self._wake.set()
 
     def loop(self) -> None:
         """Until stopped, or until the device is revoked (which is re-raised)."""
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             self._wake.clear()
             self.running.set()
             unreachable = False
@@ -109,6 +120,8 @@ class Scheduler:
                 self.make_pass()
             except DeviceRevoked:
                 raise
+            except Stopped:
+                log.info("the pass stopped at a safe point, as asked")
             except ServerUnreachable as exc:
                 unreachable = True
                 log.warning("%s; trying again when it answers, or in %.0f s", exc, self.interval)

@@ -27,6 +27,7 @@ PLIST = """<?xml version="1.0" encoding="UTF-8"?>
   <key>RunAtLoad</key><true/>
   <key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>
   <key>ThrottleInterval</key><integer>60</integer>
+  <key>ExitTimeOut</key><integer>120</integer>
   <key>ProcessType</key><string>Background</string>
   <key>StandardOutPath</key><string>{log}</string>
   <key>StandardErrorPath</key><string>{log}</string>
@@ -45,6 +46,8 @@ Restart=on-failure
 RestartSec=60
 # exit code 3: the device was revoked; restarting would not help
 RestartPreventExitStatus=3
+# on stop the agent finishes the uploads in flight (a large file: its current part)
+TimeoutStopSec=120
 
 [Install]
 WantedBy=default.target
@@ -52,8 +55,13 @@ WantedBy=default.target
 
 
 # launchd restarts a job that exits non-zero (KeepAlive: SuccessfulExit false) and cannot be
-# told that exit 3 (the device was revoked) is final; this shell turns 3 into a clean exit.
-LAUNCHD_WRAPPER = 'status=0; "$@" || status=$?; if [ "$status" -eq 3 ]; then exit 0; fi; exit "$status"'
+# told that exit 3 (the device was revoked) is final; this shell turns 3 into a clean exit. It
+# passes launchd's SIGTERM on to the agent and waits for it to finish what is in flight.
+LAUNCHD_WRAPPER = (
+    '"$@" & agent=$!; trap \'kill -TERM "$agent" 2>/dev/null\' TERM; '
+    'while :; do wait "$agent"; status=$?; kill -0 "$agent" 2>/dev/null || break; done; '
+    'if [ "$status" -eq 3 ]; then exit 0; fi; exit "$status"'
+)
 
 
 @dataclass(frozen=True)

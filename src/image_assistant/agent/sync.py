@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from image_assistant.agent.client import ServerClient
-from image_assistant.agent.errors import AgentError, RequestRejected, SourceUnreadable
+from image_assistant.agent.errors import AgentError, RequestRejected, SourceUnreadable, Stopped
 from image_assistant.agent.progress import Progress, now_iso
 from image_assistant.agent.sources.base import Asset, Snapshot, Source
 from image_assistant.agent.state import AgentState
@@ -124,7 +124,12 @@ Uploader = Callable[[ServerClient, str, str, FileFingerprint], Any]
 
 
 class SyncPass:
-    """Read → diff → metadata in batches → albums → deletions → pending uploads, 4 at a time."""
+    """Read → diff → metadata in batches → albums → deletions → pending uploads, 4 at a time.
+
+    Once `stop` is set the pass ends at the next safe point with Stopped: hashing after its
+    current chunk, metadata after its current batch, uploads after the files (or, for a
+    resumable upload, the part) in flight. What was done is kept; the next pass does the rest.
+    """
 
     def __init__(
         self,
@@ -135,6 +140,7 @@ class SyncPass:
         progress: Progress,
         workers: int = UPLOAD_WORKERS,
         resumable_threshold: int = RESUMABLE_THRESHOLD,
+        stop: threading.Event | None = None,
     ) -> None:
         self.source = source
         self.state = state
@@ -145,8 +151,20 @@ class SyncPass:
         self.fingerprints = Fingerprints(state)
         self.report = PassReport()
         self._lock = threading.Lock()
+        self._stop = stop or threading.Event()
 
     def run(self) -> PassReport:
+        try:
+            return self._run()
+        except Stopped:
+            self.progress.set(phase="stopped")
+            raise
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise Stopped("the pass was stopped; the next one picks up the rest")
+
+    def _run(self) -> PassReport:
         started = time.monotonic()
         self.progress.set(
             phase="reading", source=self.source.describe(), pass_started=started, uploads_total=0,
@@ -163,13 +181,17 @@ class SyncPass:
         self.report.photos, self.report.albums = len(snapshot.assets), len(snapshot.albums)
         self.progress.set(photos=self.report.photos, albums=self.report.albums, phase="hashing")
         prints = self._fingerprint(snapshot)
+        self._check_stop()
         self.progress.set(phase="metadata")
         self._send_metadata(snapshot, prints)
         self._report_deleted(snapshot)
+        self._check_stop()
         self.progress.set(phase="albums")
         self._send_albums(snapshot)
+        self._check_stop()
         self.progress.set(phase="uploading")
         self._upload_pending(snapshot, prints)
+        self._check_stop()
         self.report.seconds = time.monotonic() - started
         self.state.put("last_success_at", now_iso())
         self.progress.set(
@@ -184,6 +206,7 @@ class SyncPass:
     def _fingerprint(self, snapshot: Snapshot) -> dict[str, dict[str, FileFingerprint]]:
         result: dict[str, dict[str, FileFingerprint]] = {}
         for start in range(0, len(snapshot.assets), HASH_COMMIT_EVERY):
+            self._check_stop()
             with self.state.transaction():  # kept in chunks, so a killed pass keeps most of its hashing
                 for asset in snapshot.assets[start : start + HASH_COMMIT_EVERY]:
                     result[asset.photos_uuid] = self._fingerprint_asset(asset)
@@ -209,6 +232,7 @@ class SyncPass:
             if sent.get(asset.photos_uuid) != digest:
                 changed.append((record, digest))
         for start in range(0, len(changed), BATCH):
+            self._check_stop()
             batch = changed[start : start + BATCH]
             self.client.post_photos([record for record, _ in batch])
             self.state.mark_sent((record["photos_uuid"], digest) for record, digest in batch)
@@ -273,12 +297,14 @@ class SyncPass:
         self.progress.error(message)
 
     def _upload_one(self, photos_uuid: str, kind: str, fingerprint: FileFingerprint) -> None:
+        if self._stop.is_set():
+            return  # not started: left for the next pass
         current = self.fingerprints.of(fingerprint.path)  # the file may have changed since hashing
         try:
             if current.size >= self.resumable_threshold:
                 sent = self.client.upload_resumable(
                     photos_uuid=photos_uuid, kind=kind, path=current.path, sha256=current.sha256,
-                    size=current.size, on_bytes=self.progress.add_bytes,
+                    size=current.size, on_bytes=self.progress.add_bytes, stopping=self._stop.is_set,
                 )  # fmt: skip
             else:
                 self.client.put_binary(
@@ -289,6 +315,8 @@ class SyncPass:
         except RequestRejected as exc:
             self._failed(f"{photos_uuid}: {kind} refused ({exc.code})")
             return
+        except Stopped:
+            return  # the server keeps the parts it has; the next pass resumes from there
         self.state.mark_uploaded(photos_uuid, kind, current.sha256, current.size)
         with self._lock:
             self.report.uploads += 1
