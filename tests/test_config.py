@@ -85,3 +85,22 @@ def test_a_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
     result = cli("db", "upgrade", env=env)
     assert result.returncode != 0
     assert "MINIO_ACCESS_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_against_a_database_that_is_down_says_so_in_a_line_and_exits(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {
+        **os.environ,
+        "IMAGE_ASSISTANT_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/test",
+    }
+    for command in (("serve", "--port", "0"), ("worker",)):
+        result = cli(*command, env=env)
+        assert result.returncode != 0, command
+        assert "cannot reach the database" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

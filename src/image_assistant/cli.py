@@ -55,13 +55,47 @@ def friendly_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _services(settings: Settings) -> Any:
-    from image_assistant.db.session import upgrade
+def _services(settings: Settings, *, long_lived: bool = False) -> Any:
+    """The services, on a database migrated to head first.
+
+    A long-lived process (serve, worker) migrates in a forked child, so Alembic's modules
+    (~11 MiB) are never loaded into it.
+    """
     from image_assistant.services import build_services
+
+    if long_lived:
+        _migrate_in_child(settings)
+        return build_services(settings)
+    from image_assistant.db.session import upgrade
 
     services = build_services(settings)
     upgrade(services.engine)
     return services
+
+
+def _migrate_in_child(settings: Settings) -> None:
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=_migrate, args=(settings,), name="migrate")
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise click.ClickException("the database could not be migrated (see the log above)")
+
+
+def _migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from image_assistant.db.session import make_engine, upgrade
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        upgrade(engine)
+    except OperationalError as exc:  # the database is down or refuses us: no traceback for that
+        click.echo(f"cannot reach the database: {exc.orig}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
 
 
 @click.group()
@@ -90,7 +124,7 @@ def serve(host: str | None, port: int | None, no_worker: bool, workers: int, dat
 
     settings = load_settings(data_dir)
     _configure_logging(settings.log_level)
-    services = _services(settings)
+    services = _services(settings, long_lived=True)
     host = host or settings.api_host
     port = port or settings.api_port
     logging.getLogger("image_assistant").info(
@@ -148,7 +182,7 @@ def worker(concurrency: int | None, data_dir: Path | None) -> None:
 
     settings = load_settings(data_dir)
     _configure_logging(settings.log_level)
-    services = _services(settings)
+    services = _services(settings, long_lived=True)
     running = _start_worker(services, concurrency)
 
     def _stop(signum: int, _frame: Any) -> None:
