@@ -169,7 +169,7 @@ def test_dry_run_prints_the_command_without_secrets(env: dict[str, str]) -> None
     assert "--vfs-cache-mode full" in result.stdout
     # 2G bound: rclone evicts down to 2G - 2G/8 every 250 ms, downloading at most 434M/s.
     assert "--vfs-cache-max-size 1792M" in result.stdout
-    assert "--vfs-cache-poll-interval 250ms" in result.stdout and "--bwlimit 434M" in result.stdout
+    assert "--vfs-cache-poll-interval 250ms" in result.stdout and "--bwlimit off:434M" in result.stdout
     assert env["MINIO_SECRET_KEY"] not in result.stdout and env["MINIO_ACCESS_KEY"] not in result.stdout
 
 

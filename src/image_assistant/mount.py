@@ -169,7 +169,7 @@ def plan_mount(settings: Settings, prefix: str, mountpoint: Path, cache: CacheLi
         "--vfs-cache-poll-interval",
         f"{EVICT_INTERVAL_MS}ms",
         "--bwlimit",
-        format_size(budget.bwlimit),
+        f"off:{format_size(budget.bwlimit)}",  # UP:DOWN: only downloads fill the cache unasked
         "--vfs-write-back",
         "2s",
         "--dir-cache-time",
