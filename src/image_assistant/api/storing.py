@@ -57,10 +57,9 @@ def record_stored(
         photos_synced=1,
         bytes_received=size,
     )
-    photo_id = photo.id
     db.commit()
     if kind == "original":
-        enqueue(services.queue, photo_id, key)
+        enqueue(services.queue, photo.id, key)  # sessions keep their objects' values past a commit
     if replaced is not None:
         try:
             services.store.delete(replaced)

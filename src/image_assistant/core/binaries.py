@@ -33,9 +33,7 @@ def declare(
     `photo_ids` maps each record's photos_uuid to its row (as ingest found or made it);
     photos created in this batch have no binaries yet, so they are not looked up.
     """
-    records = [
-        r for r in records if r.photos_uuid not in new_photos or r.edited_sha256 or r.live_video_sha256
-    ]
+    records = [r for r in records if r.photos_uuid not in new_photos or _declares_extras(r)]
     if not records:
         return  # new photos declaring no edit nor Live video: nothing to keep
     known = [photo_ids[r.photos_uuid] for r in records if r.photos_uuid not in new_photos]
