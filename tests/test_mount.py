@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from conftest import CLI
-from image_assistant import mount
+from image_assistant.ops import mount
 from image_assistant.config import Settings
-from image_assistant.services import make_store
+from image_assistant.runtime import make_store
 from image_assistant.store.s3 import S3Store
 from services import ensure_s3_server, remove_bucket
 

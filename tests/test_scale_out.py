@@ -120,7 +120,7 @@ def thumbnails_settled(db_url: str, timeout: float = 420) -> None:
             with engine.connect() as conn:
                 open_jobs = conn.execute(
                     text(
-                        "SELECT COUNT(*) FROM photos WHERE original_key IS NOT NULL "
+                        "SELECT COUNT(*) FROM photos WHERE thumbnail_source_key IS NOT NULL "
                         "AND thumbnail_status IN ('pending', 'processing')"
                     )
                 ).scalar()
@@ -130,7 +130,7 @@ def thumbnails_settled(db_url: str, timeout: float = 420) -> None:
         waiting = rows(
             db_url,
             "SELECT photos_uuid, filename, thumbnail_status, thumbnail_attempts, thumbnail_error FROM photos "
-            "WHERE original_key IS NOT NULL AND thumbnail_status IN ('pending', 'processing')",
+            "WHERE thumbnail_source_key IS NOT NULL AND thumbnail_status IN ('pending', 'processing')",
         )
         raise AssertionError(f"{open_jobs} photos still wait for thumbnails: {waiting}")
     finally:
@@ -148,7 +148,7 @@ def rows(db_url: str, sql: str) -> list[Any]:
 
 def s3_keys(cluster: Cluster, prefix: str) -> list[str]:
     from image_assistant.config import Settings
-    from image_assistant.services import make_store
+    from image_assistant.runtime import make_store
 
     store = make_store(Settings(**{k: v for k, v in cluster.env.items() if k.isupper()}), "x" * 40)
     client = store._client  # the adapter's boto3 client: listing is not part of the port
@@ -206,8 +206,8 @@ def test_two_apis_two_workers_two_agents_then_a_killed_worker_and_a_restarted_ap
 
     stored = rows(
         db_url,
-        "SELECT original_key, thumbnail_status, thumbnail_attempts FROM photos "
-        "WHERE original_key IS NOT NULL",
+        "SELECT f.object_key, p.thumbnail_status, p.thumbnail_attempts FROM photos p "
+        "JOIN photo_files f ON f.photo_id = p.id AND f.kind = 'original'",
     )
     assert stored and all(status in ("completed", "failed") for _, status, _ in stored)
     completed = [r for r in stored if r[1] == "completed"]

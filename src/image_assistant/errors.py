@@ -1,17 +1,25 @@
-"""The exception tree of the core; the API maps each to one JSON error shape.
+"""The one exception tree of the server; one handler (api/errors.py) maps each to the JSON shape.
 
 AppError (status, code)
-├── BadRequest            400  malformed input, invalid ids, bad codes
-│   └── ChecksumMismatch  400  uploaded bytes differ from the declared SHA-256
-├── Unauthorized          401  missing, expired, tampered or revoked credentials
-├── Forbidden             403  signed in, but not allowed (admin-only, bad signature)
-├── NotFound              404  unknown id, or another user's id
-├── Conflict              409  the resource already exists
-├── PayloadTooLarge       413  body over the configured limit
-├── UnsupportedMediaType  415  a body type the endpoint does not take
-├── Unprocessable         422  well-formed but invalid fields
-├── TooManyAttempts       429  a pairing code burnt by wrong tries
-└── Unavailable           503  a backing service (database, store) is unreachable
+├── BadRequest              400  malformed input, invalid ids, bad codes
+│   ├── ChecksumMismatch    400  uploaded bytes differ from the declared SHA-256
+│   └── InvalidKey          400  an object key that is not safe (store.keys.validate_key)
+├── Unauthorized            401  missing, expired, tampered or revoked credentials
+├── Forbidden               403  signed in, but not allowed (admin-only, bad signature)
+├── NotFound                404  unknown id, or another user's id
+│   └── ObjectNotFound      404  the store holds no object at the key
+├── Conflict                409  the resource already exists, or changed meanwhile
+│   └── OperationRefused    409  an operations command refuses to start (migrate-storage)
+├── PayloadTooLarge         413  body over the configured limit
+├── UnsupportedMediaType    415  a body type the endpoint does not take
+├── Unprocessable           422  well-formed but invalid fields
+├── TooManyAttempts         429  a pairing code burnt by wrong tries
+├── Unavailable             503  a backing service (database, store, queue) is unreachable
+│   └── QueueUnavailable    503  the queue's storage (SQLite file or Redis) did not answer
+└── OperationFailed         500  an operations command (mount, verify, export) could not finish
+
+Adapters raise these classes; errors of their libraries (boto3, redis, SQLAlchemy) are mapped
+where they enter (store/s3.py, thumbnails/queue.py, db/session.py `database_error`).
 """
 
 from __future__ import annotations
@@ -40,6 +48,10 @@ class ChecksumMismatch(BadRequest):
     code = "checksum_mismatch"
 
 
+class InvalidKey(BadRequest):
+    code = "invalid_key"
+
+
 class Unauthorized(AppError):
     status = 401
     code = "unauthorized"
@@ -55,9 +67,21 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class ObjectNotFound(NotFound):
+    code = "object_not_found"
+
+    def __init__(self, key: str) -> None:
+        super().__init__("the object is not in the store")
+        self.key = key
+
+
 class Conflict(AppError):
     status = 409
     code = "conflict"
+
+
+class OperationRefused(Conflict):
+    code = "operation_refused"
 
 
 class PayloadTooLarge(AppError):
@@ -83,3 +107,11 @@ class TooManyAttempts(AppError):
 class Unavailable(AppError):
     status = 503
     code = "service_unavailable"
+
+
+class QueueUnavailable(Unavailable):
+    code = "queue_unavailable"
+
+
+class OperationFailed(AppError):
+    code = "operation_failed"

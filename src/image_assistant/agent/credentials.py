@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from image_assistant.agent.config import AgentDir, write_private
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "image-assistant-agent"
 log = logging.getLogger("image_assistant.agent")
 
 
-def _usable_keyring() -> object | None:
+def _usable_keyring() -> KeyringBackend | None:
     """The keyring backend, unless it is the do-nothing one (no keychain on this machine)."""
     try:
         import keyring
@@ -34,7 +38,7 @@ class TokenStore:
         backend = _usable_keyring()
         if backend is not None:
             try:
-                backend.set_password(SERVICE, device_id, token)  # type: ignore[attr-defined]
+                backend.set_password(SERVICE, device_id, token)
                 self.agent_dir.token_file.unlink(missing_ok=True)
                 return "keychain"
             except Exception:  # a locked or broken keychain: fall back to the file
@@ -47,7 +51,7 @@ class TokenStore:
         backend = _usable_keyring()
         if backend is not None:
             try:
-                token = backend.get_password(SERVICE, device_id)  # type: ignore[attr-defined]
+                token = backend.get_password(SERVICE, device_id)
                 if token:
                     return str(token)
             except Exception:
@@ -62,7 +66,7 @@ class TokenStore:
         backend = _usable_keyring()
         if backend is not None:
             try:
-                backend.delete_password(SERVICE, device_id)  # type: ignore[attr-defined]
+                backend.delete_password(SERVICE, device_id)
             except Exception:
                 pass
         self.agent_dir.token_file.unlink(missing_ok=True)

@@ -90,10 +90,6 @@ class AgentState:
                 (photos_uuid, kind, sha256, size),
             )
 
-    def uploaded_count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM uploads").fetchone()[0])
-
     # small values
 
     def get(self, key: str) -> str | None:

@@ -7,7 +7,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,9 +117,6 @@ def build_record(asset: Asset, prints: dict[str, FileFingerprint]) -> dict[str, 
 
 def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
-
-
-Uploader = Callable[[ServerClient, str, str, FileFingerprint], Any]
 
 
 class SyncPass:

@@ -7,21 +7,22 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from image_assistant.api.deps import Db, UserCaller, parse_uuid
+from image_assistant.api.docs import AlbumId, errors
 from image_assistant.api.shapes import album_json, json_response, photo_json
 from image_assistant.core import gallery
 
 router = APIRouter(prefix="/api/albums", tags=["albums"])
 
 
-@router.get("")
+@router.get("", responses=errors(401, 403))
 def list_albums(caller: UserCaller, db: Db) -> dict[str, Any]:
     rows = gallery.list_albums(db, user_id=caller.user_id)
     return {"albums": [album_json(album, cover) for album, cover in rows]}
 
 
-@router.get("/{album_id}")
+@router.get("/{album_id}", responses=errors(400, 401, 403, 404, 422))
 def get_album(
-    album_id: str,
+    album_id: AlbumId,
     caller: UserCaller,
     db: Db,
     limit: int = Query(default=100, ge=1, le=500),

@@ -1,4 +1,4 @@
-"""Typed dependencies: services, a database session, and who is calling."""
+"""Typed dependencies: the runtime, a database session, and who is calling."""
 
 from __future__ import annotations
 
@@ -16,22 +16,22 @@ from image_assistant.core.devices import DeviceRef
 from image_assistant.core.tokens import Claims
 from image_assistant.db.models import User
 from image_assistant.errors import BadRequest, Forbidden, Unauthorized
-from image_assistant.services import Services
+from image_assistant.runtime import Runtime
 
 SESSION_COOKIE = "ia_session"
 
 
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_db(services: ServicesDep) -> AsyncIterator[DbSession]:
+async def get_db(runtime: RuntimeDep) -> AsyncIterator[DbSession]:
     """A session per request, opened in the event loop: it touches the database only when used."""
-    session = services.sessions()
+    session = runtime.sessions()
     try:
         yield session
     finally:
@@ -67,13 +67,13 @@ class Caller:
     device: DeviceRef | None = None
 
 
-def get_caller(request: Request, services: ServicesDep, db: Db) -> Caller:
-    return caller_for(db, token_claims(request, services))
+def get_caller(request: Request, runtime: RuntimeDep, db: Db) -> Caller:
+    return caller_for(db, token_claims(request, runtime))
 
 
-def token_claims(request: Request, services: Services) -> Claims:
+def token_claims(request: Request, runtime: Runtime) -> Claims:
     """The request's token, signature and expiry checked (no database: cheap, any thread)."""
-    return services.signer.read(credentials(request))
+    return runtime.signer.read(credentials(request))
 
 
 def caller_for(db: DbSession, claims: Claims) -> Caller:

@@ -1,21 +1,26 @@
-"""One JSON error shape for every failure: {"error": {"code", "message"}}."""
+"""One JSON error shape for every failure: {"error": {"code", "message", "details"?}}.
+
+`install` registers one handler for every exception a request can end in; `app_error` turns
+each into the AppError of errors.py that stands for it.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from image_assistant.core.records import PATTERN_MESSAGES
-from image_assistant.errors import AppError, Unprocessable
-from image_assistant.store.base import InvalidKey, ObjectNotFound
+from image_assistant.core.records import validation_details
+from image_assistant.db.session import database_error
+from image_assistant.errors import AppError, BadRequest, Unprocessable
 
 log = logging.getLogger("image_assistant.api")
 
@@ -37,64 +42,69 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": error}
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=status)
+def app_error(request: Request, exc: Exception) -> AppError:
+    """The AppError an exception stands for (logged when it is the server's fault)."""
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return Unprocessable("the request is not valid", details=validation_details(exc.errors()))
+    if isinstance(exc, HTTPException):
+        error = AppError(str(exc.detail), code=_HTTP_CODES.get(exc.status_code, "http_error"))
+        error.status = exc.status_code
+        return error
+    if isinstance(exc, ClientDisconnect):
+        return BadRequest("the body ended early", code="client_disconnected")
+    if isinstance(exc, SQLAlchemyError) and (mapped := database_error(exc)) is not None:
+        log.warning("database error on %s %s: %s", request.method, request.url.path, mapped.code)
+        return mapped
+    log.error(
+        "unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc
+    )
+    return AppError("something went wrong on the server")
 
 
-def validation_details(errors: Any) -> list[dict[str, Any]]:
-    """Where and why, without echoing the input back (it may hold a password)."""
-    return [{"loc": [str(part) for part in e.get("loc", ())], "message": _message(e)} for e in errors]
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    error = app_error(request, exc)
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    if error.status == 405:
+        headers = {**(headers or {}), "Allow": _allowed(request, (headers or {}).get("Allow", ""))}
+    return JSONResponse(
+        error_body(error.code, error.message, error.details), status_code=error.status, headers=headers
+    )
 
 
-def _message(error: Any) -> str:
-    if error.get("type") == "string_pattern_mismatch":
-        return PATTERN_MESSAGES.get(error.get("ctx", {}).get("pattern"), "has the wrong form")
-    return str(error.get("msg", "invalid"))
+def _allowed(request: Request, default: str) -> str:
+    """The methods the document lists for this path (Starlette names only its first route's).
+
+    A path that is one route's own literal path (/api/devices/register) lists that route's
+    methods, not those of a route with an id in its place (/api/devices/{device_id}).
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    path = request.url.path
+    if path in paths:
+        return ", ".join(sorted(method.upper() for method in paths[path]))
+    methods = {
+        method.upper()
+        for template, operations in paths.items()
+        if _template(template).fullmatch(path)
+        for method in operations
+    }
+    return ", ".join(sorted(methods)) or default
 
 
-def unprocessable(exc: ValidationError) -> Unprocessable:
-    return Unprocessable("the request body is not valid", details=validation_details(exc.errors()))
+@functools.cache
+def _template(path: str) -> re.Pattern[str]:
+    """A document's path (`/api/photos/{photo_id}`) as a pattern of the paths it stands for."""
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)))
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(
-            422, "validation_error", "the request is not valid", validation_details(exc.errors())
-        )
-
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
-
-    @app.exception_handler(InvalidKey)
-    async def _invalid_key(_: Request, exc: InvalidKey) -> JSONResponse:
-        return error_response(400, "invalid_key", str(exc))
-
-    @app.exception_handler(ObjectNotFound)
-    async def _missing_object(_: Request, exc: ObjectNotFound) -> JSONResponse:
-        return error_response(404, "object_not_found", "the object is not in the store")
-
-    @app.exception_handler(ClientDisconnect)
-    async def _disconnect(_: Request, exc: ClientDisconnect) -> JSONResponse:
-        return error_response(400, "client_disconnected", "the body ended early")
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        log.warning("integrity error: %s", type(exc.orig).__name__)
-        return error_response(409, "conflict", "a concurrent change conflicted; retry")
-
-    @app.exception_handler(OperationalError)
-    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", type(exc.orig).__name__)
-        return error_response(503, "database_unavailable", "the database is not reachable; retry")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "something went wrong on the server")
+    for kind in (
+        AppError,
+        RequestValidationError,
+        HTTPException,
+        ClientDisconnect,
+        SQLAlchemyError,
+        Exception,
+    ):
+        app.add_exception_handler(kind, _handle)

@@ -9,14 +9,14 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from image_assistant.api.shapes import iso
-from image_assistant.services import Services
+from image_assistant.runtime import Runtime
 
 
 def presigned(
-    request: Request, services: Services, key: str, *, redirect: bool, filename: str | None = None
+    request: Request, runtime: Runtime, key: str, *, redirect: bool, filename: str | None = None
 ) -> Response:
-    ttl = services.settings.presign_ttl
-    url = services.store.presign_get(key, expires_in=ttl, filename=filename)
+    ttl = runtime.settings.presign_ttl
+    url = runtime.store.presign_get(key, expires_in=ttl, filename=filename)
     if url.startswith("/"):
         url = str(request.base_url).rstrip("/") + url
     if redirect:

@@ -14,11 +14,14 @@ from image_assistant.core import devices as device_core
 from image_assistant.core.gallery import LISTED_NAMES
 from image_assistant.db.models import Album, Device, Photo, SyncLog, User
 
+LISTED_ROW_NAMES = (*LISTED_NAMES, "has_original")
 
-def json_response(body: Any) -> Response:
+
+def json_response(body: Any, *, status_code: int = 200) -> Response:
     """JSON rendered by orjson, past FastAPI's encoder: UUIDs as strings, datetimes as ISO 8601
     with UTC written Z (as `iso` writes them)."""
-    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
+    content = orjson.dumps(body, option=orjson.OPT_UTC_Z)
+    return Response(content, status_code=status_code, media_type="application/json")
 
 
 def iso(value: datetime | None) -> str | None:
@@ -64,14 +67,10 @@ def device_json(device: Device, *, photos: int | None = None, with_code: bool = 
     return body
 
 
-def photo_json(photo: Photo | Row[Any]) -> dict[str, Any]:
-    """A photo, from a Photo or a row of core.gallery.LISTED (read once into a dict: a row's
-    attributes cost more than the rest). created_at and updated_at stay datetimes, for
-    json_response to render."""
-    if isinstance(photo, Row):
-        p = dict(zip(LISTED_NAMES, photo, strict=False))
-    else:
-        p = {name: getattr(photo, name) for name in LISTED_NAMES}
+def photo_json(photo: Row[Any]) -> dict[str, Any]:
+    """A photo from a row of core.gallery.LISTED (read once into a dict: a row's attributes cost
+    more than the rest). created_at and updated_at stay datetimes, for json_response to render."""
+    p = dict(zip(LISTED_ROW_NAMES, photo, strict=False))
     location = None
     if p["location_lat"] is not None and p["location_lng"] is not None:
         location = {"lat": p["location_lat"], "lng": p["location_lng"]}
@@ -89,7 +88,7 @@ def photo_json(photo: Photo | Row[Any]) -> dict[str, Any]:
         "location": location,
         "is_favorite": p["is_favorite"],
         "is_hidden": p["is_hidden"],
-        "has_original": p["original_key"] is not None,
+        "has_original": bool(p["has_original"]),
         "thumbnail_status": p["thumbnail_status"],
         "thumbnail_error": p["thumbnail_error"],
         "thumbnails": {

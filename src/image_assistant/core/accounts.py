@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Session, User
-from image_assistant.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from image_assistant.errors import Conflict, Unauthorized, Unprocessable
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -42,13 +42,6 @@ def create_user(db: DbSession, *, username: str, password: str, is_admin: bool =
     user = User(username=username, password_hash=_hasher.hash(password), is_admin=is_admin)
     db.add(user)
     db.flush()
-    return user
-
-
-def find_user(db: DbSession, username: str) -> User:
-    user = db.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"no user named {username!r}", code="user_not_found")
     return user
 
 
@@ -84,7 +77,8 @@ def active_session_user(db: DbSession, session_id: uuid.UUID) -> User:
         raise Unauthorized("session has ended; sign in again", code="session_revoked")
     if found.expires_at <= datetime.now(UTC):
         raise Unauthorized("session has expired; sign in again", code="token_expired")
-    return found.User
+    user: User = found.User
+    return user
 
 
 def close_session(db: DbSession, session_id: uuid.UUID) -> None:

@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import cursor
-from image_assistant.db.models import Album, AlbumPhoto, Photo
+from image_assistant.core.files import FileKind
+from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile
 from image_assistant.errors import NotFound
 
 # What a page of photos shows (api.shapes.photo_json), read as plain rows: no ORM object per photo.
@@ -31,7 +32,6 @@ LISTED_NAMES = (
     "location_lng",
     "is_favorite",
     "is_hidden",
-    "original_key",
     "thumbnail_status",
     "thumbnail_error",
     "thumbnail_small_key",
@@ -40,7 +40,16 @@ LISTED_NAMES = (
     "created_at",
     "updated_at",
 )
-LISTED = tuple(Photo.__table__.c[name] for name in LISTED_NAMES)
+_ORIGINAL = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
+LISTED = (
+    *(Photo.__table__.c[name] for name in LISTED_NAMES),
+    PhotoFile.object_key.is_not(None).label("has_original"),
+)
+
+
+def _listed() -> Select[Any]:
+    """Photos as listed, each with whether its original is stored (one join on a primary key)."""
+    return select(*LISTED).select_from(Photo).outerjoin(PhotoFile, _ORIGINAL)
 
 
 @dataclass
@@ -89,7 +98,8 @@ def get_album(db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID) -> Albu
 def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) -> Page:
     """A page of an album's photos in the album's own order."""
     query = (
-        select(*LISTED, AlbumPhoto.position)
+        _listed()
+        .add_columns(AlbumPhoto.position)
         .join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id)
         .where(AlbumPhoto.album_id == album.id, *visible(album.user_id))
         .order_by(AlbumPhoto.position)
@@ -108,7 +118,7 @@ def timeline(
     db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID | None, after: str | None, limit: int
 ) -> Page:
     """Newest first by capture time, keyset-paginated on (sort_at, id)."""
-    query = select(*LISTED).where(*visible(user_id))
+    query = _listed().where(*visible(user_id))
     if album_id is not None:
         album = get_album(db, user_id=user_id, album_id=album_id)
         query = query.join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id).where(AlbumPhoto.album_id == album.id)
@@ -124,6 +134,16 @@ def timeline(
         last = photos[-1]
         next_cursor = cursor.encode({"t": last.sort_at.isoformat(), "i": str(last.id)})
     return Page(photos, next_cursor)
+
+
+def photo_row(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
+    """One photo as the timeline lists it (a row of LISTED)."""
+    row = db.execute(
+        _listed().where(Photo.id == photo_id, Photo.user_id == user_id, Photo.deleted_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFound("no such photo", code="photo_not_found")
+    return row
 
 
 def get_photo(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Photo:

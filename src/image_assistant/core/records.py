@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from image_assistant.errors import BadRequest, Unprocessable
 
 MAX_BATCH = 100
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
@@ -47,18 +49,41 @@ def check_sha256(value: str) -> str:
     return value.lower()
 
 
-def check_file_name(value: str) -> str:
-    """A plain file name: never a path."""
-    if not value or value in (".", "..") or any(c in value for c in "/\\\x00"):
-        raise ValueError("must be a plain file name without slashes")
-    return value
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_json(raw: bytes, model: type[Model]) -> Model:
+    """Validate a JSON body; malformed JSON is 400, wrong fields are 422."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise BadRequest("the body is not valid JSON", code="malformed_json") from exc
+        raise unprocessable(exc) from exc
+
+
+def unprocessable(exc: ValidationError) -> Unprocessable:
+    return Unprocessable("the request body is not valid", details=validation_details(exc.errors()))
+
+
+def validation_details(errors: Any) -> list[dict[str, Any]]:
+    """Where and why, without echoing the input back (it may hold a password)."""
+    return [{"loc": [str(part) for part in e.get("loc", ())], "message": _message(e)} for e in errors]
+
+
+def _message(error: Any) -> str:
+    if error.get("type") == "string_pattern_mismatch":
+        return PATTERN_MESSAGES.get(error.get("ctx", {}).get("pattern"), "has the wrong form")
+    return str(error.get("msg", "invalid"))
 
 
 PhotosUuid = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    """A device's payload: unknown fields and loose types ("1" for 1, "true" for true) are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
 
 
 class PhotoRecord(Strict):

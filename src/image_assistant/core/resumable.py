@@ -1,21 +1,18 @@
 """Uploads in parts that survive a dropped connection (a tus-like protocol, see docs/design.md).
 
-Where the parts wait depends on the store. A `MultipartStore` (S3) receives them as parts of
-a multipart object while they arrive, so any API process can take the next PATCH and no file
-sits whole on the API host; the local store's parts gather in one file per upload under the
-staging dir. Either way the whole file's SHA-256 is checked before it appears at its key.
+An upload is a row (target photo and kind, size, SHA-256) whose bytes wait in `Parts`
+(core/parts.py) until the last one arrives; then the whole is checked and handed to
+`PhotoFiles.record` like any other file. Uploads untouched for their time to live are
+removed, with their parts, every so often as new ones start.
 """
 
 from __future__ import annotations
 
-import abc
-import hashlib
 import logging
 import threading
+import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,102 +20,197 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
+from image_assistant.core import files
 from image_assistant.core.devices import DeviceRef
-from image_assistant.core.uploads import VerifiedReader
+from image_assistant.core.files import FileKind, PhotoFiles
+from image_assistant.core.parts import PART_SIZE, Parts, RunningHashes, StoreParts, parts_for
 from image_assistant.db.models import ResumableUpload
-from image_assistant.errors import ChecksumMismatch, Conflict, NotFound, PayloadTooLarge
-from image_assistant.store.base import MultipartStore, ObjectNotFound, ObjectStore, Part
-from image_assistant.store.keys import STAGING_PREFIX, staged_upload_id, staging_key
+from image_assistant.errors import (
+    BadRequest,
+    ChecksumMismatch,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+)
 
 log = logging.getLogger("image_assistant.uploads")
-
-# Every part but the last has this size (S3 wants at least 5 MiB); a PATCH body is cut into
-# parts of it, and bytes past the last whole part of a PATCH are not kept.
-PART_SIZE = 8 * 1024 * 1024
-READ_SIZE = 1024 * 1024
+EXPIRY_EVERY_SECONDS = 60.0
 
 
-class Parts(abc.ABC):
-    """Where the bytes of unfinished uploads wait until the whole file has arrived."""
+class ResumableUploads:
+    """The resumable-upload use cases of one process, with its running hashes and expiry schedule."""
 
-    @abc.abstractmethod
-    def begin(self, upload: ResumableUpload) -> None:
-        """Make room for a new upload's parts (may set fields of `upload`)."""
+    def __init__(self, *, files: PhotoFiles, staging_dir: Path, ttl_seconds: int, max_bytes: int) -> None:
+        self.files = files
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.max_bytes = max_bytes
+        self.parts: Parts = parts_for(files.store, staging_dir=staging_dir, hashes=RunningHashes())
+        self._last_expiry = 0.0
+        self._expiry_lock = threading.Lock()
 
-    @abc.abstractmethod
-    def received(self, upload: ResumableUpload) -> int:
-        """Bytes held for good: the offset the client continues from."""
+    def start(
+        self, db: DbSession, *, device: DeviceRef, photos_uuid: str, kind: FileKind, size: int, sha256: str
+    ) -> dict[str, Any]:
+        """The upload of this very file (same target and checksum) as far as it got, or a new one."""
+        self._expire_now_and_then(db)
+        photo = files.find_photo(db, user_id=device.user_id, photos_uuid=photos_uuid)
+        if files.is_stored(db, photo=photo, kind=kind, sha256=sha256):
+            db.commit()
+            return {
+                "photos_uuid": photo.photos_uuid,
+                "kind": kind.value,
+                "status": "unchanged",
+                "offset": size,
+            }
+        upload = self._open(db, device=device, photos_uuid=photos_uuid, kind=kind, size=size, sha256=sha256)
+        db.commit()
+        if upload.received == upload.size:  # every byte had arrived, but the server stopped before storing
+            return self._complete(db, device, upload)
+        return _upload_json(upload, upload.received) | {"status": "partial", "part_size": PART_SIZE}
 
-    @abc.abstractmethod
-    def append(self, upload: ResumableUpload, *, start: int, chunks: Iterator[bytes]) -> int:
-        """Keep `chunks`, the bytes from offset `start`; returns the new offset.
+    def offset(self, db: DbSession, *, device: DeviceRef, upload_id: uuid.UUID) -> dict[str, Any]:
+        upload = find_upload(db, device=device, upload_id=upload_id)
+        offset = self.parts.received(upload)
+        db.commit()  # parts found gone start again under a new multipart id
+        return _upload_json(upload, offset) | {"status": "partial", "part_size": PART_SIZE}
 
-        Sets `upload.received` as bytes are kept, so a caller can record it after a disconnect.
+    def abandon(self, db: DbSession, *, device: DeviceRef, upload_id: uuid.UUID) -> dict[str, Any]:
+        upload = find_upload(db, device=device, upload_id=upload_id)
+        self._finish(db, upload)
+        db.commit()
+        return {"upload_id": str(upload_id), "status": "abandoned"}
+
+    def append(
+        self,
+        db: DbSession,
+        *,
+        device: DeviceRef,
+        upload_id: uuid.UUID,
+        offset: str,
+        length: str,
+        chunks: Iterator[bytes],
+        on_disconnect: type[BaseException],
+    ) -> dict[str, Any]:
+        """The bytes from `offset` (the Upload-Offset header); with the last one, the stored file.
+
+        `on_disconnect` is the exception a dropped connection raises from `chunks`: what was
+        kept before it is recorded, so the client resumes from there.
         """
+        upload = find_upload(db, device=device, upload_id=upload_id)
+        if not offset.isdigit():
+            raise BadRequest("send the part's position in Upload-Offset", code="offset_required")
+        if isinstance(self.parts, StoreParts):
+            _check_part_size(upload, int(offset), length)
+        try:
+            received = self._append(upload, offset=int(offset), chunks=chunks)
+        except on_disconnect:
+            db.commit()
+            raise
+        db.commit()
+        if received < upload.size:
+            return _upload_json(upload, received) | {"status": "partial"}
+        return self._complete(db, device, upload)
 
-    @abc.abstractmethod
-    def publish(self, upload: ResumableUpload, *, key: str, content_type: str) -> None:
-        """Store the whole file at `key` if its SHA-256 is the declared one, else raise ChecksumMismatch.
-
-        Either way nothing of the upload is left behind but its row.
-        """
-
-    @abc.abstractmethod
-    def discard(self, upload: ResumableUpload) -> None:
-        """Drop whatever is held for the upload."""
-
-    @abc.abstractmethod
-    def sweep(self, *, known: set[uuid.UUID], before: datetime) -> int:
-        """Drop parts no upload row owns that were last written before `before`; returns how many."""
-
-
-def parts_for(store: ObjectStore, *, staging_dir: Path, hashes: RunningHashes) -> Parts:
-    """Multipart uploads in the store when it has them, else files in the staging dir."""
-    if isinstance(store, MultipartStore):
-        return StoreParts(store, hashes)
-    return FileParts(staging_dir, store)
-
-
-def open_upload(
-    db: DbSession,
-    *,
-    device: DeviceRef,
-    photos_uuid: str,
-    kind: str,
-    size: int,
-    sha256: str,
-    parts: Parts,
-    max_bytes: int,
-) -> ResumableUpload:
-    """The unfinished upload of this very file (same target and checksum), or a new one."""
-    if size > max_bytes:
-        raise PayloadTooLarge(f"upload is larger than the limit of {max_bytes} bytes")
-    existing = db.scalar(
-        select(ResumableUpload).where(
-            ResumableUpload.user_id == device.user_id,
-            ResumableUpload.photos_uuid == photos_uuid,
-            ResumableUpload.kind == kind,
-            ResumableUpload.sha256 == sha256,
-            ResumableUpload.size == size,
+    def _open(
+        self, db: DbSession, *, device: DeviceRef, photos_uuid: str, kind: FileKind, size: int, sha256: str
+    ) -> ResumableUpload:
+        if size > self.max_bytes:
+            raise PayloadTooLarge(f"upload is larger than the limit of {self.max_bytes} bytes")
+        existing = db.scalar(
+            select(ResumableUpload).where(
+                ResumableUpload.user_id == device.user_id,
+                ResumableUpload.photos_uuid == photos_uuid,
+                ResumableUpload.kind == kind.value,
+                ResumableUpload.sha256 == sha256,
+                ResumableUpload.size == size,
+            )
         )
-    )
-    if existing is not None:
-        existing.received = parts.received(existing)
-        return existing
-    upload = ResumableUpload(
-        id=uuid.uuid4(),
-        user_id=device.user_id,
-        device_id=device.id,
-        photos_uuid=photos_uuid,
-        kind=kind,
-        size=size,
-        sha256=sha256,
-        received=0,
-    )
-    parts.begin(upload)
-    db.add(upload)
-    db.flush()
-    return upload
+        if existing is not None:
+            existing.received = self.parts.received(existing)
+            return existing
+        upload = ResumableUpload(
+            id=uuid.uuid4(),
+            user_id=device.user_id,
+            device_id=device.id,
+            photos_uuid=photos_uuid,
+            kind=kind.value,
+            size=size,
+            sha256=sha256,
+            received=0,
+        )
+        self.parts.begin(upload)
+        db.add(upload)
+        db.flush()
+        return upload
+
+    def _append(self, upload: ResumableUpload, *, offset: int, chunks: Iterator[bytes]) -> int:
+        """Add the bytes from `offset`, which must be the offset reached; returns the new offset."""
+        current = self.parts.received(upload)
+        if offset != current:
+            raise Conflict(
+                f"the upload is at offset {current}, not {offset}",
+                code="offset_mismatch",
+                details={"offset": current},
+            )
+        upload.updated_at = datetime.now(UTC)
+        return self.parts.append(upload, start=current, chunks=_within_size(chunks, upload.size - current))
+
+    def _complete(self, db: DbSession, device: DeviceRef, upload: ResumableUpload) -> dict[str, Any]:
+        started_at = datetime.now(UTC)
+        kind = FileKind(upload.kind)
+        photo = files.find_photo(db, user_id=device.user_id, photos_uuid=upload.photos_uuid)
+        target = files.target_for(db, photo=photo, kind=kind)
+        try:
+            self.parts.publish(upload, key=target.key, content_type=target.content_type)
+        except ChecksumMismatch:
+            db.rollback()
+            self._finish(db, db.merge(upload))
+            db.commit()
+            raise
+        self._finish(db, upload)
+        received = self.files.record(
+            db,
+            device=device,
+            photo=photo,
+            kind=kind,
+            target=target,
+            sha256=upload.sha256,
+            size=upload.size,
+            started_at=started_at,
+        )
+        return received.as_json() | {"upload_id": str(upload.id), "offset": upload.size}
+
+    def _finish(self, db: DbSession, upload: ResumableUpload) -> None:
+        self.parts.discard(upload)
+        db.delete(upload)
+
+    def _expire_now_and_then(self, db: DbSession) -> None:
+        now = time.monotonic()
+        with self._expiry_lock:
+            every = min(EXPIRY_EVERY_SECONDS, self.ttl.total_seconds())
+            if self._last_expiry and now - self._last_expiry < every:
+                return
+            self._last_expiry = now
+        try:
+            removed = self.expire(db)
+        except Unavailable as exc:  # an unreachable store must not stop new uploads; the next run retries
+            db.rollback()
+            log.warning("could not remove abandoned uploads: %s", exc)
+            return
+        if removed:
+            log.info("removed %d abandoned upload(s)", removed)
+
+    def expire(self, db: DbSession) -> int:
+        """Delete uploads untouched for the time to live, and parts no upload row owns."""
+        cutoff = datetime.now(UTC) - self.ttl
+        stale = list(db.scalars(select(ResumableUpload).where(ResumableUpload.updated_at < cutoff)))
+        for upload in stale:
+            self.parts.discard(upload)
+        if stale:
+            db.execute(delete(ResumableUpload).where(ResumableUpload.id.in_([u.id for u in stale])))
+        known = set(db.scalars(select(ResumableUpload.id)))
+        return len(stale) + self.parts.sweep(known=known, before=cutoff)
 
 
 def find_upload(db: DbSession, *, device: DeviceRef, upload_id: uuid.UUID) -> ResumableUpload:
@@ -126,19 +218,6 @@ def find_upload(db: DbSession, *, device: DeviceRef, upload_id: uuid.UUID) -> Re
     if upload is None or upload.user_id != device.user_id:
         raise NotFound("no such upload; start it again", code="upload_not_found")
     return upload
-
-
-def append(upload: ResumableUpload, *, offset: int, chunks: Iterator[bytes], parts: Parts) -> int:
-    """Add the bytes from `offset`, which must be the offset reached; returns the new offset."""
-    current = parts.received(upload)
-    if offset != current:
-        raise Conflict(
-            f"the upload is at offset {current}, not {offset}",
-            code="offset_mismatch",
-            details={"offset": current},
-        )
-    upload.updated_at = datetime.now(UTC)
-    return parts.append(upload, start=current, chunks=_within_size(chunks, upload.size - current))
 
 
 def _within_size(chunks: Iterator[bytes], room: int) -> Iterator[bytes]:
@@ -149,233 +228,22 @@ def _within_size(chunks: Iterator[bytes], room: int) -> Iterator[bytes]:
         yield chunk
 
 
-def finish(db: DbSession, *, upload: ResumableUpload, parts: Parts) -> None:
-    parts.discard(upload)
-    db.delete(upload)
+def _check_part_size(upload: ResumableUpload, offset: int, length: str) -> None:
+    """With store parts a PATCH that neither fills a part nor ends the file would keep nothing:
+    say so, rather than answer the same offset for ever."""
+    if length.isdigit() and int(length) < PART_SIZE and offset + int(length) < upload.size:
+        raise BadRequest(
+            f"a PATCH must carry at least part_size ({PART_SIZE}) bytes unless it ends the file",
+            code="part_too_small",
+            details={"part_size": PART_SIZE},
+        )
 
 
-def expire(db: DbSession, *, parts: Parts, older_than: timedelta) -> int:
-    """Delete uploads untouched for `older_than`, and parts no upload row owns."""
-    cutoff = datetime.now(UTC) - older_than
-    stale = list(db.scalars(select(ResumableUpload).where(ResumableUpload.updated_at < cutoff)))
-    for upload in stale:
-        parts.discard(upload)
-    if stale:
-        db.execute(delete(ResumableUpload).where(ResumableUpload.id.in_([u.id for u in stale])))
-    known = set(db.scalars(select(ResumableUpload.id)))
-    return len(stale) + parts.sweep(known=known, before=cutoff)
-
-
-@dataclass(frozen=True)
-class FileParts(Parts):
-    """One file per upload under `root`; its size is the offset."""
-
-    root: Path
-    store: ObjectStore
-
-    def path(self, upload_id: uuid.UUID) -> Path:
-        return self.root / f"{upload_id}.part"
-
-    def begin(self, upload: ResumableUpload) -> None:
-        """The file appears with the first bytes."""
-
-    def received(self, upload: ResumableUpload) -> int:
-        try:
-            return self.path(upload.id).stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def append(self, upload: ResumableUpload, *, start: int, chunks: Iterator[bytes]) -> int:
-        """Bytes that arrived before a disconnect are kept."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        current = start
-        with self.path(upload.id).open("ab") as handle:
-            try:
-                for chunk in chunks:
-                    handle.write(chunk)
-                    current += len(chunk)
-            finally:
-                handle.flush()
-                upload.received = current
-        return current
-
-    def publish(self, upload: ResumableUpload, *, key: str, content_type: str) -> None:
-        """Stream the file into the store through a reader that checks the SHA-256 at its end."""
-        try:
-            with self.path(upload.id).open("rb") as handle:
-                reader: Any = VerifiedReader(
-                    iter(lambda: handle.read(READ_SIZE), b""),
-                    expected_sha256=upload.sha256,
-                    expected_length=upload.size,
-                    max_bytes=upload.size,
-                )
-                self.store.put(key, reader, content_type=content_type)
-        finally:
-            self.discard(upload)
-
-    def discard(self, upload: ResumableUpload) -> None:
-        self.path(upload.id).unlink(missing_ok=True)
-
-    def sweep(self, *, known: set[uuid.UUID], before: datetime) -> int:
-        if not self.root.is_dir():
-            return 0
-        removed = 0
-        names = {str(upload_id) for upload_id in known}
-        for part in self.root.glob("*.part"):
-            if part.stem not in names and part.stat().st_mtime < before.timestamp():
-                part.unlink(missing_ok=True)
-                removed += 1
-        return removed
-
-
-class StoreParts(Parts):
-    """An S3-style multipart object per upload at `uploads/<owner>/<upload id>`.
-
-    The offset is what the store holds in whole parts, read back from it, so it is the
-    same for every API process; a part cut short by a disconnect is dropped.
-    """
-
-    def __init__(self, store: MultipartStore, hashes: RunningHashes) -> None:
-        self.store = store
-        self.hashes = hashes
-
-    def begin(self, upload: ResumableUpload) -> None:
-        upload.multipart_id = self.store.start_multipart(self._key(upload))
-
-    def received(self, upload: ResumableUpload) -> int:
-        return _whole_bytes(self._parts(upload), upload.size)
-
-    def append(self, upload: ResumableUpload, *, start: int, chunks: Iterator[bytes]) -> int:
-        current = start
-        buffer = bytearray()
-        for chunk in chunks:
-            buffer += chunk
-            while len(buffer) >= PART_SIZE:
-                current = self._put(upload, current, bytes(buffer[:PART_SIZE]))
-                del buffer[:PART_SIZE]
-        if buffer and current + len(buffer) == upload.size:
-            current = self._put(upload, current, bytes(buffer))
-        return current
-
-    def publish(self, upload: ResumableUpload, *, key: str, content_type: str) -> None:
-        """Join the parts at the staging key, check the whole, then copy it to `key`."""
-        staged = self._key(upload)
-        parts = self._parts(upload)
-        whole = _whole_bytes(parts, upload.size)
-        if whole != upload.size:
-            raise Conflict(
-                f"the upload is at offset {whole}", code="offset_mismatch", details={"offset": whole}
-            )
-        whole_parts = parts[: _count_whole(parts, upload.size)]
-        self.store.complete_multipart(staged, self._multipart_id(upload), whole_parts)
-        try:
-            if self._sha256(upload, staged) != upload.sha256.lower():
-                raise ChecksumMismatch("the body's SHA-256 differs from the one declared")
-            self.store.copy(staged, key, content_type=content_type)
-        finally:
-            self.store.delete(staged)
-
-    def discard(self, upload: ResumableUpload) -> None:
-        self.hashes.forget(upload.id)
-        if upload.multipart_id:
-            self.store.abort_multipart(self._key(upload), upload.multipart_id)
-        self.store.delete(self._key(upload))
-
-    def sweep(self, *, known: set[uuid.UUID], before: datetime) -> int:
-        """Abort multiparts and delete staged objects (left by a crash while publishing) of no row."""
-        removed = 0
-        for pending in list(self.store.pending_multiparts(STAGING_PREFIX)):
-            if staged_upload_id(pending.key) not in known and pending.started_at < before:
-                self.store.abort_multipart(pending.key, pending.multipart_id)
-                removed += 1
-        for listed in list(self.store.objects(STAGING_PREFIX)):
-            if staged_upload_id(listed.key) not in known and listed.modified_at < before:
-                self.store.delete(listed.key)
-                removed += 1
-        return removed
-
-    def _key(self, upload: ResumableUpload) -> str:
-        return staging_key(upload.user_id, upload.id)
-
-    def _multipart_id(self, upload: ResumableUpload) -> str:
-        if not upload.multipart_id:
-            self.begin(upload)
-        return str(upload.multipart_id)
-
-    def _parts(self, upload: ResumableUpload) -> list[Part]:
-        """The stored parts; a multipart gone from the store (aborted, or a crash while
-        publishing) starts again empty, so the client re-sends from 0."""
-        try:
-            return self.store.parts(self._key(upload), self._multipart_id(upload))
-        except ObjectNotFound:
-            log.warning("the parts of upload %s were gone; it starts again from 0", upload.id)
-            self.discard(upload)
-            self.begin(upload)
-            return []
-
-    def _put(self, upload: ResumableUpload, start: int, data: bytes) -> int:
-        number = start // PART_SIZE + 1
-        self.store.put_part(self._key(upload), self._multipart_id(upload), number=number, data=data)
-        self.hashes.add(upload.id, start=start, data=data)
-        upload.received = start + len(data)
-        return upload.received
-
-    def _sha256(self, upload: ResumableUpload, staged: str) -> str:
-        """This process's running hash when it stored every part in order, else a read-back."""
-        known = self.hashes.digest(upload.id, size=upload.size)
-        if known is not None:
-            return known
-        digest = hashlib.sha256()
-        for chunk in self.store.open(staged):
-            digest.update(chunk)
-        return digest.hexdigest()
-
-
-def _count_whole(parts: list[Part], size: int) -> int:
-    """How many leading parts make the contiguous run the offset counts."""
-    total = 0
-    for expected, part in enumerate(parts, start=1):
-        if part.number != expected or (part.size != PART_SIZE and total + part.size != size):
-            return expected - 1
-        total += part.size
-    return len(parts)
-
-
-def _whole_bytes(parts: list[Part], size: int) -> int:
-    return sum(part.size for part in parts[: _count_whole(parts, size)])
-
-
-class RunningHashes:
-    """The SHA-256 so far of uploads whose parts this process stored in order.
-
-    It spares reading a finished upload back from the store. An upload is forgotten when a
-    part arrives out of turn (another process took a PATCH); the oldest go past `capacity`.
-    """
-
-    def __init__(self, capacity: int = 256) -> None:
-        self._capacity = capacity
-        self._lock = threading.Lock()
-        self._states: OrderedDict[uuid.UUID, tuple[int, Any]] = OrderedDict()
-
-    def add(self, upload_id: uuid.UUID, *, start: int, data: bytes) -> None:
-        with self._lock:
-            state = self._states.pop(upload_id, None)
-        if start == 0:
-            state = (0, hashlib.sha256())
-        if state is None or state[0] != start:
-            return
-        state[1].update(data)
-        with self._lock:
-            self._states[upload_id] = (start + len(data), state[1])
-            while len(self._states) > self._capacity:
-                self._states.popitem(last=False)
-
-    def digest(self, upload_id: uuid.UUID, *, size: int) -> str | None:
-        """The hex digest if it covers exactly `size` bytes; the upload is forgotten either way."""
-        with self._lock:
-            state = self._states.pop(upload_id, None)
-        return state[1].hexdigest() if state is not None and state[0] == size else None
-
-    def forget(self, upload_id: uuid.UUID) -> None:
-        with self._lock:
-            self._states.pop(upload_id, None)
+def _upload_json(upload: ResumableUpload, offset: int) -> dict[str, Any]:
+    return {
+        "upload_id": str(upload.id),
+        "photos_uuid": upload.photos_uuid,
+        "kind": upload.kind,
+        "size": upload.size,
+        "offset": offset,
+    }

@@ -30,7 +30,6 @@ class VerifiedReader:
         self._buffer = bytearray()
         self._hash = hashlib.sha256()
         self.size = 0
-        self._done = False
 
     def read(self, size: int = -1) -> bytes:
         """Exactly `size` bytes (fewer only at the end), as file readers such as boto3 expect."""
@@ -75,7 +74,6 @@ class VerifiedReader:
         self._hash.update(chunk)
 
     def _finish(self) -> None:
-        self._done = True
         if self._length is not None and self.size != self._length:
             raise BadRequest("body is shorter than Content-Length", code="length_mismatch")
         if self._hash.hexdigest() != self._expected:

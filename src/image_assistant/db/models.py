@@ -1,4 +1,4 @@
-"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, sync_logs."""
+"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files, sync_logs."""
 
 from __future__ import annotations
 
@@ -124,9 +124,8 @@ class Photo(Timestamped, Base):
     location_lng: Mapped[float | None] = mapped_column(Float)
     is_favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The original's SHA-256 as the device declares it; photo_files holds what is stored.
     checksum_sha256: Mapped[str | None] = mapped_column(String(64))
-    original_key: Mapped[str | None] = mapped_column(String(1024))
-    original_sha256: Mapped[str | None] = mapped_column(String(64))
     thumbnail_small_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_medium_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_large_key: Mapped[str | None] = mapped_column(String(1024))
@@ -136,6 +135,9 @@ class Photo(Timestamped, Base):
     thumbnail_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     thumbnail_queued_at: Mapped[datetime | None]
     thumbnail_started_at: Mapped[datetime | None]
+    # The stored file the thumbnails are (to be) made from, and its SHA-256 (migration 0005).
+    thumbnail_source_key: Mapped[str | None] = mapped_column(String(1024))
+    thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
     deleted_at: Mapped[datetime | None]
 
 
@@ -184,23 +186,36 @@ class SyncLog(Base):
     completed_at: Mapped[datetime | None]
 
 
-class PhotoBinary(Base):
-    """A photo's other binaries: the current edited version and a Live Photo's video.
+class PhotoFile(Base):
+    """One file of a photo: its original, edited version, Live video… (`kind`, see core.files).
 
-    `declared_sha256` comes with the metadata; the binary is pending until an object
-    with that checksum is stored (`stored_sha256`).
+    A file is wanted once the device declares its SHA-256 (`declared_sha256`; an original's
+    declaration is `photos.checksum_sha256`) and stored once an object is at `object_key`
+    with `sha256` and `size`. It is pending while nothing is stored or the stored checksum
+    is not the declared one.
     """
 
-    __tablename__ = "photo_binaries"
+    __tablename__ = "photo_files"
 
     photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # edited | live_video
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     filename: Mapped[str] = mapped_column(String(512), default="")
+    content_type: Mapped[str] = mapped_column(String(128), default="application/octet-stream")
     declared_sha256: Mapped[str | None] = mapped_column(String(64))
     object_key: Mapped[str | None] = mapped_column(String(1024))
-    stored_sha256: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(BigInteger)
+    stored_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def state(self) -> str:
+        """`pending` (declared, not stored), `outdated` (an older version stored) or `stored`."""
+        if self.object_key is None:
+            return "pending"
+        if self.declared_sha256 is not None and self.declared_sha256 != self.sha256:
+            return "outdated"
+        return "stored"
 
 
 class ResumableUpload(Base):

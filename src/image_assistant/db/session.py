@@ -8,8 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from image_assistant.errors import AppError, Conflict, Unavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,12 +26,39 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # psycopg sends one short INSERT per row in a pipeline and caches its parse; SQLAlchemy's
     # multi-row VALUES would be a new long statement for every batch size.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, use_insertmanyvalues=False)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        use_insertmanyvalues=False,
+        hide_parameters=True,  # statements' parameters (a pairing code, a password hash) never reach a log
+    )
+
+
+def database_error(exc: SQLAlchemyError) -> AppError | None:
+    """The AppError a database error stands for, or None when it is not one we expect.
+
+    A unique or foreign key violation is a concurrent change (409, retry); a lost or refused
+    connection is 503.
+    """
+    if isinstance(exc, IntegrityError):
+        return Conflict("a concurrent change conflicted; retry")
+    if isinstance(exc, OperationalError):
+        return Unavailable("the database is not reachable; retry", code="database_unavailable")
+    return None
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (its result is a cursor result)."""
+    return int(result.rowcount) if isinstance(result, CursorResult) else 0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -6,15 +6,17 @@ import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import Protocol
+
+from image_assistant.errors import InvalidKey, ObjectNotFound
+
+__all__ = ["InvalidKey", "ObjectNotFound", "ObjectInfo", "ObjectStore", "MultipartStore", "Readable"]
 
 
-class ObjectNotFound(Exception):
-    """The key names no object."""
+class Readable(Protocol):
+    """What `put` reads from: a request body, a file, a checking wrapper."""
 
-
-class InvalidKey(ValueError):
-    """The key is not a safe object key (empty, absolute, `..`, odd characters)."""
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class ObjectStore(abc.ABC):
     """
 
     @abc.abstractmethod
-    def put(self, key: str, stream: BinaryIO, *, content_type: str) -> ObjectInfo:
+    def put(self, key: str, stream: Readable, *, content_type: str) -> ObjectInfo:
         """Store everything `stream.read()` yields under `key`, atomically.
 
         Readers see either the previous object or the whole new one, never a part.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 
-from image_assistant.store.base import InvalidKey
+from image_assistant.errors import InvalidKey
 
 THUMBNAIL_SIZES = {"small": 200, "medium": 600, "large": 1200}
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# What a whole key looks like (each segment as _SEGMENT, none with ".."), for documents.
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127})*$"
 _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 
@@ -36,9 +38,10 @@ def _shard(photos_uuid: str) -> str:
     return f"{canonical[0]}/{canonical}"
 
 
-def original_key(owner_id: uuid.UUID, photos_uuid: str, filename: str | None) -> str:
-    """`originals/<owner>/<U[0]>/<UUID>.<ext>`: the Photos.app layout under one owner."""
-    return validate_key(f"originals/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")
+def photo_file_key(prefix: str, owner_id: uuid.UUID, photos_uuid: str, filename: str | None) -> str:
+    """`<prefix>/<owner>/<U[0]>/<UUID>.<ext>`: a file of a photo (originals/, edited/, live/…),
+    in the Photos.app layout under one owner."""
+    return validate_key(f"{prefix}/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")
 
 
 def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str) -> str:
@@ -46,16 +49,6 @@ def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str) -> str:
     if size not in THUMBNAIL_SIZES:
         raise InvalidKey(f"unknown thumbnail size {size!r}")
     return validate_key(f"thumbs/{size}/{owner_id}/{_shard(photos_uuid)}.jpg")
-
-
-BINARY_PREFIXES = {"edited": "edited", "live_video": "live"}
-
-
-def binary_key(kind: str, owner_id: uuid.UUID, photos_uuid: str, filename: str | None) -> str:
-    """`edited/<owner>/<U[0]>/<UUID>.<ext>` or `live/…`: a photo's edited version or Live video."""
-    if kind not in BINARY_PREFIXES:
-        raise InvalidKey(f"unknown binary kind {kind!r}")
-    return validate_key(f"{BINARY_PREFIXES[kind]}/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")
 
 
 STAGING_PREFIX = "uploads/"

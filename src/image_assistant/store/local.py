@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
 
-from image_assistant.errors import Forbidden, Unavailable
-from image_assistant.store.base import InvalidKey, ObjectInfo, ObjectNotFound, ObjectStore
+from image_assistant.errors import Forbidden, InvalidKey, ObjectNotFound, Unavailable
+from image_assistant.store.base import ObjectInfo, ObjectStore, Readable
 from image_assistant.store.keys import validate_key
 
 CHUNK_SIZE = 1024 * 1024
@@ -33,7 +33,7 @@ class LocalStore(ObjectStore):
         self._signing_key = signing_key
         self._url_prefix = url_prefix.rstrip("/")
 
-    def put(self, key: str, stream: BinaryIO, *, content_type: str) -> ObjectInfo:
+    def put(self, key: str, stream: Readable, *, content_type: str) -> ObjectInfo:
         """Write `stream` to a temp file, fsync it, then rename it over `key` atomically.
 
         `content_type` is not stored: `head` derives it from the key's extension.
@@ -126,7 +126,7 @@ class LocalStore(ObjectStore):
         return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
 
 
-def _copy_stream(stream: BinaryIO, destination: BinaryIO) -> int:
+def _copy_stream(stream: Readable, destination: BinaryIO) -> int:
     """Copy `stream` into `destination` chunk by chunk; return the number of bytes."""
     pieces = getattr(stream, "chunks", None)
     chunks = pieces() if callable(pieces) else iter(lambda: stream.read(CHUNK_SIZE), b"")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import quote
 
 import boto3
@@ -12,14 +12,14 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from image_assistant.errors import Unavailable
+from image_assistant.errors import ObjectNotFound, Unavailable
 from image_assistant.store.base import (
     ListedObject,
     MultipartStore,
     ObjectInfo,
-    ObjectNotFound,
     Part,
     PendingMultipart,
+    Readable,
 )
 from image_assistant.store.keys import validate_key
 
@@ -74,7 +74,7 @@ class S3Store(MultipartStore):
                 if _error_code(exc) != "BucketAlreadyOwnedByYou":
                     raise
 
-    def put(self, key: str, stream: BinaryIO, *, content_type: str) -> ObjectInfo:
+    def put(self, key: str, stream: Readable, *, content_type: str) -> ObjectInfo:
         """Upload `stream`; objects over 16 MiB go multipart, aborted by s3transfer on failure.
 
         An exception raised by `stream.read` propagates unchanged and stores nothing.
@@ -271,7 +271,7 @@ class _CountingReader:
     exception from `read` reaches us unchanged.
     """
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: Readable) -> None:
         self._stream = stream
         self.size = 0
 

@@ -21,9 +21,11 @@ from sqlalchemy.orm import sessionmaker
 
 from image_assistant.config import Settings
 from image_assistant.db.models import Photo
+from image_assistant.db.session import rows_changed
+from image_assistant.errors import QueueUnavailable
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import THUMBNAIL_SIZES, extension_of, thumbnail_key
-from image_assistant.thumbnails.queue import QueueUnavailable, ThumbnailJob, ThumbnailQueue
+from image_assistant.thumbnails.queue import ThumbnailJob, ThumbnailQueue
 from image_assistant.thumbnails.render import UndecodableImage, render_thumbnails
 
 log = logging.getLogger("image_assistant.thumbnails")
@@ -106,7 +108,7 @@ class JobRunner:
             return None
         with self.sessions() as db, db.begin():
             photo = db.get(Photo, photo_id, with_for_update=True)
-            if photo is None or photo.deleted_at is not None or photo.original_key != job.source_key:
+            if photo is None or photo.deleted_at is not None or photo.thumbnail_source_key != job.source_key:
                 log.info("thumbnail job for photo %s is stale; skipped", job.photo_id)
                 return None
             if photo.thumbnail_status not in ACTIVE:
@@ -116,7 +118,11 @@ class JobRunner:
             photo.thumbnail_attempts += 1
             photo.thumbnail_started_at = datetime.now(UTC)
             return Claim(
-                photo.id, photo.user_id, photo.photos_uuid, photo.original_sha256, photo.thumbnail_attempts
+                photo.id,
+                photo.user_id,
+                photo.photos_uuid,
+                photo.thumbnail_source_sha256,
+                photo.thumbnail_attempts,
             )
 
     def _make(self, job: ThumbnailJob, claim: Claim) -> dict[str, str]:
@@ -141,12 +147,14 @@ class JobRunner:
         values: dict[str, object] = {f"thumbnail_{size}_key": key for size, key in keys.items()}
         values.update(thumbnail_status="completed", thumbnail_error=None, thumbnail_started_at=None)
         with self.sessions() as db, db.begin():
-            done = db.execute(
-                update(Photo)
-                .where(Photo.id == claim.photo_id, Photo.original_sha256 == claim.source_sha256)
-                .where(Photo.thumbnail_status.in_(ACTIVE))
-                .values(**values)
-            ).rowcount  # type: ignore[attr-defined]
+            done = rows_changed(
+                db.execute(
+                    update(Photo)
+                    .where(Photo.id == claim.photo_id, Photo.thumbnail_source_sha256 == claim.source_sha256)
+                    .where(Photo.thumbnail_status.in_(ACTIVE))
+                    .values(**values)
+                )
+            )
         if done:
             log.info("thumbnails of photo %s completed (attempt %d)", claim.photo_id, claim.attempt)
         else:

@@ -11,17 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]
+from huey import Huey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]  # huey ships no type hints
 
 from image_assistant.config import Settings
+from image_assistant.errors import QueueUnavailable
 from image_assistant.store.keys import THUMBNAIL_SIZES
 
 log = logging.getLogger("image_assistant.thumbnails")
 TASK_NAME = "render_thumbnails"
-
-
-class QueueUnavailable(Exception):
-    """The queue's storage (the SQLite file or Redis) did not take or answer a request."""
 
 
 @dataclass(frozen=True)

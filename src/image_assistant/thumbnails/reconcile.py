@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, sessionmaker
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Photo
+from image_assistant.db.session import rows_changed
 from image_assistant.thumbnails.jobs import enqueue
 from image_assistant.thumbnails.queue import ThumbnailJob, ThumbnailQueue
 
@@ -48,17 +49,17 @@ def reconcile(
         rows = db.execute(
             select(
                 Photo.id,
-                Photo.original_key,
+                Photo.thumbnail_source_key,
                 Photo.thumbnail_status,
                 Photo.thumbnail_attempts,
                 Photo.thumbnail_queued_at,
                 Photo.thumbnail_started_at,
             )
-            .where(Photo.original_key.is_not(None), Photo.deleted_at.is_(None), _stuck(cutoff))
+            .where(Photo.thumbnail_source_key.is_not(None), Photo.deleted_at.is_(None), _stuck(cutoff))
             .limit(BATCH)
         ).all()
     for photo_id, key, status, attempts, queued_at, started_at in rows:
-        assert key is not None  # selected with original_key IS NOT NULL
+        assert key is not None  # selected with thumbnail_source_key IS NOT NULL
         if status == "processing" and attempts >= max_attempts:
             if _give_up(sessions, photo_id, started_at, attempts):
                 result.failed += 1
@@ -98,16 +99,18 @@ def _take_over(
 ) -> bool:
     """Mark the photo queued again, only if no other reconciler or worker touched it since."""
     with sessions() as db, db.begin():
-        changed = db.execute(
-            update(Photo)
-            .where(
-                Photo.id == photo_id,
-                Photo.thumbnail_status == status,
-                _same(Photo.thumbnail_queued_at, queued_at),
-                _same(Photo.thumbnail_started_at, started_at),
+        changed = rows_changed(
+            db.execute(
+                update(Photo)
+                .where(
+                    Photo.id == photo_id,
+                    Photo.thumbnail_status == status,
+                    _same(Photo.thumbnail_queued_at, queued_at),
+                    _same(Photo.thumbnail_started_at, started_at),
+                )
+                .values(thumbnail_status="pending", thumbnail_queued_at=now, thumbnail_started_at=None)
             )
-            .values(thumbnail_status="pending", thumbnail_queued_at=now, thumbnail_started_at=None)
-        ).rowcount  # type: ignore[attr-defined]
+        )
     return bool(changed)
 
 
@@ -116,15 +119,17 @@ def _give_up(
 ) -> bool:
     reason = f"the worker stopped during each of {attempts} attempts (the file may crash the decoder)"
     with sessions() as db, db.begin():
-        changed = db.execute(
-            update(Photo)
-            .where(
-                Photo.id == photo_id,
-                Photo.thumbnail_status == "processing",
-                _same(Photo.thumbnail_started_at, started_at),
+        changed = rows_changed(
+            db.execute(
+                update(Photo)
+                .where(
+                    Photo.id == photo_id,
+                    Photo.thumbnail_status == "processing",
+                    _same(Photo.thumbnail_started_at, started_at),
+                )
+                .values(thumbnail_status="failed", thumbnail_error=reason, thumbnail_started_at=None)
             )
-            .values(thumbnail_status="failed", thumbnail_error=reason, thumbnail_started_at=None)
-        ).rowcount  # type: ignore[attr-defined]
+        )
     if changed:
         log.warning("thumbnails of photo %s failed: %s", photo_id, reason)
     return bool(changed)
@@ -133,8 +138,8 @@ def _give_up(
 def rebuild(*, sessions: sessionmaker[DbSession], queue: ThumbnailQueue, scope: RebuildScope) -> int:
     """Reset and enqueue the photos in `scope`: unfinished (pending/processing), failed, or all."""
     statuses = {"unfinished": ("pending", "processing"), "failed": ("failed",), "all": None}[scope]
-    query = select(Photo.id, Photo.original_key).where(
-        Photo.original_key.is_not(None), Photo.deleted_at.is_(None)
+    query = select(Photo.id, Photo.thumbnail_source_key).where(
+        Photo.thumbnail_source_key.is_not(None), Photo.deleted_at.is_(None)
     )
     if statuses is not None:
         query = query.where(Photo.thumbnail_status.in_(statuses))
@@ -167,7 +172,7 @@ def state_counts(db: DbSession) -> dict[str, int]:
     counts = dict.fromkeys(("pending", "processing", "completed", "failed"), 0)
     rows = db.execute(
         select(Photo.thumbnail_status, func.count())
-        .where(Photo.original_key.is_not(None), Photo.deleted_at.is_(None))
+        .where(Photo.thumbnail_source_key.is_not(None), Photo.deleted_at.is_(None))
         .group_by(Photo.thumbnail_status)
     )
     for status, count in rows:

@@ -10,8 +10,9 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import pyvips  # type: ignore[import-untyped]
+import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
 
+from image_assistant.errors import Unprocessable
 from image_assistant.store.keys import THUMBNAIL_SIZES
 
 # Huge upper bound for the height: thumbnails are sized by width, aspect kept.
@@ -22,7 +23,8 @@ _AVIF_BRANDS = {b"avif", b"avis"}
 _RAW_BRANDS = {b"crx "}
 
 
-class UndecodableImage(Exception):
+class UndecodableImage(Unprocessable):
+    code = "undecodable_image"
     """The original could not be decoded into an image; the message says why."""
 
 

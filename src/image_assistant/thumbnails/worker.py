@@ -10,16 +10,20 @@ import logging
 import threading
 from typing import Any
 
-from huey.consumer import Consumer  # type: ignore[import-untyped]
+from huey.consumer import Consumer  # type: ignore[import-untyped]  # huey ships no type hints
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
 
-from image_assistant.services import Services
+from image_assistant.config import Settings
+from image_assistant.store.base import ObjectStore
 from image_assistant.thumbnails.jobs import JobRunner
+from image_assistant.thumbnails.queue import ThumbnailQueue
 from image_assistant.thumbnails.reconcile import reconcile
 
 log = logging.getLogger("image_assistant.thumbnails")
 
 
-class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+class _EmbeddedConsumer(Consumer):  # type: ignore[misc]  # subclassing an untyped class
     """A consumer that leaves signal handling to its host process (uvicorn, or our CLI)."""
 
     def _set_signal_handlers(self) -> None:
@@ -27,19 +31,26 @@ class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
 
 
 class ThumbnailWorker:
-    """`concurrency` job threads and one reconciler thread over the services' queue."""
+    """`concurrency` job threads and one reconciler thread over a queue."""
 
-    def __init__(self, services: Services, *, concurrency: int | None = None) -> None:
-        settings = services.settings
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[DbSession],
+        store: ObjectStore,
+        queue: ThumbnailQueue,
+        concurrency: int | None = None,
+    ) -> None:
         logging.getLogger("pyvips").setLevel(logging.WARNING)  # it logs every file name at INFO
-        self.services = services
+        self.settings = settings
+        self.sessions = sessions
+        self.queue = queue
         self.concurrency = concurrency or settings.thumbnail_concurrency
-        runner = JobRunner(
-            settings=settings, sessions=services.sessions, store=services.store, queue=services.queue
-        )
-        services.queue.bind(runner.run)
+        runner = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        queue.bind(runner.run)
         self._consumer: Any = _EmbeddedConsumer(
-            services.queue.huey,
+            queue.huey,
             workers=self.concurrency,
             periodic=False,
             initial_delay=0.1,
@@ -60,8 +71,8 @@ class ThumbnailWorker:
         log.info(
             "thumbnail worker started: %d concurrent jobs on the %s queue %r",
             self.concurrency,
-            self.services.queue.backend,
-            self.services.settings.thumbnail_queue,
+            self.queue.backend,
+            self.settings.thumbnail_queue,
         )
 
     def stop(self) -> None:
@@ -81,19 +92,18 @@ class ThumbnailWorker:
             pass
 
     def reconcile_once(self) -> None:
-        settings = self.services.settings
         try:
             reconcile(
-                sessions=self.services.sessions,
-                queue=self.services.queue,
-                stuck_after=settings.thumbnail_stuck_seconds,
-                max_attempts=settings.thumbnail_max_attempts,
+                sessions=self.sessions,
+                queue=self.queue,
+                stuck_after=self.settings.thumbnail_stuck_seconds,
+                max_attempts=self.settings.thumbnail_max_attempts,
             )
         except Exception as exc:  # the database may be briefly away; try again next round
             log.warning("reconciler round failed: %s: %s", type(exc).__name__, exc)
 
     def _reconcile_forever(self) -> None:
-        interval = self.services.settings.thumbnail_reconcile_seconds
+        interval = self.settings.thumbnail_reconcile_seconds
         while not self._stop.is_set():
             self.reconcile_once()
             self._stop.wait(interval)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from image_assistant.api.deps import SESSION_COOKIE, Db, ServicesDep
+from image_assistant.api.deps import SESSION_COOKIE, Db, RuntimeDep
 from image_assistant.core import accounts
 from image_assistant.db.models import User
 from image_assistant.errors import AppError
@@ -99,13 +99,13 @@ def _page(title: str, user: User | None = None) -> Response:
     return HTMLResponse(body, headers=headers)
 
 
-def _signed_in(request: Request, services: ServicesDep, db: Db) -> User | None:
+def _signed_in(request: Request, runtime: RuntimeDep, db: Db) -> User | None:
     """The user of the session cookie, if it is a live session."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        claims = services.signer.read(token)
+        claims = runtime.signer.read(token)
         if claims.kind != "session":
             return None
         return accounts.active_session_user(db, claims.subject)
@@ -113,8 +113,8 @@ def _signed_in(request: Request, services: ServicesDep, db: Db) -> User | None:
         return None
 
 
-def _gallery_page(request: Request, services: ServicesDep, db: Db, title: str) -> Response:
-    user = _signed_in(request, services, db)
+def _gallery_page(request: Request, runtime: RuntimeDep, db: Db, title: str) -> Response:
+    user = _signed_in(request, runtime, db)
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         query = "" if target == "/" else f"?next={quote(target, safe='')}"
@@ -123,35 +123,35 @@ def _gallery_page(request: Request, services: ServicesDep, db: Db, title: str) -
 
 
 @router.get("/login")
-def login_page(request: Request, services: ServicesDep, db: Db) -> Response:
-    if _signed_in(request, services, db) is not None:
+def login_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    if _signed_in(request, runtime, db) is not None:
         return RedirectResponse("/", status_code=303)
     return _page("Sign in")
 
 
 @router.get("/")
-def photos_page(request: Request, services: ServicesDep, db: Db) -> Response:
-    return _gallery_page(request, services, db, "Photos")
+def photos_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Photos")
 
 
 @router.get("/albums")
-def albums_page(request: Request, services: ServicesDep, db: Db) -> Response:
-    return _gallery_page(request, services, db, "Albums")
+def albums_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Albums")
 
 
 @router.get("/albums/{album_id}")
-def album_page(album_id: str, request: Request, services: ServicesDep, db: Db) -> Response:
-    return _gallery_page(request, services, db, "Album")
+def album_page(album_id: str, request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Album")
 
 
 @router.get("/sync")
-def sync_page(request: Request, services: ServicesDep, db: Db) -> Response:
-    return _gallery_page(request, services, db, "Sync")
+def sync_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Sync")
 
 
 @router.get("/devices")
-def devices_page(request: Request, services: ServicesDep, db: Db) -> Response:
-    return _gallery_page(request, services, db, "Devices")
+def devices_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Devices")
 
 
 def install(app: FastAPI) -> None:

@@ -38,7 +38,7 @@ UTI_TYPES = {
 def system_library() -> Path | None:
     """The system Photos library on macOS, if osxphotos can find it."""
     try:
-        from osxphotos.utils import get_system_library_path  # type: ignore[import-untyped]
+        from osxphotos.utils import get_system_library_path  # type: ignore[import-untyped]  # no type hints
     except ImportError:
         return None
     found = get_system_library_path()
@@ -63,7 +63,7 @@ class PhotosLibrarySource(Source):
 
     def read(self) -> Snapshot:
         try:
-            import osxphotos  # type: ignore[import-untyped]
+            import osxphotos  # type: ignore[import-untyped]  # osxphotos ships no type hints
         except ImportError as exc:
             raise RuntimeError(
                 "reading a Photos library needs osxphotos: pip install 'image-assistant[agent]'"

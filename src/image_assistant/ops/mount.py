@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from image_assistant.config import Settings
+from image_assistant.errors import OperationFailed
 
 REMOTE = "imageassistant"
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -35,8 +36,10 @@ BWLIMIT_BURST = 4 << 20
 MIN_HEADROOM = 16 << 20
 
 
-class MountError(Exception):
-    """A mount that cannot be made, with what to do about it."""
+class MountError(OperationFailed):
+    """A mount that cannot be made or undone; the message says what to do."""
+
+    code = "mount_failed"
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,10 @@ def cache_budget(bound: int) -> CacheBudget:
     """Split `bound` (bytes) into rclone's own cache size and the download rate it may fill it at."""
     headroom = max(bound // 8, MIN_HEADROOM)
     if bound < 2 * headroom:
-        least, headroom = format_size(2 * MIN_HEADROOM), format_size(MIN_HEADROOM)
+        least, spare = format_size(2 * MIN_HEADROOM), format_size(MIN_HEADROOM)
         raise MountError(
             f"--cache-max-size {format_size(bound)} is too small: use at least {least}"
-            f" ({headroom} of it is headroom for what rclone reads between two evictions)"
+            f" ({spare} of it is headroom for what rclone reads between two evictions)"
         )
     room = headroom - bound // 64  # what is left once the per-file overhead is set aside
     window = 2 * EVICT_INTERVAL_MS / 1000

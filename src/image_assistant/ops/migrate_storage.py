@@ -10,12 +10,13 @@ from sqlalchemy import Engine, func, select, text
 
 from image_assistant.db.models import Base
 from image_assistant.db.session import upgrade
-from image_assistant.store.base import ObjectNotFound, ObjectStore
+from image_assistant.errors import ObjectNotFound, OperationRefused
+from image_assistant.store.base import ObjectStore
 
 ROW_BATCH = 1000
 
 
-class MigrationRefused(Exception):
+class MigrationRefused(OperationRefused):
     """The target is not empty, or a copy did not verify."""
 
 
@@ -60,10 +61,12 @@ def _exists(engine: Engine, table: str) -> bool:
 
 
 def object_keys(engine: Engine) -> Iterator[tuple[str, str | None]]:
-    """Every object any row points at (columns named `*_key`), with the SHA-256 it is known by.
+    """Every object any row points at (columns named `*_key`), once, with the SHA-256 it is known by.
 
-    A `<name>_key` column's checksum, when the table has one, is `<name>_sha256`.
+    A `<name>_key` column's checksum, when the table has one, is `<name>_sha256`; an
+    `object_key`'s is `sha256`.
     """
+    seen: set[str] = set()
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             keys = [c for c in table.columns if c.name.endswith("_key")]
@@ -73,8 +76,14 @@ def object_keys(engine: Engine) -> Iterator[tuple[str, str | None]]:
                 values = row._mapping
                 for column in keys:
                     key = values[column.name]
-                    if key:
-                        yield key, values.get(column.name.removesuffix("_key") + "_sha256")
+                    if key and key not in seen:
+                        seen.add(key)
+                        yield key, values.get(_checksum_column(column.name))
+
+
+def _checksum_column(key_column: str) -> str:
+    name = key_column.removesuffix("_key")
+    return "sha256" if name == "object" else f"{name}_sha256"
 
 
 class _Hashing:
@@ -119,7 +128,7 @@ def copy_objects(
             report.missing.append(key)
             continue
         stream = _Hashing(source.open(key))
-        target.put(key, stream, content_type=info.content_type)  # type: ignore[arg-type]
+        target.put(key, stream, content_type=info.content_type)
         copied = stream.digest.hexdigest()
         if known and copied != known:
             raise MigrationRefused(f"{key}: source bytes differ from the recorded SHA-256")

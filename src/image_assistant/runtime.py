@@ -1,4 +1,4 @@
-"""The long-lived parts one server process (or a test) builds from Settings."""
+"""The long-lived parts of one server process (or a test), built once from Settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from image_assistant.config import Settings
+from image_assistant.core.files import PhotoFiles
+from image_assistant.core.resumable import ResumableUploads
 from image_assistant.core.tokens import TokenSigner
 from image_assistant.db.session import GrowthAnalyzer, make_engine, make_session_factory
 from image_assistant.store.base import ObjectStore
@@ -17,7 +19,7 @@ from image_assistant.thumbnails.queue import ThumbnailQueue, make_queue
 
 
 @dataclass
-class Services:
+class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
@@ -25,6 +27,8 @@ class Services:
     signer: TokenSigner
     queue: ThumbnailQueue
     analyzer: GrowthAnalyzer
+    files: PhotoFiles
+    uploads: ResumableUploads
 
     def close(self) -> None:
         self.queue.close()
@@ -53,15 +57,25 @@ def make_store(settings: Settings, secret: str) -> ObjectStore:
     return LocalStore(settings.local_store_root, signing_key=signing_key)
 
 
-def build_services(settings: Settings) -> Services:
+def build_runtime(settings: Settings) -> Runtime:
     secret = settings.secret()
     engine = make_engine(settings.sqlalchemy_url)
-    return Services(
+    store = make_store(settings, secret)
+    queue = make_queue(settings)
+    files = PhotoFiles(store=store, queue=queue, max_bytes=settings.max_upload_bytes)
+    return Runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        store=make_store(settings, secret),
+        store=store,
         signer=TokenSigner(secret),
-        queue=make_queue(settings),
+        queue=queue,
         analyzer=GrowthAnalyzer(engine),
+        files=files,
+        uploads=ResumableUploads(
+            files=files,
+            staging_dir=settings.upload_staging_dir,
+            ttl_seconds=settings.resumable_upload_ttl,
+            max_bytes=settings.max_upload_bytes,
+        ),
     )
