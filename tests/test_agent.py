@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_helpers import (
+from tests.helpers.agent import (
     Agent,
     album_members,
     all_photos,
@@ -33,7 +33,8 @@ from agent_helpers import (
     start_pairing,
     wait_for_code,
 )
-from conftest import CLI, Accounts, Server, free_port, start_server
+from tests.helpers.agent_keyring import keychain_env
+from tests.helpers.server import CLI, REPO, Accounts, Server, free_port, start_server
 
 LIB14 = "Test-14.0.0.photoslibrary"
 CLOUD = "Test-Cloud-13.1.photoslibrary"
@@ -665,7 +666,7 @@ def test_the_reference_service_files_match_what_install_service_writes() -> None
 
     from image_assistant.agent import service
 
-    deploy = Path(__file__).resolve().parent.parent / "deploy" / "agent"
+    deploy = REPO / "deploy" / "agent"
     reference_plist = plistlib.loads((deploy / "com.image-assistant.agent.plist").read_bytes())
     written_plist = plistlib.loads(
         service.service_file(Path("/cfg"), platform="darwin", home=Path("/Users/you")).text.encode()
@@ -753,16 +754,11 @@ def test_where_a_keychain_exists_the_token_goes_there_and_not_into_a_file(
     agent_server: Server, accounts: Accounts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keychain = tmp_path / "keychain.json"
-    tests_dir = str(Path(__file__).resolve().parent)
     monkeypatch.setattr(
         Agent,
         "env",
         lambda self: {k: v for k, v in os.environ.items() if not k.startswith("IMAGE_ASSISTANT_")}
-        | {
-            "PYTHON_KEYRING_BACKEND": "agent_keyring.FileKeychain",
-            "PYTHONPATH": tests_dir,
-            "TEST_KEYCHAIN_FILE": str(keychain),
-        },
+        | keychain_env(keychain),
     )
     agent = paired_agent(agent_server, accounts, tmp_path / "cfg")
     assert not (tmp_path / "cfg" / "token").exists()

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from conftest import Accounts, Server
+from tests.helpers.server import Accounts, Server
 
 
 def test_login_gives_an_httponly_lax_cookie_and_a_bearer_token(server: Server, accounts: Accounts) -> None:

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from conftest import Accounts, Server
-from records import body_and_sha, photo_record, records_over_days
+from tests.helpers.records import body_and_sha, photo_record, records_over_days
+from tests.helpers.server import Accounts, Server
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:

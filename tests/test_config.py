@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from image_assistant.config import Settings, parse_duration
+from tests.helpers.server import REPO
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+DOCS = REPO / "docs" / "configuration.md"
 
 
 def test_every_setting_is_documented() -> None:
@@ -48,7 +49,7 @@ def test_unsafe_settings_are_refused() -> None:
 
 
 def cli(*args: str, env: dict[str, str], input: str = "") -> subprocess.CompletedProcess[str]:
-    from conftest import CLI
+    from tests.helpers.server import CLI
 
     return subprocess.run([CLI, *args], env=env, input=input, capture_output=True, text=True, timeout=120)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import configparser
 import shlex
 import subprocess
-from pathlib import Path
 
 import yaml
 
-from conftest import CLI
 from image_assistant.config import Settings
+from tests.helpers.server import CLI, REPO
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = REPO / "deploy"
 SETTINGS = {field.alias for field in Settings.model_fields.values()}
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from conftest import Accounts, Server
-from library import copy_library, read_library, sync_library, upload_multipart
+from tests.helpers.library import copy_library, read_library, sync_library, upload_multipart
+from tests.helpers.server import Accounts, Server
 
 LIBRARY = "Test-14.0.0.photoslibrary"
 

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from browser import chromium, new_context, sign_in, snap, wait_for_thumbnails, wait_until
-from conftest import Accounts, Device, Server, User
-from library import LibraryPhoto, copy_library, sync_library
-from records import photo_record
+from tests.helpers.browser import chromium, new_context, sign_in, snap, wait_for_thumbnails, wait_until
+from tests.helpers.library import LibraryPhoto, copy_library, sync_library
+from tests.helpers.records import photo_record
+from tests.helpers.server import Accounts, Device, Server, User
 
 LIBRARY = "Test-14.0.0.photoslibrary"
 # The shared server fixture runs on every backend; the browser tests need only one.
@@ -630,7 +630,7 @@ def tiny_video() -> bytes:
 @pytest.fixture(scope="module")
 def quick_retry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server of its own whose failed thumbnails give up in seconds, not minutes."""
-    from conftest import start_server
+    from tests.helpers.server import start_server
 
     own = start_server(tmp_path_factory.mktemp("quick"), "sqlite", {"THUMBNAIL_RETRY_DELAY": "1s"})
     yield own

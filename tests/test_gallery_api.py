@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from conftest import Accounts
-from records import photo_record, records_over_days
+from tests.helpers.records import photo_record, records_over_days
+from tests.helpers.server import Accounts
 
 
 def walk(http, **params) -> list[dict]:

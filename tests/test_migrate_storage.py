@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from conftest import (
+from tests.helpers.library import copy_library, sync_library
+from tests.helpers.server import (
     ADMIN_PASSWORD,
     POSTGRES_ADMIN_URL,
     Accounts,
@@ -18,7 +19,6 @@ from conftest import (
     free_port,
     start_server,
 )
-from library import copy_library, sync_library
 
 
 def test_an_embedded_install_moves_to_postgres_and_s3_verified(

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CLI
 from image_assistant import mount
 from image_assistant.config import Settings
 from image_assistant.services import make_store
 from image_assistant.store.s3 import S3Store
-from services import ensure_s3_server, remove_bucket
+from tests.helpers.s3 import ensure_s3_server, remove_bucket
+from tests.helpers.server import CLI
 
 
 @pytest.fixture(scope="module")

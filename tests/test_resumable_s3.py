@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_helpers import all_photos, download, paired_agent, sha256_file
-from conftest import (
+from tests.helpers.agent import all_photos, download, paired_agent, sha256_file
+from tests.helpers.s3 import ensure_s3_server, raw_client, remove_bucket
+from tests.helpers.server import (
     Accounts,
     Device,
     Server,
@@ -32,7 +33,6 @@ from conftest import (
     fresh_postgres_database,
     start_server,
 )
-from services import ensure_s3_server, raw_client, remove_bucket
 
 MiB = 1024 * 1024
 PART = 8 * MiB

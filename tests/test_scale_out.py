@@ -19,8 +19,10 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, text
 
-from agent_helpers import Agent, start_pairing, wait_for_code
-from conftest import (
+from tests.helpers.agent import Agent, start_pairing, wait_for_code
+from tests.helpers.library import copy_library, read_library, sha256_of
+from tests.helpers.records import records_over_days
+from tests.helpers.server import (
     CLI,
     Accounts,
     Server,
@@ -29,8 +31,6 @@ from conftest import (
     free_port,
     fresh_postgres_database,
 )
-from library import copy_library, read_library, sha256_of
-from records import records_over_days
 
 LIBRARIES = ("Test-14.0.0.photoslibrary", "Test-Cloud-13.1.photoslibrary")
 

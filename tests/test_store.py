@@ -19,7 +19,7 @@ from image_assistant.errors import Forbidden, Unavailable
 from image_assistant.store.base import InvalidKey, ObjectNotFound, ObjectStore
 from image_assistant.store.local import LocalStore
 from image_assistant.store.s3 import S3Store
-from services import S3Server, ensure_s3_server, raw_client, remove_bucket
+from tests.helpers.s3 import S3Server, ensure_s3_server, raw_client, remove_bucket
 
 MiB = 1024 * 1024
 UNSAFE_KEYS = ["../escape.jpg", "a/../b.jpg", "/absolute.jpg", "a//b.jpg", "a\\b.jpg", "..", ""]

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from conftest import Accounts, Server
-from records import body_and_sha, photo_record, records_over_days
+from tests.helpers.records import body_and_sha, photo_record, records_over_days
+from tests.helpers.server import Accounts, Server
 
 
 def test_the_same_record_twice_is_unchanged_and_a_change_is_updated(accounts: Accounts) -> None:

@@ -16,8 +16,8 @@ import httpx
 import pytest
 import redis
 
-from conftest import CLI, Accounts
-from test_thumbnails import (
+from tests.helpers.server import CLI, Accounts
+from tests.helpers.thumbnails import (
     REDIS_URL,
     TunedServer,
     Worker,

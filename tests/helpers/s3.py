@@ -14,7 +14,7 @@ S3_HOST = "127.0.0.1"
 S3_PORT = 7480
 START_TIMEOUT_SECONDS = 300
 _START_SCRIPT = Path("tools/s3-server/start.sh")
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -1,7 +1,8 @@
 """A stand-in OS keychain for the agent tests: a keyring backend kept in a JSON file.
 
-Selected in the agent's process with PYTHON_KEYRING_BACKEND=agent_keyring.FileKeychain (and
-`tests/` on PYTHONPATH); the file is named by TEST_KEYCHAIN_FILE.
+The agent runs in a process of its own: `keychain_env()` gives the variables that select this
+backend there (PYTHON_KEYRING_BACKEND=tests.helpers.agent_keyring.FileKeychain, with the
+repository on PYTHONPATH so that it imports) and name the file (TEST_KEYCHAIN_FILE).
 """
 
 from __future__ import annotations
@@ -38,3 +39,12 @@ class FileKeychain(KeyringBackend):
         data = self._load()
         data.pop(f"{service}/{username}", None)
         self._path().write_text(json.dumps(data))
+
+
+def keychain_env(keychain_file: Path) -> dict[str, str]:
+    """What an agent process needs to keep its token in a FileKeychain at `keychain_file`."""
+    return {
+        "PYTHON_KEYRING_BACKEND": f"{__name__}.{FileKeychain.__qualname__}",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "TEST_KEYCHAIN_FILE": str(keychain_file),
+    }

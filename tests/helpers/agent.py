@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from conftest import CLI, Accounts, Server, User
+from tests.helpers.server import CLI, Accounts, Server, User
 
 # No keychain exists on the test machines; make that explicit so the 0600 file is used.
 AGENT_ENV = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
