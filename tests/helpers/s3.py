@@ -7,8 +7,11 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from image_assistant.store.s3 import S3Store
 
 S3_HOST = "127.0.0.1"
 S3_PORT = 7480
@@ -141,3 +144,16 @@ def remove_bucket(server: S3Server, bucket: str) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
             raise
+
+
+def make_s3_store(server: S3Server, bucket: str, public_endpoint_url: str | None = None) -> S3Store:
+    """The S3 store adapter on `bucket` of the test S3 server."""
+    from image_assistant.store.s3 import S3Store
+
+    return S3Store(
+        endpoint_url=server.endpoint,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        bucket=bucket,
+        public_endpoint_url=public_endpoint_url,
+    )

@@ -19,7 +19,7 @@ from image_assistant.errors import Forbidden, Unavailable
 from image_assistant.store.base import InvalidKey, ObjectNotFound, ObjectStore
 from image_assistant.store.local import LocalStore
 from image_assistant.store.s3 import S3Store
-from tests.helpers.s3 import S3Server, ensure_s3_server, raw_client, remove_bucket
+from tests.helpers.s3 import S3Server, make_s3_store, raw_client
 
 MiB = 1024 * 1024
 UNSAFE_KEYS = ["../escape.jpg", "a/../b.jpg", "/absolute.jpg", "a//b.jpg", "a\\b.jpg", "..", ""]
@@ -277,20 +277,6 @@ class TestLocalStore(StoreContract):
             store.check()
 
 
-@pytest.fixture(scope="module")
-def s3_server() -> S3Server:
-    return ensure_s3_server()
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_server: S3Server) -> Iterator[str]:
-    """A fresh bucket for this module, emptied and removed at the end."""
-    name = f"ia-test-{uuid.uuid4().hex[:16]}"
-    make_s3_store(s3_server, name).ensure_bucket()
-    yield name
-    remove_bucket(s3_server, name)
-
-
 class TestS3Store(StoreContract):
     @pytest.fixture
     def store(self, s3_server: S3Server, bucket: str) -> S3Store:
@@ -412,16 +398,6 @@ def url_parameters(url: str) -> tuple[str, str, str, str | None]:
 def flip_one_hex_character(signature: str) -> str:
     replacement = "0" if signature[-1] != "0" else "1"
     return signature[:-1] + replacement
-
-
-def make_s3_store(server: S3Server, bucket: str, public_endpoint_url: str | None = None) -> S3Store:
-    return S3Store(
-        endpoint_url=server.endpoint,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        bucket=bucket,
-        public_endpoint_url=public_endpoint_url,
-    )
 
 
 def stored_parts(client: Any, bucket: str, key: str) -> list[Any]:
