@@ -40,14 +40,6 @@ def s3_env() -> Iterator[dict[str, str]]:
     remove_bucket(s3, env["MINIO_BUCKET"])
 
 
-@pytest.fixture
-def s3_bucket(s3_env: dict[str, str]) -> Iterator[str]:
-    """A bucket name of its own for one test, removed afterwards."""
-    name = f"ia-t-{secrets.token_hex(4)}"
-    yield name
-    remove_bucket(ensure_s3_server(), name)
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgres", "s3"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real server process on one backend; shared by the session, users keep tests apart."""
