@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from tests.helpers.server import CLI, Accounts, Server, User
 
 # No keychain exists on the test machines; make that explicit so the 0600 file is used.
 AGENT_ENV = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+LIB14 = "Test-14.0.0.photoslibrary"
+CLOUD = "Test-Cloud-13.1.photoslibrary"
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -152,3 +155,60 @@ def download(user: User, path: str) -> bytes:
     response = httpx.get(link.json()["url"], timeout=60)
     assert response.status_code == 200
     return response.content
+
+
+def photos_db(library: Path) -> Any:
+    """The library as osxphotos reads it: what the agent should have sent."""
+    import logging
+
+    import osxphotos
+
+    logging.getLogger("osxphotos").setLevel(logging.ERROR)
+    return osxphotos.PhotosDB(dbfile=str(library))
+
+
+def on_disk(path: str | None) -> bool:
+    return bool(path) and Path(str(path)).is_file()
+
+
+def make_jpeg(
+    path: Path,
+    color: tuple[int, int, int],
+    *,
+    taken: str,
+    offset: str | None = None,
+    gps: tuple[float, float] | None = None,
+) -> None:
+    """A small JPEG with EXIF: when it was taken (and the offset), and where."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exif = Image.Exif()
+    details = exif.get_ifd(0x8769)
+    details[0x9003] = taken
+    if offset:
+        details[0x9011] = offset
+    if gps:
+        lat, lng = gps
+        exif.get_ifd(0x8825).update(
+            {
+                1: "N" if lat >= 0 else "S",
+                2: (abs(lat), 0.0, 0.0),
+                3: "E" if lng >= 0 else "W",
+                4: (abs(lng), 0.0, 0.0),
+            }
+        )
+    Image.new("RGB", (64, 48), color).save(path, exif=exif)
+
+
+def wait_until(check: Callable[[], Any], timeout: float, message: str) -> None:
+    """Until `check()` is true (an HTTP error counts as not yet), else fail with `message`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(message)
