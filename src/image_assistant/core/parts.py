@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,8 @@ class Parts(abc.ABC):
     def publish(self, upload: ResumableUpload, *, key: str, content_type: str) -> None:
         """Store the whole file at `key` if its SHA-256 is the declared one, else raise ChecksumMismatch.
 
-        Either way nothing of the upload is left behind but its row.
+        Either way nothing of the upload is left behind but its row. An upload not yet whole
+        raises Conflict (offset_mismatch, with the offset reached) and keeps what it holds.
         """
 
     @abc.abstractmethod
@@ -66,6 +67,27 @@ class Parts(abc.ABC):
     @abc.abstractmethod
     def sweep(self, *, known: set[uuid.UUID], before: datetime) -> int:
         """Drop parts no upload row owns that were last written before `before`; returns how many."""
+
+
+def append(upload: ResumableUpload, *, offset: int, chunks: Iterator[bytes], parts: Parts) -> int:
+    """Add the bytes from `offset`, which must be the offset reached; returns the new offset."""
+    current = parts.received(upload)
+    if offset != current:
+        raise Conflict(
+            f"the upload is at offset {current}, not {offset}",
+            code="offset_mismatch",
+            details={"offset": current},
+        )
+    upload.updated_at = datetime.now(UTC)
+    return parts.append(upload, start=current, chunks=_within_size(chunks, upload.size - current))
+
+
+def _within_size(chunks: Iterator[bytes], room: int) -> Iterator[bytes]:
+    for chunk in chunks:
+        room -= len(chunk)
+        if room < 0:
+            raise Conflict("the part goes past the declared size", code="upload_too_long")
+        yield chunk
 
 
 def parts_for(store: ObjectStore, *, staging_dir: Path, hashes: RunningHashes) -> Parts:
@@ -110,6 +132,9 @@ class FileParts(Parts):
 
     def publish(self, upload: ResumableUpload, *, key: str, content_type: str) -> None:
         """Stream the file into the store through a reader that checks the SHA-256 at its end."""
+        held = self.received(upload)
+        if held != upload.size:
+            raise Conflict(f"the upload is at offset {held}", code="offset_mismatch", details={"offset": held})
         try:
             with self.path(upload.id).open("rb") as handle:
                 reader: Any = VerifiedReader(

@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session as DbSession
 from image_assistant.core import files
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind, PhotoFiles
-from image_assistant.core.parts import PART_SIZE, Parts, RunningHashes, StoreParts, parts_for
+from image_assistant.core.parts import PART_SIZE, Parts, RunningHashes, StoreParts, append, parts_for
 from image_assistant.db.models import ResumableUpload
 from image_assistant.errors import (
     BadRequest,
     ChecksumMismatch,
-    Conflict,
     NotFound,
     PayloadTooLarge,
     Unavailable,
@@ -103,7 +102,7 @@ class ResumableUploads:
         if isinstance(self.parts, StoreParts):
             _check_part_size(upload, int(offset), length)
         try:
-            received = self._append(upload, offset=int(offset), chunks=chunks)
+            received = append(upload, offset=int(offset), chunks=chunks, parts=self.parts)
         except on_disconnect:
             db.commit()
             raise
@@ -143,18 +142,6 @@ class ResumableUploads:
         db.add(upload)
         db.flush()
         return upload
-
-    def _append(self, upload: ResumableUpload, *, offset: int, chunks: Iterator[bytes]) -> int:
-        """Add the bytes from `offset`, which must be the offset reached; returns the new offset."""
-        current = self.parts.received(upload)
-        if offset != current:
-            raise Conflict(
-                f"the upload is at offset {current}, not {offset}",
-                code="offset_mismatch",
-                details={"offset": current},
-            )
-        upload.updated_at = datetime.now(UTC)
-        return self.parts.append(upload, start=current, chunks=_within_size(chunks, upload.size - current))
 
     def _complete(self, db: DbSession, device: DeviceRef, upload: ResumableUpload) -> dict[str, Any]:
         started_at = datetime.now(UTC)
@@ -218,14 +205,6 @@ def find_upload(db: DbSession, *, device: DeviceRef, upload_id: uuid.UUID) -> Re
     if upload is None or upload.user_id != device.user_id:
         raise NotFound("no such upload; start it again", code="upload_not_found")
     return upload
-
-
-def _within_size(chunks: Iterator[bytes], room: int) -> Iterator[bytes]:
-    for chunk in chunks:
-        room -= len(chunk)
-        if room < 0:
-            raise Conflict("the part goes past the declared size", code="upload_too_long")
-        yield chunk
 
 
 def _check_part_size(upload: ResumableUpload, offset: int, length: str) -> None:

@@ -7,6 +7,7 @@ truth for attempts and state, so a lost or duplicated job is harmless (see recon
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,8 @@ class ThumbnailQueue:
         storage: Any = self.huey.storage
         if hasattr(storage, "pool"):
             storage.pool.disconnect()
+        if hasattr(storage, "close"):
+            storage.close()  # the SQLite queue's connection
 
     def _run(self, photo_id: str, source_key: str, sizes: Sequence[str]) -> None:
         if self._handler is None:
@@ -95,6 +98,9 @@ def make_queue(settings: Settings) -> ThumbnailQueue:
         )
         huey: Huey = RedisHuey(name, results=False, connection_pool=pool, read_timeout=1)
         return ThumbnailQueue(huey, "redis")
-    settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
-    huey = SqliteHuey(name, filename=str(settings.queue_path), results=False, timeout=30)
+    try:
+        settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(name, filename=str(settings.queue_path), results=False, timeout=30)
+    except (OSError, sqlite3.Error) as exc:
+        raise QueueUnavailable(f"sqlite queue at {settings.queue_path}: {type(exc).__name__}: {exc}") from None
     return ThumbnailQueue(huey, "sqlite")

@@ -1,0 +1,127 @@
+"""A Photos library synced by the agent: all osxphotos reads arrives, changes made in Photos follow."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.agent import (
+    CLOUD,
+    LIB14,
+    Agent,
+    album_members,
+    all_photos,
+    download,
+    on_disk,
+    photos_db,
+    sha256_bytes,
+    sha256_file,
+)
+from tests.helpers.library import copy_library
+
+
+@pytest.mark.parametrize("name", [LIB14, CLOUD])
+def test_a_photos_library_arrives_as_osxphotos_reads_it_and_a_second_pass_sends_nothing(
+    agent: Agent, fixtures_dir: Path, tmp_path: Path, name: str
+) -> None:
+    library = copy_library(fixtures_dir, name, tmp_path)
+    report = agent.sync("--library", str(library))
+    db = photos_db(library)
+    expected = {p.uuid: p for p in db.photos()}
+    user = agent.user
+
+    assert user.http.get("/api/sync/status").json()["photos"] == len(expected)
+    visible = {p["photos_uuid"]: p for p in all_photos(user)}
+    local = {u for u, p in expected.items() if on_disk(p.path) and not p.ismissing}
+    assert report["waiting_for_original"] == len(expected) - len(local)
+    assert report["uploads"] >= len(local)
+    for uuid, info in expected.items():
+        if info.hidden:
+            assert uuid not in visible
+            continue
+        got = visible[uuid]
+        assert (got["width"], got["height"]) == (info.width, info.height)
+        assert datetime.fromisoformat(got["taken_at"]) == info.date
+        assert datetime.fromisoformat(got["taken_at"]).utcoffset() == info.date.utcoffset()
+        lat, lng = info.location
+        if lat is None:
+            assert got["location"] is None
+        else:
+            assert got["location"] == pytest.approx({"lat": lat, "lng": lng})
+        assert got["is_favorite"] == bool(info.favorite)
+        assert got["timezone"] == info.tzname
+        assert got["media_type"] == ("live" if info.live_photo else "video" if info.ismovie else "photo")
+        assert got["has_original"] == (uuid in local)
+        if uuid in local:
+            assert sha256_bytes(download(user, f"/api/photos/{got['id']}/download")) == sha256_file(
+                Path(info.path)
+            )
+        if info.hasadjustments and on_disk(info.path_edited):
+            edited = download(user, f"/api/photos/{got['id']}/download/edited")
+            assert sha256_bytes(edited) == sha256_file(Path(info.path_edited))
+        if info.live_photo and on_disk(info.path_live_photo):
+            video = download(user, f"/api/photos/{got['id']}/download/live_video")
+            assert sha256_bytes(video) == sha256_file(Path(info.path_live_photo))
+
+    albums = {a["photos_uuid"]: a for a in user.http.get("/api/albums").json()["albums"]}
+    for album_type, source in (("user", db.album_info), ("shared", db.album_info_shared)):
+        for album in source:
+            got = albums[album.uuid]
+            assert (got["title"], got["album_type"]) == (album.title, album_type)
+            assert got["folder_path"] == list(album.folder_names)
+            members = [p.uuid for p in album.photos if p.uuid in expected and not expected[p.uuid].hidden]
+            assert album_members(user, got["id"]) == members
+    favorites = [a for a in albums.values() if a["album_type"] == "favorites"]
+    assert len(favorites) == 1
+    wanted = {u for u, p in expected.items() if p.favorite and not p.hidden}
+    assert set(album_members(user, favorites[0]["id"])) == wanted
+    if name == LIB14:
+        assert [a["title"] for a in albums.values()].count("Test Album") == 2
+        assert any(a["title"] == "EmptyAlbum" and a["photo_count"] == 0 for a in albums.values())
+
+    again = agent.sync()
+    assert again["metadata_sent"] == 0 and again["uploads"] == 0 and again["bytes_sent"] == 0
+    assert again["albums_sent"] is False
+
+
+def test_changes_made_in_photos_reach_the_server_without_re_uploading_originals(
+    agent: Agent, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    library = copy_library(fixtures_dir, LIB14, tmp_path)
+    agent.sync("--library", str(library))
+    user = agent.user
+    before = {p["photos_uuid"]: p for p in all_photos(user)}
+    pumpkins2, pumpkins3, tulips = (
+        "D79B8D77-BFFC-460B-9312-034F2877D35B",
+        "1EB2B765-0765-43BA-A90C-0D0580E6172C",
+        "6191423D-8DB8-4D4C-92BE-9BBBA308AAC4",
+    )
+    with sqlite3.connect(library / "database" / "Photos.sqlite") as conn:
+        conn.execute("UPDATE ZASSET SET ZFAVORITE = 1 WHERE ZUUID = ?", (pumpkins2,))
+        conn.execute(
+            "DELETE FROM Z_28ASSETS WHERE Z_3ASSETS = (SELECT Z_PK FROM ZASSET WHERE ZUUID = ?)", (pumpkins3,)
+        )
+    render = Path(photos_db(library).get_photo(tulips).path_edited)
+    new_edit = render.read_bytes() + b"\x00new edit"
+    render.write_bytes(new_edit)
+    raw = "D05A5FE3-15FB-49A1-A15D-AB3DA6F8B068"  # its original was only "in iCloud" so far
+    assert before[raw]["has_original"] is False
+    arrived = os.urandom(100_000)
+    (library / "originals" / "D" / f"{raw}.dng").write_bytes(arrived)
+
+    report = agent.sync()
+    assert report["metadata_sent"] == 3  # the favorite, the new edit, the original now on disk
+    assert report["albums_sent"] is True
+    assert report["uploads"] == 2 and report["bytes_sent"] == len(new_edit) + len(arrived)
+    after = {p["photos_uuid"]: p for p in all_photos(user)}
+    assert after[pumpkins2]["is_favorite"] is True
+    farm = next(a for a in user.http.get("/api/albums").json()["albums"] if a["title"] == "Pumpkin Farm")
+    assert pumpkins3 not in album_members(user, farm["id"]) and len(album_members(user, farm["id"])) == 2
+    assert download(user, f"/api/photos/{after[tulips]['id']}/download/edited") == new_edit
+    assert download(user, f"/api/photos/{after[raw]['id']}/download") == arrived
+    original = Path(photos_db(library).get_photo(tulips).path)
+    assert download(user, f"/api/photos/{before[tulips]['id']}/download") == original.read_bytes()

@@ -1,0 +1,1 @@
+"""The web gallery in a real headless Chromium."""

@@ -1,0 +1,1 @@
+"""What an operator runs: settings, deployment files, mount, migrate-storage, scale-out."""
