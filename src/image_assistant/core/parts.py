@@ -134,7 +134,8 @@ class FileParts(Parts):
         """Stream the file into the store through a reader that checks the SHA-256 at its end."""
         held = self.received(upload)
         if held != upload.size:
-            raise Conflict(f"the upload is at offset {held}", code="offset_mismatch", details={"offset": held})
+            details = {"offset": held}
+            raise Conflict(f"the upload is at offset {held}", code="offset_mismatch", details=details)
         try:
             with self.path(upload.id).open("rb") as handle:
                 reader: Any = VerifiedReader(

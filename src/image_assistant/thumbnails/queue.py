@@ -102,5 +102,6 @@ def make_queue(settings: Settings) -> ThumbnailQueue:
         settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
         huey = SqliteHuey(name, filename=str(settings.queue_path), results=False, timeout=30)
     except (OSError, sqlite3.Error) as exc:
-        raise QueueUnavailable(f"sqlite queue at {settings.queue_path}: {type(exc).__name__}: {exc}") from None
+        detail = f"{type(exc).__name__}: {exc}"
+        raise QueueUnavailable(f"sqlite queue at {settings.queue_path}: {detail}") from None
     return ThumbnailQueue(huey, "sqlite")
