@@ -72,6 +72,17 @@ FROM (
 """
 
 
+# Every photo's original is stored: one photo_files row each, as after a full sync.
+STORED_ORIGINALS_SQL = """
+INSERT INTO photo_files (photo_id, kind, filename, content_type, declared_sha256, object_key, sha256,
+    size, stored_at, updated_at)
+SELECT id, 'original', filename, content_type, checksum_sha256,
+    'originals/' || user_id || '/' || left(photos_uuid, 1) || '/' || photos_uuid || '.heic',
+    checksum_sha256, file_size, now(), now()
+FROM photos WHERE user_id = %(user)s
+"""
+
+
 def load_photos(url: str, user_id: str, device_id: str, count: int) -> float:
     """Insert `count` rows for the owner in chunks; return the seconds it took (with ANALYZE)."""
     started = time.perf_counter()
@@ -92,7 +103,9 @@ def load_photos(url: str, user_id: str, device_id: str, count: int) -> float:
                 },
             )
             print(f"  {stop + 1:>9,} rows  {time.perf_counter() - started:6.1f} s", flush=True)
+        conn.execute(STORED_ORIGINALS_SQL, {"user": user_id})
         conn.execute("VACUUM (ANALYZE) photos")
+        conn.execute("VACUUM (ANALYZE) photo_files")
     return time.perf_counter() - started
 
 
