@@ -36,9 +36,8 @@ def upload_photos(device: Device, count: int) -> list[tuple[str, bytes]]:
         record["checksum_sha256"] = sha
     assert device.http.post("/api/sync/photos", json={"photos": records}).status_code == 200
     for record, (body, sha) in zip(records, bodies, strict=True):
-        put = device.http.put(
-            f"/api/sync/photos/{record['photos_uuid']}/original", content=body, headers={"x-content-sha256": sha}
-        )
+        path = f"/api/sync/photos/{record['photos_uuid']}/original"
+        put = device.http.put(path, content=body, headers={"x-content-sha256": sha})
         assert put.status_code == 200, put.text
     return [(r["photos_uuid"], b[0]) for r, b in zip(records, bodies, strict=True)]
 
