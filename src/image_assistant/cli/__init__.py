@@ -8,6 +8,7 @@ from image_assistant.agent.cli import agent
 from image_assistant.cli.accounts import devices, users
 from image_assistant.cli.common import FriendlyGroup
 from image_assistant.cli.operations import migrate_storage_command, mount_command, unmount_command
+from image_assistant.cli.publish import publish_command
 from image_assistant.cli.server import db, serve, thumbnails, worker
 
 
@@ -27,6 +28,7 @@ for command in (
     mount_command,
     unmount_command,
     migrate_storage_command,
+    publish_command,
     agent,
 ):
     main.add_command(command)
