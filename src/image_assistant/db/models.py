@@ -97,7 +97,7 @@ class Device(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     token_generation: Mapped[int] = mapped_column(Integer, default=0)
     last_sync_at: Mapped[datetime | None]
-    # What a re-pair of an active device asks for; applied only when its code is verified (0007).
+    # What a re-pair of an active device asks for; applied only when its code is verified (0011).
     pending_name: Mapped[str | None] = mapped_column(String(255))
     pending_platform: Mapped[str | None] = mapped_column(String(64))
     pending_os_version: Mapped[str | None] = mapped_column(String(64))

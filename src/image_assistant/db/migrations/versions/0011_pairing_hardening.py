@@ -1,14 +1,14 @@
 """pairing: wrong codes counted per account, re-pair requests kept apart from the active device
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0005"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
