@@ -1,4 +1,5 @@
-"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files, sync_logs."""
+"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files, renditions,
+sync_logs."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -138,6 +140,8 @@ class Photo(Timestamped, Base):
     # The stored file the thumbnails are (to be) made from, and its SHA-256 (migration 0005).
     thumbnail_source_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The thumbnails show the edited version; the original's are kept too (migration 0008).
+    thumbnail_of_edit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     deleted_at: Mapped[datetime | None]
 
 
@@ -216,6 +220,32 @@ class PhotoFile(Base):
         if self.declared_sha256 is not None and self.declared_sha256 != self.sha256:
             return "outdated"
         return "stored"
+
+
+class Rendition(Base):
+    """A file the server derives from one of a photo's files for browsers: the playback MP4
+    (H.264/AAC) of a video original or a Live video (`kind` is the source file's kind).
+
+    States: pending → processing → completed | failed, or `not_needed` when browsers play the
+    source as it is. Attempts are counted here as a photo's thumbnail attempts are.
+    """
+
+    __tablename__ = "renditions"
+    __table_args__ = (Index("ix_renditions_status", "status"),)
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(1024))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    object_key: Mapped[str | None] = mapped_column(String(1024))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class ResumableUpload(Base):
