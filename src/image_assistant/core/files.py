@@ -28,8 +28,8 @@ from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import photo_file_key
 from image_assistant.thumbnails.jobs import enqueue, mark_queued
+from image_assistant.thumbnails.playback import enqueue_rendition, mark_rendition_queued
 from image_assistant.thumbnails.queue import ThumbnailQueue
-from image_assistant.thumbnails.renditions import enqueue_rendition, mark_rendition_queued
 
 log = logging.getLogger("image_assistant.uploads")
 

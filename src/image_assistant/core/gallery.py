@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from image_assistant.core import cursor
 from image_assistant.core.files import FileKind
-from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, Rendition
+from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.keys import THUMBNAIL_SIZES, thumbnail_key
 
@@ -45,8 +45,8 @@ LISTED_NAMES = (
 _ORIGINAL = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
 _EDITED_FILE = aliased(PhotoFile, name="edited_file")
 _EDITED = and_(_EDITED_FILE.photo_id == Photo.id, _EDITED_FILE.kind == FileKind.EDITED.value)
-_VIDEO_PLAYBACK = aliased(Rendition, name="video_playback")
-_LIVE_PLAYBACK = aliased(Rendition, name="live_playback")
+_VIDEO_PLAYBACK = aliased(PlaybackRendition, name="video_playback")
+_LIVE_PLAYBACK = aliased(PlaybackRendition, name="live_playback")
 LISTED = (
     *(Photo.__table__.c[name] for name in LISTED_NAMES),
     PhotoFile.object_key.is_not(None).label("has_original"),
@@ -195,7 +195,7 @@ def thumbnail_of(photo: Photo, *, size: str, version: str) -> str:
 
 
 @dataclass(frozen=True)
-class Playback:
+class PlaybackSource:
     """What a browser plays for a photo's video: an object, its type, and a poster image."""
 
     key: str
@@ -206,7 +206,7 @@ class Playback:
 PLAYABLE_KINDS = (FileKind.ORIGINAL, FileKind.LIVE_VIDEO)
 
 
-def playback(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: FileKind) -> Playback:
+def playback(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: FileKind) -> PlaybackSource:
     """The playback rendition of a photo's video (`original`) or Live video (`live_video`); the
     video itself when browsers play it as it is. Raises NotFound with the state otherwise:
     `none` (no such video), `pending`, `processing` or `failed`."""
@@ -214,16 +214,16 @@ def playback(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: Fi
         raise BadRequest("kind must be original or live_video", code="invalid_kind")
     photo = get_photo(db, user_id=user_id, photo_id=photo_id)
     poster = photo.thumbnail_large_key
-    row = db.get(Rendition, (photo.id, kind.value))
+    row = db.get(PlaybackRendition, (photo.id, kind.value))
     if row is None:
         state = "pending" if _has_video(db, photo, kind) else "none"
         raise _not_playable(state, None)
     if row.status == "completed" and row.object_key is not None:
-        return Playback(row.object_key, "video/mp4", poster)
+        return PlaybackSource(row.object_key, "video/mp4", poster)
     if row.status == "not_needed":
         source = db.get(PhotoFile, (photo.id, kind.value))
         if source is not None and source.object_key is not None:  # an MP4 (transcode.playable_as_is)
-            return Playback(source.object_key, "video/mp4", poster)
+            return PlaybackSource(source.object_key, "video/mp4", poster)
         raise _not_playable("none", None)
     raise _not_playable(row.status, row.error if row.status == "failed" else None)
 

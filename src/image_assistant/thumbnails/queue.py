@@ -3,7 +3,7 @@
 The queue only carries jobs `{photo_id, source_key, sizes, kind}`; the photo row (or the
 rendition row) is the source of truth for attempts and state, so a lost or duplicated job is
 harmless (see reconcile.py). Kinds: `thumbnails`, and `playback` / `live_playback` (the MP4
-browsers play, of a video original or of a Live video: renditions.py).
+browsers play, of a video original or of a Live video: playback.py).
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from sqlalchemy.orm import sessionmaker
 from image_assistant.config import Settings
 from image_assistant.store.base import ObjectStore
 from image_assistant.thumbnails.jobs import JobRunner
+from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
 from image_assistant.thumbnails.queue import THUMBNAILS, ThumbnailJob, ThumbnailQueue
 from image_assistant.thumbnails.reconcile import reconcile
-from image_assistant.thumbnails.renditions import RenditionRunner, reconcile_renditions
 
 log = logging.getLogger("image_assistant.thumbnails")
 
@@ -49,7 +49,7 @@ class ThumbnailWorker:
         self.queue = queue
         self.concurrency = concurrency or settings.thumbnail_concurrency
         self._thumbnails = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
-        self._renditions = RenditionRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        self._renditions = PlaybackRunner(settings=settings, sessions=sessions, store=store, queue=queue)
         queue.bind(self._run)
         self._consumer: Any = _EmbeddedConsumer(
             queue.huey,
@@ -101,7 +101,7 @@ class ThumbnailWorker:
 
     def reconcile_once(self) -> None:
         try:
-            for reconcile_kind in (reconcile, reconcile_renditions):
+            for reconcile_kind in (reconcile, reconcile_playback):
                 reconcile_kind(
                     sessions=self.sessions,
                     queue=self.queue,

@@ -1,6 +1,6 @@
 """Playback rendition jobs, start to end: claim the rendition row, transcode, store, record or retry.
 
-A rendition row (db.models.Rendition) per source file: the original of a video (`original`) or a
+A rendition row (db.models.PlaybackRendition) per source file: the original of a video (`original`) or a
 Live video (`live_video`). States: pending → processing → completed | failed, or not_needed when
 browsers play the source as it is. As for thumbnails, the row counts attempts, so a job delivered
 twice or re-queued by the reconciler only redoes the same work.
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from image_assistant.config import Settings
-from image_assistant.db.models import Photo, Rendition
+from image_assistant.db.models import Photo, PlaybackRendition
 from image_assistant.db.session import rows_changed
 from image_assistant.errors import QueueUnavailable
 from image_assistant.store.base import ObjectStore
@@ -48,9 +48,9 @@ def mark_rendition_queued(
     db: DbSession, *, photo_id: uuid.UUID, source_kind: str, source_key: str, source_sha256: str | None
 ) -> None:
     """(Re)start the rendition of a file that was just stored; commit, then `enqueue_rendition`."""
-    row = db.get(Rendition, (photo_id, source_kind))
+    row = db.get(PlaybackRendition, (photo_id, source_kind))
     if row is None:
-        row = Rendition(photo_id=photo_id, kind=source_kind)
+        row = PlaybackRendition(photo_id=photo_id, kind=source_kind)
         db.add(row)
     row.source_key = source_key
     row.source_sha256 = source_sha256
@@ -88,7 +88,7 @@ class Made:
     height: int | None = None
 
 
-class RenditionRunner:
+class PlaybackRunner:
     """Runs playback jobs against one database and store; one transcode at a time per process
     (x264 spreads one over every core; two at once would only double the memory)."""
 
@@ -135,7 +135,7 @@ class RenditionRunner:
             log.warning("playback job of an unknown kind or photo id; skipped")
             return None
         with self.sessions() as db, db.begin():
-            row = db.get(Rendition, (photo_id, source_kind), with_for_update=True)
+            row = db.get(PlaybackRendition, (photo_id, source_kind), with_for_update=True)
             photo = db.get(Photo, photo_id)
             if (
                 row is None
@@ -176,12 +176,12 @@ class RenditionRunner:
         with self.sessions() as db, db.begin():
             done = rows_changed(
                 db.execute(
-                    update(Rendition)
+                    update(PlaybackRendition)
                     .where(
-                        Rendition.photo_id == claim.photo_id,
-                        Rendition.kind == claim.source_kind,
-                        Rendition.source_key == job.source_key,
-                        Rendition.status.in_(ACTIVE),
+                        PlaybackRendition.photo_id == claim.photo_id,
+                        PlaybackRendition.kind == claim.source_kind,
+                        PlaybackRendition.source_key == job.source_key,
+                        PlaybackRendition.status.in_(ACTIVE),
                     )
                     .values(
                         status=made.status,
@@ -203,11 +203,11 @@ class RenditionRunner:
         now = datetime.now(UTC)
         with self.sessions() as db, db.begin():
             db.execute(
-                update(Rendition)
+                update(PlaybackRendition)
                 .where(
-                    Rendition.photo_id == claim.photo_id,
-                    Rendition.kind == claim.source_kind,
-                    Rendition.status == "processing",
+                    PlaybackRendition.photo_id == claim.photo_id,
+                    PlaybackRendition.kind == claim.source_kind,
+                    PlaybackRendition.status == "processing",
                 )
                 .values(
                     status="failed" if final else "pending",
@@ -230,7 +230,7 @@ class RenditionRunner:
             )
 
 
-def reconcile_renditions(
+def reconcile_playback(
     *, sessions: sessionmaker[DbSession], queue: ThumbnailQueue, stuck_after: int, max_attempts: int
 ) -> int:
     """Re-queue renditions pending or processing for `stuck_after` seconds; give up on those
@@ -240,7 +240,11 @@ def reconcile_renditions(
     with sessions() as db:
         rows = db.execute(
             select(
-                Rendition.photo_id, Rendition.kind, Rendition.source_key, Rendition.status, Rendition.attempts
+                PlaybackRendition.photo_id,
+                PlaybackRendition.kind,
+                PlaybackRendition.source_key,
+                PlaybackRendition.status,
+                PlaybackRendition.attempts,
             )
             .where(_stuck(cutoff))
             .limit(BATCH)
@@ -256,8 +260,10 @@ def reconcile_renditions(
         with sessions() as db, db.begin():
             changed = rows_changed(
                 db.execute(
-                    update(Rendition)
-                    .where(Rendition.photo_id == photo_id, Rendition.kind == kind, _stuck(cutoff))
+                    update(PlaybackRendition)
+                    .where(
+                        PlaybackRendition.photo_id == photo_id, PlaybackRendition.kind == kind, _stuck(cutoff)
+                    )
                     .values(started_at=None, **values)
                 )
             )
@@ -270,10 +276,12 @@ def reconcile_renditions(
 
 def _stuck(cutoff: datetime) -> ColumnElement[bool]:
     pending = and_(
-        Rendition.status == "pending", or_(Rendition.queued_at.is_(None), Rendition.queued_at < cutoff)
+        PlaybackRendition.status == "pending",
+        or_(PlaybackRendition.queued_at.is_(None), PlaybackRendition.queued_at < cutoff),
     )
     processing = and_(
-        Rendition.status == "processing", or_(Rendition.started_at.is_(None), Rendition.started_at < cutoff)
+        PlaybackRendition.status == "processing",
+        or_(PlaybackRendition.started_at.is_(None), PlaybackRendition.started_at < cutoff),
     )
     return or_(pending, processing)
 

@@ -1,25 +1,25 @@
 """renditions: files the server derives for browsers (a video's playback MP4); edited thumbnails
 
-`renditions` holds one row per source file that needs one (the original of a video, a Live
+`playback_renditions` holds one row per source file that needs one (the original of a video, a Live
 video) with its job state; `photos.thumbnail_of_edit` says the thumbnails show the edited version
 (the original's are then kept beside them).
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0005"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
-        "renditions",
+        "playback_renditions",
         sa.Column("photo_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("source_key", sa.String(length=1024), nullable=False),
@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["photo_id"], ["photos.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("photo_id", "kind"),
     )
-    op.create_index("ix_renditions_status", "renditions", ["status"])
+    op.create_index("ix_playback_renditions_status", "playback_renditions", ["status"])
     with op.batch_alter_table("photos", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("thumbnail_of_edit", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -46,5 +46,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("photos", schema=None) as batch_op:
         batch_op.drop_column("thumbnail_of_edit")
-    op.drop_index("ix_renditions_status", table_name="renditions")
-    op.drop_table("renditions")
+    op.drop_index("ix_playback_renditions_status", table_name="playback_renditions")
+    op.drop_table("playback_renditions")
