@@ -98,6 +98,20 @@ class Device(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     token_generation: Mapped[int] = mapped_column(Integer, default=0)
     last_sync_at: Mapped[datetime | None]
+    # What a re-pair of an active device asks for; applied only when its code is verified (0011).
+    pending_name: Mapped[str | None] = mapped_column(String(255))
+    pending_platform: Mapped[str | None] = mapped_column(String(64))
+    pending_os_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class PairingLock(Base):
+    """Wrong pairing codes of one account in the current window (an hour from its first)."""
+
+    __tablename__ = "pairing_locks"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    window_started_at: Mapped[datetime]
+    wrong_codes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Photo(Timestamped, Base):
