@@ -4,15 +4,15 @@
 video) with its job state; `photos.thumbnail_of_edit` says the thumbnails show the edited version
 (the original's are then kept beside them).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
