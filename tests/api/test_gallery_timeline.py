@@ -39,7 +39,10 @@ def library(accounts: Accounts):
                 )
     records.append(photo_record(taken_at="2023-06-14T11:00:00Z", is_hidden=True, filename="HIDDEN.JPG"))
     for start in range(0, len(records), 100):
-        assert device.http.post("/api/sync/photos", json={"photos": records[start : start + 100]}).status_code == 200
+        assert (
+            device.http.post("/api/sync/photos", json={"photos": records[start : start + 100]}).status_code
+            == 200
+        )
     return device
 
 
@@ -52,7 +55,9 @@ def test_month_counts_follow_the_filters_and_leave_hidden_photos_out(accounts: A
     assert len(months) == 24 and {m["count"] for m in months} == {3}  # the hidden one is not counted
     videos = http.get("/api/photos/months", params={"media_type": "video", "from": "2023-01-01"}).json()
     assert videos["months"] == [{"month": f"2023-{m:02d}", "count": 1} for m in range(12, 0, -1)]
-    assert http.get("/api/photos/months", params={"from": "yesterday"}).json()["error"]["code"] == "invalid_date"
+    assert (
+        http.get("/api/photos/months", params={"from": "yesterday"}).json()["error"]["code"] == "invalid_date"
+    )
 
 
 @BACKENDS
@@ -107,11 +112,15 @@ def test_sync_passes_group_a_devices_calls(accounts: Accounts) -> None:
     records[0].update(checksum_sha256=sha, file_size=len(body))
     device.http.post("/api/sync/photos", json={"photos": [records[0]]})
     put = device.http.put(
-        f"/api/sync/photos/{records[0]['photos_uuid']}/original", content=body, headers={"x-content-sha256": sha}
+        f"/api/sync/photos/{records[0]['photos_uuid']}/original",
+        content=body,
+        headers={"x-content-sha256": sha},
     )
     assert put.status_code == 200, put.text
     bad = device.http.put(
-        f"/api/sync/photos/{records[1]['photos_uuid']}/original", content=b"x", headers={"x-content-sha256": sha}
+        f"/api/sync/photos/{records[1]['photos_uuid']}/original",
+        content=b"x",
+        headers={"x-content-sha256": sha},
     )
     assert bad.status_code >= 400
     passes = device.owner.http.get("/api/sync/passes").json()["passes"]
