@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
 from image_assistant.api.docs import PhotoId, errors
-from image_assistant.api.links import presigned
+from image_assistant.api.links import presigned, presigned_url
 from image_assistant.api.shapes import json_response, photo_json
 from image_assistant.core import files, gallery
 from image_assistant.core.files import FileKind
@@ -149,7 +149,7 @@ def download_file(
     return presigned(request, runtime, row.object_key, redirect=redirect, filename=row.filename or None)
 
 
-@router.get("/{photo_id}/thumbnail/{size}", responses=errors(400, 401, 403, 404))
+@router.get("/{photo_id}/thumbnail/{size}", responses=errors(400, 401, 403, 404, 422))
 def thumbnail(
     photo_id: PhotoId,
     size: Annotated[str, Path(json_schema_extra={"enum": list(THUMBNAIL_SIZES)})],
@@ -158,15 +158,35 @@ def thumbnail(
     runtime: RuntimeDep,
     db: Db,
     redirect: bool = False,
+    version: Literal["current", "original"] = "current",
 ) -> Response:
-    """A pre-signed URL of the small (200 px), medium (600) or large (1200) thumbnail (1 h)."""
-    if size not in THUMBNAIL_SIZES:
-        raise BadRequest(f"size must be one of {', '.join(THUMBNAIL_SIZES)}", code="invalid_size")
+    """A pre-signed URL of the small (200 px), medium (600) or large (1200) thumbnail (1 h): of the
+    version shown (the edited one when there is one), or with `?version=original` of the original."""
     photo = gallery.get_photo(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
-    key = getattr(photo, f"thumbnail_{size}_key")
-    if key is None:
-        raise NotFound(
-            f"the {size} thumbnail is not ready (status: {photo.thumbnail_status})",
-            code="thumbnail_not_ready",
-        )
+    key = gallery.thumbnail_of(photo, size=size, version=version)
     return presigned(request, runtime, key, redirect=redirect)
+
+
+@router.get("/{photo_id}/playback", responses=errors(400, 401, 403, 404, 422))
+def playback(
+    photo_id: PhotoId,
+    request: Request,
+    caller: UserCaller,
+    runtime: RuntimeDep,
+    db: Db,
+    kind: Literal["original", "live_video"] = "original",
+) -> Response:
+    """What a browser plays for the photo's video (or `?kind=live_video`, its Live Photo motion):
+    a pre-signed URL of its H.264 MP4 (or of the video itself when browsers play it as it is), and
+    a poster image. 404 with `details.state` (none, pending, processing, failed) otherwise."""
+    found = gallery.playback(
+        db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"), kind=FileKind(kind)
+    )
+    poster = presigned_url(request, runtime, found.poster_key) if found.poster_key else None
+    return json_response(
+        {
+            "url": presigned_url(request, runtime, found.key),
+            "content_type": found.content_type,
+            "poster": poster,
+        }
+    )
