@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
@@ -13,24 +14,100 @@ from image_assistant.api.links import presigned, presigned_url
 from image_assistant.api.shapes import json_response, photo_json
 from image_assistant.core import files, gallery
 from image_assistant.core.files import FileKind
-from image_assistant.errors import NotFound
+from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.keys import THUMBNAIL_SIZES
 
 router = APIRouter(prefix="/api/photos", tags=["photos"])
+
+
+def _moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
+    """A date (YYYY-MM-DD, UTC) or an ISO 8601 date-time with its zone."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest(
+            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 time", code="invalid_date"
+        ) from exc
+    if moment.tzinfo is None:
+        raise BadRequest(f"{name} needs its time zone (Z or ±hh:mm)", code="invalid_date")
+    return moment
+
+
+def photo_filters(
+    album_id: str | None = Query(default=None, max_length=64, json_schema_extra={"format": "uuid"}),
+    favorite: bool | None = Query(default=None, description="only favorites (true) or only the others"),
+    media_type: Literal["photo", "video", "live"] | None = Query(default=None),
+    date_from: str | None = Query(
+        default=None,
+        alias="from",
+        max_length=40,
+        description="taken on or after: YYYY-MM-DD (UTC) or ISO time",
+    ),
+    date_to: str | None = Query(
+        default=None,
+        alias="to",
+        max_length=40,
+        description="taken on or before this day (or before this time)",
+    ),
+) -> gallery.Filters:
+    """The query parameters every listing of the timeline takes."""
+    return gallery.Filters(
+        album_id=parse_uuid(album_id, "album_id") if album_id is not None else None,
+        favorite=favorite,
+        media_type=media_type,
+        taken_from=None if date_from is None else _moment(date_from, "from"),
+        taken_to=None if date_to is None else _moment(date_to, "to", end_of_day=True),
+    )
+
+
+FiltersDep = Annotated[gallery.Filters, Depends(photo_filters)]
 
 
 @router.get("", responses=errors(400, 401, 403, 404, 422))
 def list_photos(
     caller: UserCaller,
     db: Db,
+    filters: FiltersDep,
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=512),
-    album_id: str | None = Query(default=None, max_length=64, json_schema_extra={"format": "uuid"}),
+    direction: Literal["older", "newer"] = Query(
+        default="older", description="from the cursor on to older photos, or the page just newer"
+    ),
+    before: str | None = Query(
+        default=None, max_length=40, description="start at this moment: only photos taken before it"
+    ),
 ) -> Response:
-    """The library newest first (or one album's photos), a page at a time: pass `next_cursor` on."""
-    album = parse_uuid(album_id, "album_id") if album_id is not None else None
-    page = gallery.timeline(db, user_id=caller.user_id, album_id=album, after=cursor, limit=limit)
-    return json_response({"photos": [photo_json(p) for p in page.photos], "next_cursor": page.next_cursor})
+    """The library newest first (or what the filters leave of it), a page at a time: pass
+    `next_cursor` on; a page opened inside the timeline (`before`, or a cursor) also has
+    `prev_cursor`, which with `direction=newer` gives the page above it."""
+    page = gallery.timeline(
+        db,
+        user_id=caller.user_id,
+        filters=filters,
+        after=cursor,
+        before=None if before is None else _moment(before, "before"),
+        newer=direction == "newer",
+        limit=limit,
+    )
+    return json_response(
+        {
+            "photos": [photo_json(p) for p in page.photos],
+            "next_cursor": page.next_cursor,
+            "prev_cursor": page.prev_cursor,
+        }
+    )
+
+
+@router.get("/months", responses=errors(400, 401, 403, 404, 422))
+def list_months(caller: UserCaller, db: Db, filters: FiltersDep) -> Response:
+    """How many photos each month holds (UTC months, newest first), with the listing's filters:
+    what the timeline scrubber draws."""
+    months = gallery.month_counts(db, user_id=caller.user_id, filters=filters)
+    return json_response({"months": [{"month": m, "count": n} for m, n in months]})
 
 
 @router.get("/{photo_id}", responses=errors(400, 401, 403, 404))

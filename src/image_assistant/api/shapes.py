@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from image_assistant.core import devices as device_core
 from image_assistant.core.gallery import LISTED_EXTRA, LISTED_NAMES
+from image_assistant.core.synclog import SyncPass
 from image_assistant.db.models import Album, Device, Photo, SyncLog, User
 
 LISTED_ROW_NAMES = (*LISTED_NAMES, *LISTED_EXTRA)
@@ -132,4 +133,23 @@ def sync_log_json(log: SyncLog) -> dict[str, Any]:
         "errors": log.errors or [],
         "started_at": iso(log.started_at),
         "completed_at": iso(log.completed_at),
+    }
+
+
+def sync_pass_json(sync_pass: SyncPass) -> dict[str, Any]:
+    p = sync_pass
+    return {
+        "device_id": str(p.device_id),
+        "started_at": iso(p.started_at),
+        "completed_at": iso(p.completed_at),
+        "duration_seconds": round((p.completed_at - p.started_at).total_seconds(), 3),
+        "calls": p.calls,
+        "photos_sent": p.photos_sent,
+        "created": p.created,
+        "updated": p.updated,
+        "albums": p.albums,
+        "files_uploaded": p.files_uploaded,
+        "bytes_uploaded": p.bytes_uploaded,
+        "errors_count": p.errors_count,
+        "errors": p.errors,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
@@ -81,6 +82,7 @@ def _listed() -> Select[Any]:
 class Page:
     photos: list[Any]  # rows of LISTED
     next_cursor: str | None
+    prev_cursor: str | None = None
 
 
 def visible(user_id: uuid.UUID) -> list[ColumnElement[bool]]:
@@ -139,26 +141,88 @@ def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) 
     return Page(rows, next_cursor)
 
 
-def timeline(
-    db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID | None, after: str | None, limit: int
-) -> Page:
-    """Newest first by capture time, keyset-paginated on (sort_at, id)."""
-    query = _listed().where(*visible(user_id))
-    if album_id is not None:
-        album = get_album(db, user_id=user_id, album_id=album_id)
+@dataclass(frozen=True)
+class Filters:
+    """What narrows the timeline; every field unset shows the whole library."""
+
+    album_id: uuid.UUID | None = None
+    favorite: bool | None = None
+    media_type: str | None = None
+    taken_from: datetime | None = None  # inclusive
+    taken_to: datetime | None = None  # exclusive
+
+
+def _filtered(db: DbSession, user_id: uuid.UUID, filters: Filters, query: Select[Any]) -> Select[Any]:
+    query = query.where(*visible(user_id))
+    if filters.album_id is not None:
+        album = get_album(db, user_id=user_id, album_id=filters.album_id)
         query = query.join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id).where(AlbumPhoto.album_id == album.id)
+    if filters.favorite is not None:
+        query = query.where(Photo.is_favorite.is_(filters.favorite))
+    if filters.media_type is not None:
+        query = query.where(Photo.media_type == filters.media_type)
+    if filters.taken_from is not None:
+        query = query.where(Photo.sort_at >= filters.taken_from)
+    if filters.taken_to is not None:
+        query = query.where(Photo.sort_at < filters.taken_to)
+    return query
+
+
+def _position(row: Any) -> str:
+    return cursor.encode({"t": row.sort_at.isoformat(), "i": str(row.id)})
+
+
+def timeline(
+    db: DbSession,
+    *,
+    user_id: uuid.UUID,
+    filters: Filters | None = None,
+    after: str | None = None,
+    before: datetime | None = None,
+    newer: bool = False,
+    limit: int,
+) -> Page:
+    """Newest first by capture time, keyset-paginated on (sort_at, id).
+
+    `after` (a cursor) goes on to older photos; with `newer` it gives the page of photos just
+    newer than the cursor instead (still newest first), for a grid that was opened further
+    down. `before` starts the listing at a moment (a jump of the timeline scrubber). Pages that
+    may have newer photos above them carry `prev_cursor`.
+    """
+    query = _filtered(db, user_id, filters or Filters(), _listed())
     if after:
         at, last_id = cursor.timeline_position(after)
-        query = query.where(tuple_(Photo.sort_at, Photo.id) < tuple_(at, last_id))
-    query = query.order_by(Photo.sort_at.desc(), Photo.id.desc()).limit(limit + 1)
-    photos = list(db.execute(query))
+        position = tuple_(Photo.sort_at, Photo.id)
+        query = query.where(position > tuple_(at, last_id) if newer else position < tuple_(at, last_id))
+    if before is not None:
+        query = query.where(Photo.sort_at < before)
+    if newer:
+        query = query.order_by(Photo.sort_at.asc(), Photo.id.asc())
+    else:
+        query = query.order_by(Photo.sort_at.desc(), Photo.id.desc())
+    photos = list(db.execute(query.limit(limit + 1)))
     more = len(photos) > limit
     photos = photos[:limit]
-    next_cursor = None
-    if more and photos:
-        last = photos[-1]
-        next_cursor = cursor.encode({"t": last.sort_at.isoformat(), "i": str(last.id)})
-    return Page(photos, next_cursor)
+    if newer:
+        photos.reverse()
+        return Page(photos, None, _position(photos[0]) if more and photos else None)
+    next_cursor = _position(photos[-1]) if more and photos else None
+    started_inside = bool(after) or before is not None
+    return Page(photos, next_cursor, _position(photos[0]) if started_inside and photos else None)
+
+
+def month_counts(
+    db: DbSession, *, user_id: uuid.UUID, filters: Filters | None = None
+) -> list[tuple[str, int]]:
+    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber."""
+    if db.get_bind().dialect.name == "postgresql":
+        month = func.to_char(func.timezone("UTC", Photo.sort_at), "YYYY-MM")
+    else:
+        month = func.substr(Photo.sort_at, 1, 7)
+    counted = select(month.label("month"), func.count().label("n")).select_from(Photo)
+    query = _filtered(db, user_id, filters or Filters(), counted)
+    rows = db.execute(query.group_by(month).order_by(month.desc()))
+    return [(str(m), int(n)) for m, n in rows]
 
 
 def photo_row(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
