@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 from image_assistant.config import Settings
 from image_assistant.store.base import ObjectStore
 from image_assistant.thumbnails.jobs import JobRunner
-from image_assistant.thumbnails.queue import ThumbnailQueue
+from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
+from image_assistant.thumbnails.queue import THUMBNAILS, ThumbnailJob, ThumbnailQueue
 from image_assistant.thumbnails.reconcile import reconcile
 
 log = logging.getLogger("image_assistant.thumbnails")
@@ -47,8 +48,9 @@ class ThumbnailWorker:
         self.sessions = sessions
         self.queue = queue
         self.concurrency = concurrency or settings.thumbnail_concurrency
-        runner = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
-        queue.bind(runner.run)
+        self._thumbnails = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        self._renditions = PlaybackRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        queue.bind(self._run)
         self._consumer: Any = _EmbeddedConsumer(
             queue.huey,
             workers=self.concurrency,
@@ -95,14 +97,21 @@ class ThumbnailWorker:
         while not self._stop.wait(1.0):
             pass
 
+    def _run(self, job: ThumbnailJob) -> None:
+        if job.kind == THUMBNAILS:
+            self._thumbnails.run(job)
+        else:
+            self._renditions.run(job)
+
     def reconcile_once(self) -> None:
         try:
-            reconcile(
-                sessions=self.sessions,
-                queue=self.queue,
-                stuck_after=self.settings.thumbnail_stuck_seconds,
-                max_attempts=self.settings.thumbnail_max_attempts,
-            )
+            for reconcile_kind in (reconcile, reconcile_playback):
+                reconcile_kind(
+                    sessions=self.sessions,
+                    queue=self.queue,
+                    stuck_after=self.settings.thumbnail_stuck_seconds,
+                    max_attempts=self.settings.thumbnail_max_attempts,
+                )
         except Exception as exc:  # the database may be briefly away; try again next round
             log.warning("reconciler round failed: %s: %s", type(exc).__name__, exc)
 
