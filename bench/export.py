@@ -1,11 +1,13 @@
 """Export: 10,000 photos out of a local store against `cp -r` of the same objects.
 
 A library of N photos with random originals (--size bytes each; a fifth of them in 20 albums,
-so each photo is exported once and both sides copy the same bytes) is written to a local store
-with its rows (bench/stored_library.py). Each round times, alternately, `ops.export.export` in
-this process (what `image-assistant export` runs after start-up: the plan from the database,
-every file copied and hashed, every sidecar written) into an empty folder and `cp -r` of the
-store's `originals/` into another. Sources come from the page cache on both sides.
+so each photo is exported once) is written to a local store with its rows
+(bench/stored_library.py), and each original's sidecar beside it as the worker writes them, so
+`cp -r` of `originals/` and the export copy the same bytes and make as many files. Each round
+times, alternately, `ops.export.export` in this process (what `image-assistant export` runs
+after start-up: the plan from the database, every file copied, every sidecar written) into an
+empty folder and `cp -r` of the store's `originals/` into another. Sources come from the page
+cache on both sides.
 Target (issue 12): export at least 0.8 of cp -r's speed (ratio = cp s / export s).
 A second export into a finished folder (the resume check) is timed too.
 
