@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.helpers.agent import album_members, all_photos, download, make_jpeg, paired_agent, sha256_file
 from tests.helpers.records import body_and_sha, photo_record
-from tests.helpers.server import Accounts, Device, Server, start_server
-
-
-@pytest.fixture(scope="module")
-def exporting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("export"), "sqlite", {})
-    yield server
-    server.stop()
+from tests.helpers.server import Accounts, Device, Server
 
 
 def jpeg(path: Path, shade: int) -> bytes:
@@ -45,9 +35,9 @@ def sha256_file_bytes(body: bytes) -> str:
 
 
 def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a_folder_source(
-    exporting: Server, tmp_path: Path
+    library_server: Server, tmp_path: Path
 ) -> None:
-    accounts = Accounts(exporting)
+    accounts = Accounts(library_server)
     try:
         device = accounts.device()
         scratch = tmp_path / "made"
@@ -77,7 +67,7 @@ def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a
         )
 
         dest = tmp_path / "Export"
-        first = exporting.cli("export", str(dest), "--user", device.owner.username)
+        first = library_server.cli("export", str(dest), "--user", device.owner.username)
         assert "8 files copied" in first.stdout and "export: 8/8" in first.stderr
         files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
         assert files == sorted(
@@ -101,18 +91,18 @@ def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a
             "edited": sha256_file_bytes(edited),
         }
 
-        again = exporting.cli("export", str(dest), "--user", device.owner.username)
+        again = library_server.cli("export", str(dest), "--user", device.owner.username)
         assert "0 files copied" in again.stdout and "8 already there, 0 sidecars written" in again.stdout
         (dest / "Trips/Italy/IMG_3.MOV").unlink()
         (dest / "IMG_1.JPG").write_bytes(b"truncated")
-        resumed = exporting.cli("export", str(dest), "--user", device.owner.username)
+        resumed = library_server.cli("export", str(dest), "--user", device.owner.username)
         assert "2 files copied" in resumed.stdout and "6 already there" in resumed.stdout
         assert (dest / "Trips/Italy/IMG_3.MOV").read_bytes() == live_video
 
         # The round trip: the edited versions go aside (a folder source reads them as photos of their own).
         for path in dest.rglob("*_edited.*"):
             path.unlink()
-        agent = paired_agent(exporting, accounts, tmp_path / "agent")
+        agent = paired_agent(library_server, accounts, tmp_path / "agent")
         agent.sync("--folder", str(dest))
         back = all_photos(agent.user)
         by_uuid = {

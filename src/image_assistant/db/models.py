@@ -236,6 +236,18 @@ class PhotoFile(Base):
         return "stored"
 
 
+class PhotoSidecar(Base):
+    """The sidecar document last written beside a photo's original (`<key>.json`, core.sidecars):
+    its key and SHA-256, so a sweep rewrites only the documents whose content changed."""
+
+    __tablename__ = "photo_sidecars"
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    object_key: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PlaybackRendition(Base):
     """A file the server derives from one of a photo's files for browsers: the playback MP4
     (H.264/AAC) of a video original or a Live video (`kind` is the source file's kind).

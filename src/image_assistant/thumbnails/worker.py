@@ -1,4 +1,4 @@
-"""Thumbnail workers: a Huey consumer running jobs, plus the reconciler every so often.
+"""Thumbnail workers: a Huey consumer running jobs, plus the reconciler and the sidecar sweep every so often.
 
 Embedded in `serve` (threads beside the API, started and stopped with it) or alone in
 `image-assistant worker`, on any machine that reaches the same database, store and queue.
@@ -67,11 +67,14 @@ class ThumbnailWorker:
         )
         self._stop = threading.Event()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="reconciler", daemon=True)
+        self.store = store
+        self._sidecars = threading.Thread(target=self._sweep_sidecars_forever, name="sidecars", daemon=True)
 
     def start(self) -> None:
         """Start the job threads and the reconciler; returns at once."""
         self._consumer.start()
         self._reconciler.start()
+        self._sidecars.start()
         log.info(
             "thumbnail worker started: %d concurrent jobs on the %s queue %r",
             self.concurrency,
@@ -84,6 +87,7 @@ class ThumbnailWorker:
         self._stop.set()
         self._consumer.stop(graceful=True)
         self._reconciler.join(timeout=5)
+        self._sidecars.join(timeout=5)
         log.info("thumbnail worker stopped")
 
     def request_stop(self) -> None:
@@ -121,3 +125,18 @@ class ThumbnailWorker:
         while not self._stop.is_set():
             self.reconcile_once()
             self._stop.wait(interval)
+
+    def sweep_sidecars_once(self) -> None:
+        from image_assistant.core.sidecars import refresh_all
+
+        try:
+            written = refresh_all(self.sessions, self.store)
+            if written:
+                log.info("sidecars: %d rewritten", written)
+        except Exception as exc:  # the database or store may be briefly away; next round
+            log.warning("sidecar sweep failed: %s: %s", type(exc).__name__, exc)
+
+    def _sweep_sidecars_forever(self) -> None:
+        interval = self.settings.sidecar_sweep_seconds
+        while not self._stop.wait(interval):
+            self.sweep_sidecars_once()
