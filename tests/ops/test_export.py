@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.helpers.agent import album_members, all_photos, download, make_jpeg, paired_agent, sha256_file
 from tests.helpers.records import body_and_sha, photo_record
+from tests.helpers.s3 import ensure_s3_server, make_s3_store
 from tests.helpers.server import Accounts, Device, Server
 
 
@@ -125,5 +126,30 @@ def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a
             sha256_file_bytes(in_two)
         ]
         assert sha256_file(dest / "Family/IMG_4.JPG") == sha256_file_bytes(in_two)
+    finally:
+        accounts.close()
+
+
+def test_export_from_s3_streams_each_file_and_names_what_the_store_lacks(
+    s3_postgres_server: Server, tmp_path: Path
+) -> None:
+    accounts = Accounts(s3_postgres_server)
+    try:
+        device = accounts.device()
+        kept, lost = body_and_sha(40_000, b"kept")[0], body_and_sha(30_000, b"lost")[0]
+        records = [photo_record(filename="kept.jpg"), photo_record(filename="lost.jpg")]
+        send(device, records[0], {"original": kept})
+        send(device, records[1], {"original": lost})
+        store = make_s3_store(ensure_s3_server(), s3_postgres_server.env["MINIO_BUCKET"])
+        lost_key = next(
+            k for k in store.list_keys("originals/") if k.endswith(f"{records[1]['photos_uuid']}.jpg")
+        )
+        store.delete(lost_key)
+
+        dest = tmp_path / "out"
+        result = s3_postgres_server.cli("export", str(dest), "--user", device.owner.username, check=False)
+        assert result.returncode == 1 and f"missing in the store: {lost_key}" in result.stdout
+        assert (dest / "kept.jpg").read_bytes() == kept and not (dest / "lost.jpg").exists()
+        assert json.loads((dest / "lost.jpg.json").read_text())["photos_uuid"] == records[1]["photos_uuid"]
     finally:
         accounts.close()
