@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { esc } from "../format.js";
 import { PhotoGrid, pager } from "../grid.js";
 import { openLightbox } from "../lightbox.js";
+import { Selection } from "../selection.js";
 
 const GROUP_KEY = "ia.groupBy";
 
@@ -33,6 +34,7 @@ export function photosPage(main, { params, navigate }) {
         <button type="button" data-group="day" aria-pressed="${groupBy === "day"}">Days</button>
         <button type="button" data-group="month" aria-pressed="${groupBy === "month"}">Months</button>
       </div>
+      <button type="button" class="select-toggle" aria-pressed="false">Select</button>
     </div>
     <div class="photos"></div>`;
   const select = main.querySelector("select");
@@ -58,6 +60,10 @@ export function photosPage(main, { params, navigate }) {
     onOpen: openLightbox,
   });
   // The album list waits for the first screen of photos: it is not what the user came for.
+  const selection = new Selection(grid, main.querySelector(".select-toggle"), { navigate });
   grid.loadMore().catch(() => {}).finally(fillAlbums);
-  return () => grid.destroy();
+  return () => {
+    selection.destroy();
+    grid.destroy();
+  };
 }

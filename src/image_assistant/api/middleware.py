@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from image_assistant.api.errors import error_body
+from image_assistant.api.errors import error_body, loggable_path
 from image_assistant.errors import PayloadTooLarge
 
 access_log = logging.getLogger("image_assistant.access")
@@ -71,7 +71,8 @@ async def _reject(send: Send, limit: int) -> None:
 
 
 class AccessLog:
-    """One line per request: method, path (never the query: it may hold a signature), status."""
+    """One line per request: method, path (never the query: it may hold a signature; a share
+    token blanked), status."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -94,7 +95,7 @@ class AccessLog:
             access_log.info(
                 "%s %s %s %.1fms",
                 scope["method"],
-                scope["path"],
+                loggable_path(scope["path"]),
                 status["code"],
                 (time.perf_counter() - started) * 1000,
             )

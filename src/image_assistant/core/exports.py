@@ -89,27 +89,40 @@ def sources(db: DbSession, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, So
     return found
 
 
-def plan(db: DbSession, *, title: str, preset: Preset, members: Sequence[Member]) -> Plan:
-    """What the zip will hold; 409 when not one photo has a file on the server yet."""
-    found = sources(db, [m.photo.id for m in members])
+def plan_names(title: str, preset: Preset, members: Sequence[Member]) -> list[str]:
+    """Each member's file name, from the preset's pattern and its place in the order."""
+    return [
+        file_name(
+            preset,
+            set_title=title,
+            number=i + 1,
+            count=len(members),
+            taken_at=m.photo.taken_at,
+            original=m.photo.filename,
+        )
+        for i, m in enumerate(members)
+    ]
+
+
+def plan(
+    db: DbSession, *, title: str, preset: Preset, members: Sequence[Member], only: uuid.UUID | None = None
+) -> Plan:
+    """What the zip will hold (or just the photo `only`, numbered as in the whole);
+    409 when not one photo has a file on the server yet."""
+    chosen = [(i, m) for i, m in enumerate(members) if only is None or m.photo.id == only]
+    found = sources(db, [m.photo.id for _, m in chosen])
+    names = plan_names(title, preset, members)
     items = [
         Item(
             photo_id=m.photo.id,
             owner_id=m.photo.user_id,
             number=i + 1,
-            name=file_name(
-                preset,
-                set_title=title,
-                number=i + 1,
-                count=len(members),
-                taken_at=m.photo.taken_at,
-                original=m.photo.filename,
-            ),
+            name=names[i],
             focal=m.focal,
             source=found.get(m.photo.id),
             media_type=m.photo.media_type,
         )
-        for i, m in enumerate(members)
+        for i, m in chosen
     ]
     if items and all(item.source is None for item in items):
         raise Conflict(
