@@ -25,6 +25,14 @@ export class Selection {
     this.bar.hidden = true;
     document.body.append(this.bar);
     this.el.classList.add("selectable");
+    // The grid puts only the rows near the screen into the page: tiles it paints again get their mark back.
+    this.observer = new MutationObserver(() => {
+      if (!this.chosen.size) return;
+      for (const tile of this.el.querySelectorAll(".tile:not(.is-selected)")) {
+        if (this.chosen.has(tile.dataset.id)) this.mark(tile, true);
+      }
+    });
+    this.observer.observe(this.el, { childList: true, subtree: true });
     this.handlers = [
       [this.el, "click", (e) => this.onClick(e), true],
       [this.el, "pointerdown", (e) => this.onPointerDown(e), false],
@@ -39,6 +47,7 @@ export class Selection {
   }
 
   destroy() {
+    this.observer.disconnect();
     for (const [target, type, fn, capture] of this.handlers) target.removeEventListener(type, fn, capture);
     this.bar.remove();
   }
@@ -65,11 +74,16 @@ export class Selection {
   }
 
   toggle(tile, force) {
-    const id = tile.dataset.id;
+    this.choose(tile.dataset.id, force);
+  }
+
+  /** Select (or unselect) a photo by id, whether its tile is in the page or not. */
+  choose(id, force) {
     const on = force ?? !this.chosen.has(id);
     if (on) this.chosen.add(id);
     else this.chosen.delete(id);
-    this.mark(tile, on);
+    const tile = this.el.querySelector(`.tile[data-id="${id}"]`);
+    if (tile) this.mark(tile, on);
     if (!this.active && on) this.setActive(true);
     this.renderBar();
   }
@@ -79,17 +93,22 @@ export class Selection {
     const to = Number(toTile.dataset.index);
     const [low, high] = from < to ? [from, to] : [to, from];
     for (let i = low; i <= high; i += 1) {
-      const tile = this.grid.tile(i);
-      if (tile) this.toggle(tile, true);
+      const photo = this.grid.photos[i];
+      if (photo) this.choose(photo.id, true);
     }
+  }
+
+  selectGroup(group) {
+    const ids = this.grid.photos.filter((p) => this.grid.groupOf(p) === group).map((p) => p.id);
+    const all = ids.every((id) => this.chosen.has(id));
+    for (const id of ids) this.choose(id, !all);
   }
 
   onClick(event) {
     const title = event.target.closest(".group-title");
     if (title && this.active) {
-      const tiles = [...title.parentElement.querySelectorAll(".tile")];
-      const all = tiles.every((t) => this.chosen.has(t.dataset.id));
-      for (const tile of tiles) this.toggle(tile, !all);
+      const group = title.dataset.group ?? title.closest("[data-group]")?.dataset.group;
+      if (group) this.selectGroup(group);
       return;
     }
     const tile = event.target.closest(".tile");
@@ -142,10 +161,7 @@ export class Selection {
     if (next === null) return;
     event.preventDefault();
     this.grid.focusTile(next);
-    if (event.shiftKey) {
-      const target = this.grid.tile(next);
-      if (target) this.toggle(target, true);
-    }
+    if (event.shiftKey && this.grid.photos[next]) this.choose(this.grid.photos[next].id, true);
   }
 
   /** The index the arrow key moves to: the next or previous tile, or the nearest one a row up or down. */

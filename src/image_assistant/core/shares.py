@@ -234,7 +234,7 @@ class RateLimit:
         return TooManyAttempts(
             "too many requests for share links; wait a little",
             code="rate_limited",
-            details={"retry_after": int(wait) + 1},
+            retry_after=int(wait) + 1,
         )
 
     def hit(self, key: str) -> None:
