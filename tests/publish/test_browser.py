@@ -27,6 +27,8 @@ def test_select_make_a_set_share_it_and_open_the_link_anonymously(accounts: Acco
     with chromium() as (_, browser):
         context = new_context(browser, accounts.server.url)
         page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
         sign_in(page, owner.username, owner.password)
         tiles = page.locator(".tile")
         expect(tiles).to_have_count(4)
@@ -76,3 +78,4 @@ def test_select_make_a_set_share_it_and_open_the_link_anonymously(accounts: Acco
         page.reload()
         expect(page.locator(".share-list tbody tr .views")).to_have_text("1")
         context.close()
+        assert errors == []  # no script failed on the way
