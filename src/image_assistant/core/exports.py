@@ -71,7 +71,8 @@ class Plan:
 
 
 def sources(db: DbSession, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Source]:
-    """Each photo's stored edited version, else its stored original."""
+    """Each photo's stored edited version while one is declared, else its stored original: the
+    file the gallery shows (files.shown_file), for many photos in one query."""
     found: dict[uuid.UUID, Source] = {}
     kinds = (FileKind.EDITED.value, FileKind.ORIGINAL.value)
     for start in range(0, len(photo_ids), 500):
@@ -84,6 +85,8 @@ def sources(db: DbSession, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, So
         for row in rows:
             if row.sha256 is None or row.object_key is None:
                 continue
+            if row.kind == FileKind.EDITED.value and row.declared_sha256 is None:
+                continue  # a reverted edit: the original is what the gallery shows (files.shown_file)
             if row.photo_id not in found or row.kind == FileKind.EDITED.value:
                 found[row.photo_id] = Source(row.object_key, row.sha256, row.kind)
     return found
