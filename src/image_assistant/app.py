@@ -19,6 +19,7 @@ from image_assistant.api import (
     objects,
     photos,
     publish,
+    shares,
     sync,
     users,
 )
@@ -36,7 +37,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, devices, sync, albums, photos, objects, users, health, publish):
+    for module in (auth, devices, sync, albums, photos, objects, users, health, publish, shares):
         app.include_router(module.router)
     install_gallery(app)
     docs.document(app)

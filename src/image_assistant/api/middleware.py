@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_assistant.api.deps import SESSION_COOKIE
-from image_assistant.api.errors import error_body
+from image_assistant.api.errors import error_body, loggable_path
 from image_assistant.errors import PayloadTooLarge
 
 access_log = logging.getLogger("image_assistant.access")
@@ -131,7 +131,8 @@ def _foreign_origin(headers: dict[str, str], path: str, allowed: set[str]) -> bo
 
 
 class AccessLog:
-    """One line per request: method, path (never the query: it may hold a signature), status."""
+    """One line per request: method, path (never the query: it may hold a signature; a share
+    token blanked), status."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -154,7 +155,7 @@ class AccessLog:
             access_log.info(
                 "%s %s %s %.1fms",
                 scope["method"],
-                scope["path"],
+                loggable_path(scope["path"]),
                 status["code"],
                 (time.perf_counter() - started) * 1000,
             )
