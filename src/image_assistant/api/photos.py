@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
 from image_assistant.api.docs import PhotoId, errors
 from image_assistant.api.links import presigned
-from image_assistant.api.shapes import json_response, photo_json
+from image_assistant.api.shapes import json_response, photo_detail_json, photo_json
 from image_assistant.core import files, gallery
 from image_assistant.core.files import FileKind
 from image_assistant.errors import BadRequest, NotFound
@@ -26,17 +26,50 @@ def list_photos(
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=512),
     album_id: str | None = Query(default=None, max_length=64, json_schema_extra={"format": "uuid"}),
+    hidden: bool = Query(default=False, description="true: only hidden photos (the Hidden album)"),
+    deleted: bool = Query(default=False, description="true: only photos removed from the library"),
+    burst_id: str | None = Query(
+        default=None, min_length=1, max_length=64, description="the frames of this burst, oldest first"
+    ),
 ) -> Response:
-    """The library newest first (or one album's photos), a page at a time: pass `next_cursor` on."""
+    """The library newest first, a burst as one item with `burst_count` (or one album's photos,
+    the Hidden album, the removed photos, a burst's frames), a page at a time: pass `next_cursor` on."""
     album = parse_uuid(album_id, "album_id") if album_id is not None else None
-    page = gallery.timeline(db, user_id=caller.user_id, album_id=album, after=cursor, limit=limit)
+    view = _view(album_id=album_id, hidden=hidden, deleted=deleted, burst_id=burst_id)
+    page = gallery.timeline(
+        db, user_id=caller.user_id, album_id=album, after=cursor, limit=limit, view=view, burst_id=burst_id
+    )
     return json_response({"photos": [photo_json(p) for p in page.photos], "next_cursor": page.next_cursor})
+
+
+def _view(*, album_id: str | None, hidden: bool, deleted: bool, burst_id: str | None) -> gallery.View:
+    chosen = [
+        view
+        for view, asked in (
+            (gallery.View.ALBUM, album_id is not None),
+            (gallery.View.HIDDEN, hidden),
+            (gallery.View.DELETED, deleted),
+            (gallery.View.BURST, burst_id is not None),
+        )
+        if asked
+    ]
+    if len(chosen) > 1:
+        raise BadRequest("choose one of album_id, hidden, deleted and burst_id", code="conflicting_filters")
+    return chosen[0] if chosen else gallery.View.LIBRARY
 
 
 @router.get("/{photo_id}", responses=errors(400, 401, 403, 404))
 def get_photo(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
-    row = gallery.photo_row(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
-    return json_response(photo_json(row))
+    """One photo (hidden and removed ones too) with the facts in Photos and its stored `files`."""
+    detail = gallery.photo_detail(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
+    return json_response(photo_detail_json(detail))
+
+
+@router.post("/{photo_id}/restore", responses=errors(400, 401, 403, 404))
+def restore(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
+    """Bring a photo removed from the library back into it; answers the photo."""
+    detail = gallery.restore(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
+    return json_response(photo_detail_json(detail))
 
 
 @router.get("/{photo_id}/download", responses=errors(400, 401, 403, 404, 422))
