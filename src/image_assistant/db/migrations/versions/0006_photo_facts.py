@@ -4,15 +4,18 @@ Adds to `photos` title, description, keywords, persons, place, camera, subtypes,
 and burst_key (`is_hidden` and `deleted_at` exist already); widens `resumable_uploads.kind`
 for the `edited_live_video` kind.
 
+The revision id stays 0006 (the name issue 12 gave it); it follows main's head when it
+landed (0011), keeping one linear chain.
+
 Revision ID: 0006
-Revises: 0005
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
