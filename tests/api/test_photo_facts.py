@@ -257,7 +257,7 @@ def test_a_burst_is_one_timeline_item_and_its_frames_are_listed(accounts: Accoun
     assert uuids(timeline) == [alone["photos_uuid"], frames[2]["photos_uuid"]]
     assert timeline[0]["burst_count"] is None and timeline[1]["burst_count"] == 5
     assert timeline[1]["burst_id"] == burst
-    assert uuids(listed(device, burst_id=burst)) == [f["photos_uuid"] for f in frames]
+    assert uuids(listed(device, burst_id=burst)) == [f["photos_uuid"] for f in reversed(frames)]
 
     send(device, {**frames[2], "burst_key": False}, {**frames[0], "is_hidden": True})
     timeline = listed(device)
