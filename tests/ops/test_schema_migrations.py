@@ -150,6 +150,7 @@ def _rows_of_schema_0004(engine: Engine, data_dir: Path) -> dict[str, object]:
         "original": original,
         "edited": edited,
         "original_key": original_key,
+        "edited_key": edited_key,
     }
 
 
@@ -173,7 +174,7 @@ def test_migrations_keep_every_file_and_photo_of_the_previous_schemas(backend: s
             ).scalar()
             tables = set(conn.execute(text("SELECT kind FROM photo_files")).scalars())
         engine.dispose()
-        assert source == made["original_key"]
+        assert source == made["edited_key"]  # 0012: the thumbnails show the edit (remade: pending)
         assert tables == {"original", "edited", "live_video"}
 
         server.start()
