@@ -19,6 +19,7 @@ from image_assistant.api import (
     health,
     objects,
     photos,
+    publish,
     setup,
     sync,
     users,
@@ -37,7 +38,19 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, setup, account_links, devices, sync, albums, photos, objects, users, health):
+    for module in (
+        auth,
+        setup,
+        account_links,
+        devices,
+        sync,
+        albums,
+        photos,
+        objects,
+        users,
+        health,
+        publish,
+    ):
         app.include_router(module.router)
     install_gallery(app)
     docs.document(app)

@@ -41,6 +41,7 @@ class Agent:
     server: Server
     user: User
     config_dir: Path
+    cli: str = CLI  # another installation's `image-assistant` (the lean agent-only one)
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGE_ASSISTANT_")}
@@ -48,7 +49,7 @@ class Agent:
         return env
 
     def argv(self, *args: str) -> list[str]:
-        return [CLI, "agent", "--config-dir", str(self.config_dir), *args]
+        return [self.cli, "agent", "--config-dir", str(self.config_dir), *args]
 
     def run(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -111,8 +112,8 @@ def start_pairing(agent: Agent, name: str = "Test Mac") -> subprocess.Popen[str]
     )
 
 
-def paired_agent(server: Server, accounts: Accounts, config_dir: Path) -> Agent:
-    agent = Agent(server, accounts.user(), config_dir)
+def paired_agent(server: Server, accounts: Accounts, config_dir: Path, cli: str = CLI) -> Agent:
+    agent = Agent(server, accounts.user(), config_dir, cli)
     process = start_pairing(agent)
     _, code = wait_for_code(agent.user)
     out, err = process.communicate(code + "\n", timeout=60)

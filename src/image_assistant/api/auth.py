@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.api.bodies import JsonBody
-from image_assistant.api.deps import SESSION_COOKIE, Db, RuntimeDep, UserCaller, parse_uuid
+from image_assistant.api.deps import SESSION_COOKIE, Db, RuntimeDep, UserCaller, client_address, parse_uuid
 from image_assistant.api.docs import errors, json_body
 from image_assistant.api.shapes import iso, user_json
 from image_assistant.core import accounts, people, sessions
 from image_assistant.core.tokens import Claims
 from image_assistant.db.models import Session, User
+from image_assistant.errors import Unauthorized
 from image_assistant.runtime import Runtime
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -28,7 +29,7 @@ class Login(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@router.post("/login", openapi_extra=json_body(Login), responses=errors(400, 401, 413, 422))
+@router.post("/login", openapi_extra=json_body(Login), responses=errors(400, 401, 413, 422, 429))
 def login(
     body: Annotated[Login, JsonBody(Login)],
     request: Request,
@@ -36,7 +37,7 @@ def login(
     runtime: RuntimeDep,
     db: Db,
 ) -> dict[str, Any]:
-    user = accounts.authenticate(db, username=body.username, password=body.password)
+    user = _authenticate(runtime, db, body, client_address(request))
     return signed_in(request, response, runtime, db, user)
 
 
@@ -50,7 +51,7 @@ def signed_in(
         user=user,
         ttl_seconds=ttl,
         client=sessions.describe_client(request.headers.get("user-agent", "")),
-        address=request.client.host if request.client else "",
+        address=client_address(request),
     )
     db.commit()
     token = runtime.signer.issue(
@@ -71,6 +72,22 @@ def signed_in(
         "expires_at": iso(datetime.now(UTC) + timedelta(seconds=ttl)),
         "user": user_json(user),
     }
+
+
+def _authenticate(runtime: Runtime, db: DbSession, body: Login, client: str) -> User:
+    """The user, unless this client or this account has failed too often lately (429, no hashing)."""
+    guards = runtime.guards
+    keys = ((guards.login_client, client), (guards.login_account, (body.username, client)))
+    for backoff, key in (*keys, (guards.login_everywhere, body.username)):
+        backoff.check(key)
+    try:
+        user = accounts.authenticate(db, username=body.username, password=body.password)
+    except Unauthorized:
+        for backoff, key in (*keys, (guards.login_everywhere, body.username)):
+            backoff.failed(key)
+        raise
+    guards.login_account.forget((body.username, client))
+    return user
 
 
 @router.post("/logout", responses=errors(401, 403))

@@ -1,15 +1,15 @@
 """Accounts in the browser: disabled accounts, last sign-in, sessions' client and last use,
 one-time account links (invitations, password resets) and the first-run setup code.
 
-Revision ID: 0012
-Revises: 0005
+Revision ID: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0005"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
