@@ -11,6 +11,8 @@ import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
 import { peoplePage } from "./pages/people.js";
 import { photosPage } from "./pages/photos.js";
+import { setPage, setsPage } from "./pages/sets.js";
+import { sharePage } from "./pages/share.js";
 import { syncPage } from "./pages/sync.js";
 import { welcomePage } from "./pages/welcome.js";
 
@@ -18,6 +20,8 @@ const ROUTES = [
   [/^\/$/, photosPage, "Photos"],
   [/^\/albums$/, albumsPage, "Albums"],
   [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/sets$/, setsPage, "Sets"],
+  [/^\/sets\/([0-9a-fA-F-]{36})$/, setPage, "Sets"],
   [/^\/sync$/, syncPage, "Sync"],
   [/^\/devices$/, devicesPage, "Devices"],
   [/^\/devices\/add$/, addDevicePage, "Devices"],
@@ -26,7 +30,7 @@ const ROUTES = [
 ];
 // Pages for people who are not signed in.
 const PUBLIC = { "/login": loginPage, "/welcome": welcomePage };
-const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sync", "Sync"], ["/devices", "Devices"]];
+const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sets", "Sets"], ["/sync", "Sync"], ["/devices", "Devices"]];
 
 const app = document.getElementById("app");
 let unmount = null;
@@ -75,6 +79,13 @@ async function render() {
   if (PUBLIC[path]) {
     app.innerHTML = '<main id="main" class="login-main"></main>';
     unmount = PUBLIC[path](app.querySelector("main"), { params });
+    return;
+  }
+  const shared = path.match(/^\/s\/([A-Za-z0-9_-]{1,128})$/);
+  if (shared) {
+    // A share link's page is public: no sign-in, no navigation to the owner's gallery.
+    app.innerHTML = '<main id="main" class="share-main" tabindex="-1"></main>';
+    unmount = sharePage(app.querySelector("main"), { match: shared }) ?? null;
     return;
   }
   const route = ROUTES.find(([pattern]) => pattern.test(path));

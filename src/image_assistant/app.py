@@ -21,10 +21,11 @@ from image_assistant.api import (
     photos,
     publish,
     setup,
+    shares,
     sync,
     users,
 )
-from image_assistant.api.middleware import AccessLog, BodyLimit
+from image_assistant.api.middleware import AccessLog, BodyLimit, RequestChecks
 from image_assistant.runtime import Runtime
 from image_assistant.web import install as install_gallery
 
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         users,
         health,
         publish,
+        shares,
     ):
         app.include_router(module.router)
     install_gallery(app)
@@ -64,5 +66,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes, json_limit=settings.max_json_bytes)
+    origins = tuple(o.strip() for o in settings.cors_origin.split(",") if o.strip())
+    app.add_middleware(RequestChecks, allowed_origins=origins)
     app.add_middleware(AccessLog)
     return app

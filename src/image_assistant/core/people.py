@@ -90,7 +90,7 @@ def set_disabled(db: DbSession, user: User, disabled: bool) -> None:
 
 def set_password(db: DbSession, user: User, password: str, *, keep_session: uuid.UUID | None = None) -> None:
     """A new password; every other session of the account is signed out."""
-    user.password_hash = accounts.hash_password(password)
+    user.password_hash = accounts.hash_password(password, username=user.username)
     sessions.sign_out_all(db, user_id=user.id, keep=keep_session)
 
 
