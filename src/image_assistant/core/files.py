@@ -43,15 +43,17 @@ class FileKind(StrEnum):
 class KindPolicy:
     """What a kind of file is to the server."""
 
-    key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID>.<ext>
+    key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID><suffix>.<ext>
     always_wanted: bool = False  # wanted before any checksum is declared (the original)
     thumbnail_source: bool = False  # storing it (re)makes the photo's thumbnails
+    key_suffix: str = ""  # after the UUID, as Photos.app names this kind in its originals folder
 
 
 POLICIES: dict[FileKind, KindPolicy] = {
     FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True),
     FileKind.EDITED: KindPolicy("edited"),
-    FileKind.LIVE_VIDEO: KindPolicy("live"),
+    # A Live Photo's video sits beside its photo in a library's originals folder: <UUID>_3.mov.
+    FileKind.LIVE_VIDEO: KindPolicy("originals", key_suffix="_3"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
@@ -110,7 +112,10 @@ def target_for(db: DbSession, *, photo: Photo, kind: FileKind) -> Target:
         row = find_file(db, photo_id=photo.id, kind=kind)
         filename = (row.filename if row is not None and row.filename else None) or photo.filename
         content_type = content_type_of(filename)
-    key = photo_file_key(POLICIES[kind].key_prefix, photo.user_id, photo.photos_uuid, filename)
+    policy = POLICIES[kind]
+    key = photo_file_key(
+        policy.key_prefix, photo.user_id, photo.photos_uuid, filename, content_type, suffix=policy.key_suffix
+    )
     return Target(key, filename, content_type)
 
 
