@@ -42,7 +42,7 @@ from image_assistant.api.deps import (
     token_claims,
 )
 from image_assistant.api.docs import PhotosUuid, UploadId, binary_body, errors, json_body, photo_with_file
-from image_assistant.api.shapes import device_json, iso, json_response, sync_log_json
+from image_assistant.api.shapes import device_json, iso, json_response, sync_log_json, sync_pass_json
 from image_assistant.core import albums, files, ingest, offload, synclog
 from image_assistant.core import status as sync_status
 from image_assistant.core.devices import DeviceRef
@@ -224,6 +224,15 @@ async def post_deleted(request: Request, device: DeviceDep, db: Db) -> Response:
     """Photos gone from the device's library: hidden from the gallery, their files kept."""
     body = await request.body()
     return json_response(await run_in_threadpool(ingest.report_deleted, db, device=device, body=body))
+
+
+@router.get("/passes", responses=errors(401, 403, 422))
+def get_passes(caller: CallerDep, db: Db, limit: int = Query(default=20, ge=1, le=200)) -> Response:
+    """The newest sync passes (a device's own, or all of a user's): its calls grouped, each with
+    when, how long, metadata sent, files and bytes uploaded and errors."""
+    device_id = caller.device.id if caller.device is not None else None
+    passes = synclog.sync_passes(db, user_id=caller.user_id, device_id=device_id, limit=limit)
+    return json_response({"passes": [sync_pass_json(p) for p in passes]})
 
 
 @router.get("/status", responses=errors(401, 403))

@@ -28,6 +28,7 @@ from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import photo_file_key
 from image_assistant.thumbnails.jobs import enqueue, mark_queued
+from image_assistant.thumbnails.playback import enqueue_rendition, mark_rendition_queued
 from image_assistant.thumbnails.queue import ThumbnailQueue
 
 log = logging.getLogger("image_assistant.uploads")
@@ -46,14 +47,15 @@ class KindPolicy:
     key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID><suffix>.<ext>
     always_wanted: bool = False  # wanted before any checksum is declared (the original)
     thumbnail_source: bool = False  # storing it (re)makes the photo's thumbnails
+    playback: str = "never"  # a playback rendition of it is made: never, videos (when a video), always
     key_suffix: str = ""  # after the UUID, as Photos.app names this kind in its originals folder
 
 
 POLICIES: dict[FileKind, KindPolicy] = {
-    FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True),
-    FileKind.EDITED: KindPolicy("edited"),
+    FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True, playback="videos"),
+    FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
     # A Live Photo's video sits beside its photo in a library's originals folder: <UUID>_3.mov.
-    FileKind.LIVE_VIDEO: KindPolicy("originals", key_suffix="_3"),
+    FileKind.LIVE_VIDEO: KindPolicy("originals", playback="always", key_suffix="_3"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
@@ -316,12 +318,19 @@ class PhotoFiles:
         commit, then delete an object it replaced."""
         replaced = _point_at(db, photo=photo, kind=kind, target=target, sha256=sha256, size=size)
         policy = POLICIES[kind]
-        if policy.thumbnail_source:
-            photo.thumbnail_source_key = target.key
-            photo.thumbnail_source_sha256 = sha256
+        shown = shown_file(db, photo=photo) if policy.thumbnail_source else None
+        thumbnail_source = shown.object_key if shown is not None else None
+        if shown is not None:
+            photo.thumbnail_source_key = shown.object_key
+            photo.thumbnail_source_sha256 = shown.sha256
             # In this very commit: a pending photo without a queued time looks stuck to the
             # reconciler, which would queue a second job for it.
             mark_queued(photo)
+        playback = _needs_playback(photo, kind, target)
+        if playback:
+            mark_rendition_queued(
+                db, photo_id=photo.id, source_kind=kind.value, source_key=target.key, source_sha256=sha256
+            )
         synclog.log_sync(
             db,
             device_id=device.id,
@@ -331,14 +340,33 @@ class PhotoFiles:
             bytes_received=size,
         )
         db.commit()
-        if policy.thumbnail_source:
-            enqueue(self.queue, photo.id, target.key)
+        if thumbnail_source is not None:
+            enqueue(self.queue, photo.id, thumbnail_source)
+        if playback:
+            enqueue_rendition(self.queue, photo.id, kind.value, target.key)
         if replaced is not None:
             try:
                 self.store.delete(replaced)
             except Exception:  # the new object is safe; an orphan is only wasted space
                 log.warning("could not delete a replaced %s", kind.value)
         return Received(photo.photos_uuid, kind, "stored", sha256, size)
+
+
+def shown_file(db: DbSession, *, photo: Photo) -> PhotoFile | None:
+    """The stored file the gallery shows: the edited version while one is declared, else the original."""
+    edited = find_file(db, photo_id=photo.id, kind=FileKind.EDITED)
+    if edited is not None and edited.object_key is not None and edited.declared_sha256 is not None:
+        return edited
+    original = find_file(db, photo_id=photo.id, kind=FileKind.ORIGINAL)
+    return original if original is not None and original.object_key is not None else None
+
+
+def _needs_playback(photo: Photo, kind: FileKind, target: Target) -> bool:
+    """Whether a playback rendition of this file is (re)made: Live videos, and videos' originals.
+    The job itself finds a video browsers play as it is (`not_needed`)."""
+    playback = POLICIES[kind].playback
+    is_video = photo.media_type == "video" or target.content_type.startswith("video/")
+    return playback == "always" or (playback == "videos" and is_video)
 
 
 def _declared_for_body(header: str | None, photo: Photo, kind: FileKind) -> str:

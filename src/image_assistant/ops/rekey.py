@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from image_assistant.core.files import FileKind, target_for
+from image_assistant.core.sidecars import SUFFIX as SIDECAR_SUFFIX
 from image_assistant.core.uploads import VerifiedReader
-from image_assistant.db.models import Photo, PhotoFile
+from image_assistant.db.models import Photo, PhotoFile, PhotoSidecar, PlaybackRendition
 from image_assistant.errors import ObjectNotFound
 from image_assistant.store.base import ObjectStore
 
@@ -52,8 +53,18 @@ def rekey(*, sessions: sessionmaker[DbSession], store: ObjectStore) -> RekeyRepo
             row.object_key = target.key
             if photo.thumbnail_source_key == old:
                 photo.thumbnail_source_key = target.key
+            db.execute(
+                update(PlaybackRendition)
+                .where(PlaybackRendition.source_key == old)
+                .values(source_key=target.key)
+            )
+            # The sidecar beside the old key: gone with it; the sidecar sweep writes it anew.
+            sidecars = db.scalars(select(PhotoSidecar).where(PhotoSidecar.object_key == old + SIDECAR_SUFFIX))
+            stale = [sidecar.object_key for sidecar in sidecars]
+            db.execute(delete(PhotoSidecar).where(PhotoSidecar.object_key.in_(stale)))
             db.commit()
-            store.delete(old)
+            for key in [old, *stale]:
+                store.delete(key)
             report.moved += 1
             report.bytes += row.size or 0
     return report
