@@ -9,6 +9,7 @@
 
 import { api, thumbnailUrl } from "./api.js";
 import { altText, count, dayKey, esc, groupTitle, monthKey } from "./format.js";
+import { isLive, livePlayer } from "./live.js";
 
 const AHEAD_PX = 2000; // fetch the next page two screens before the end
 const OVERSCAN_PX = 800; // rows kept in the page above and below the viewport
@@ -42,7 +43,10 @@ function badge(photo) {
   if (photo.media_type === "live" || photo.subtypes?.includes("live")) {
     return '<span class="badge" aria-hidden="true">Live</span>';
   }
-  if (photo.burst_id) return '<span class="badge" aria-hidden="true">Burst</span>';
+  if (photo.burst_id) {
+    const frames = photo.burst_count > 1 ? ` · ${photo.burst_count}` : "";
+    return `<span class="badge" aria-hidden="true">Burst${frames}</span>`;
+  }
   return "";
 }
 
@@ -61,7 +65,8 @@ export function tileInner(photo) {
 function tileHtml(photo, index, x, width, height) {
   const status = state(photo);
   const title = status === "failed" ? ` title="${esc(photo.thumbnail_error || "The preview could not be made")}"` : "";
-  return `<button type="button" class="tile is-${status}" data-id="${photo.id}" data-index="${index}"
+  const live = isLive(photo) ? " data-live" : "";
+  return `<button type="button" class="tile is-${status}" data-id="${photo.id}" data-index="${index}"${live}
     style="left:${x}px;width:${width}px;height:${height}px"${title}>${tileInner(photo)}</button>`;
 }
 
@@ -96,6 +101,8 @@ export class PhotoGrid {
     this.reset(null);
     this.gridEl.addEventListener("click", (event) => this.onClick(event));
     this.gridEl.addEventListener("error", (event) => this.onImageError(event), true);
+    this.removed = new Set();
+    livePlayer(this.gridEl, ".tile[data-live]", (tile) => tile.dataset.id);
     this.endEl.addEventListener("click", (event) => {
       if (event.target.closest("button.retry")) this.loadMore();
     });
@@ -411,8 +418,26 @@ export class PhotoGrid {
     return this.gridEl.querySelector(`.tile[data-index="${index}"]`);
   }
 
+  /** A photo that left this listing (restored from Recently Deleted): gone once the lightbox closes. */
+  restored(photo) {
+    this.removed.add(photo.id);
+  }
+
+  dropRemoved() {
+    if (!this.removed.size) return;
+    this.photos = this.photos.filter((p) => !this.removed.has(p.id));
+    for (const id of this.removed) this.ids.delete(id);
+    this.removed.clear();
+    this.relayout();
+    if (this.done) this.showEnd();
+  }
+
   /** Scroll the photo at `index` into view (its row is put into the page) and focus it. */
   focusTile(index) {
+    if (this.removed.size) {
+      this.dropRemoved();
+      return;
+    }
     const block = this.blocks.find((b) => b.kind === "row" && b.items.some((item) => item.index === index));
     if (!block) return;
     const gridTop = this.gridEl.getBoundingClientRect().top + window.scrollY;

@@ -714,7 +714,8 @@ def test_videos_play_in_the_lightbox_and_failed_previews_are_marked(
         expect(p.locator(OPEN)).to_be_visible()
         player = p.locator(".pswp video")
         expect(player).to_have_count(1)
-        assert f"/api/photos/{listing[0]['id']}/download" in (player.get_attribute("src") or "")
+        playback = device.owner.http.get(f"/api/photos/{listing[0]['id']}/playback").json()
+        expect(player).to_have_attribute("src", playback["url"])  # the playback version, pre-signed
         wait_until(
             lambda: player.evaluate("v => v.readyState >= 1 && v.duration > 0.5"),
             timeout=15,

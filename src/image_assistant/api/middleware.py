@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from image_assistant.api.errors import error_body
+from image_assistant.api.errors import error_body, loggable_path
 from image_assistant.errors import PayloadTooLarge
 
 access_log = logging.getLogger("image_assistant.access")
@@ -57,21 +57,34 @@ class BodyLimit:
 
 
 async def _reject(send: Send, limit: int) -> None:
-    body = json.dumps(
-        error_body("payload_too_large", f"the body is larger than the limit of {limit} bytes")
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    message = f"the body is larger than the limit of {limit} bytes"
+    await _answer(send, 413, "payload_too_large", message, close=True)
+
+
+async def _answer(send: Send, status: int, code: str, message: str, *, close: bool = False) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps(error_body(code, message)).encode()})
+
+
+class RequestChecks:
+    """Refuse what no route should see: a NUL character in the path or the query (400)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            await _answer(send, 400, "invalid_character", "the address contains a NUL character")
+            return
+        await self.app(scope, receive, send)
 
 
 class AccessLog:
-    """One line per request: method, path (never the query: it may hold a signature), status."""
+    """One line per request: method, path (never the query: it may hold a signature; a share
+    token blanked), status."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -94,7 +107,7 @@ class AccessLog:
             access_log.info(
                 "%s %s %s %.1fms",
                 scope["method"],
-                scope["path"],
+                loggable_path(scope["path"]),
                 status["code"],
                 (time.perf_counter() - started) * 1000,
             )

@@ -116,6 +116,19 @@ def get_photo(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
     return json_response(photo_json(row))
 
 
+@router.get("/{photo_id}/albums", responses=errors(400, 401, 403, 404))
+def photo_albums(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
+    """The albums the photo is in: `{albums: [{id, title, folder_path}]}`."""
+    albums = gallery.photo_albums(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
+    return json_response(
+        {
+            "albums": [
+                {"id": str(a.id), "title": a.title, "folder_path": list(a.folder_path or [])} for a in albums
+            ]
+        }
+    )
+
+
 @router.get("/{photo_id}/download", responses=errors(400, 401, 403, 404, 422))
 def download(
     photo_id: PhotoId,

@@ -48,6 +48,7 @@ from image_assistant.core import status as sync_status
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind
 from image_assistant.core.records import (
+    MAX_BIGINT,
     AlbumSync,
     DeletedPhotos,
     PhotoBatch,
@@ -255,7 +256,7 @@ class UploadStart(BaseModel):
     model_config = ConfigDict(strict=True)
     photos_uuid: str = Field(max_length=64)
     kind: FileKind
-    size: int = Field(ge=1)
+    size: int = Field(ge=1, le=MAX_BIGINT)
     sha256: Sha256
 
     _uuid = field_validator("photos_uuid")(canonical_photos_uuid)

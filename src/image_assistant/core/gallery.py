@@ -311,3 +311,16 @@ def _not_playable(state: str, error: str | None) -> NotFound:
     return NotFound(
         f"the playback version is not ready (state: {state})", code="playback_not_ready", details=details
     )
+
+
+def photo_albums(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> list[Album]:
+    """The albums a photo of the user's is in, in the order of the album list."""
+    get_photo(db, user_id=user_id, photo_id=photo_id)
+    return list(
+        db.scalars(
+            select(Album)
+            .join(AlbumPhoto, AlbumPhoto.album_id == Album.id)
+            .where(AlbumPhoto.photo_id == photo_id, Album.user_id == user_id)
+            .order_by(Album.position, Album.title)
+        )
+    )
