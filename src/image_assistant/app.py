@@ -51,6 +51,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes, json_limit=settings.max_json_bytes)
-    app.add_middleware(RequestChecks)
+    origins = tuple(o.strip() for o in settings.cors_origin.split(",") if o.strip())
+    app.add_middleware(RequestChecks, allowed_origins=origins)
     app.add_middleware(AccessLog)
     return app

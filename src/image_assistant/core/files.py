@@ -38,6 +38,8 @@ class FileKind(StrEnum):
     ORIGINAL = "original"
     EDITED = "edited"
     LIVE_VIDEO = "live_video"
+    RAW = "raw"  # the RAW of a RAW+JPEG pair (a RAW-only photo's RAW is its original)
+    EDITED_LIVE_VIDEO = "edited_live_video"  # the video of an edited Live Photo
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ POLICIES: dict[FileKind, KindPolicy] = {
     FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
     # A Live Photo's video sits beside its photo in a library's originals folder: <UUID>_3.mov.
     FileKind.LIVE_VIDEO: KindPolicy("originals", playback="always", key_suffix="_3"),
+    FileKind.RAW: KindPolicy("raw"),
+    FileKind.EDITED_LIVE_VIDEO: KindPolicy("edited_live"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
