@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from image_assistant.core.files import FileKind, target_for
+from image_assistant.core.files import FileKind, canonical_target
 from image_assistant.core.sidecars import SUFFIX as SIDECAR_SUFFIX
 from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.models import Photo, PhotoFile, PhotoSidecar, PlaybackRendition
@@ -41,7 +41,7 @@ def rekey(*, sessions: sessionmaker[DbSession], store: ObjectStore) -> RekeyRepo
     with sessions() as db:
         for row, photo in list(_stored_rows(db)):
             old = str(row.object_key)
-            target = target_for(db, photo=photo, kind=FileKind(row.kind))
+            target = canonical_target(photo=photo, kind=FileKind(row.kind), row=row)
             if target.key == old:
                 report.unchanged += 1
                 continue
