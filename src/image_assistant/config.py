@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     password_reset_expires_in: str = Field(default="1d", alias="PASSWORD_RESET_EXPIRES_IN")
     # The address people reach the gallery at (for links made outside a request, e.g. the CLI).
     public_url: str = Field(default="", alias="PUBLIC_URL")
+    # Tests only: seconds a replacing upload waits between its stored object and its commit.
+    test_pause_before_commit: float = Field(
+        default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_PAUSE_BEFORE_COMMIT"
+    )
     # Requests per client address (in each API process's memory) to each pairing route.
     pairing_client_rate: str = Field(default="20/10m", alias="PAIRING_CLIENT_RATE")
     # Wrong passwords from one client address (all accounts) before its tries are slowed down.
