@@ -7,6 +7,7 @@ import { esc } from "./format.js";
 import { albumPage, albumsPage } from "./pages/albums.js";
 import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
+import { peoplePage, placesPage } from "./pages/people.js";
 import { photosPage } from "./pages/photos.js";
 import { syncPage } from "./pages/sync.js";
 
@@ -14,6 +15,8 @@ const ROUTES = [
   [/^\/$/, photosPage, "Photos"],
   [/^\/albums$/, albumsPage, "Albums"],
   [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/people$/, peoplePage, "Photos"],
+  [/^\/places$/, placesPage, "Photos"],
   [/^\/sync$/, syncPage, "Sync"],
   [/^\/devices$/, devicesPage, "Devices"],
 ];
