@@ -16,6 +16,7 @@ from image_assistant.api import (
     docs,
     errors,
     health,
+    library,
     objects,
     photos,
     publish,
@@ -36,7 +37,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, devices, sync, albums, photos, objects, users, health, publish):
+    for module in (auth, devices, sync, albums, photos, library, objects, users, health, publish):
         app.include_router(module.router)
     install_gallery(app)
     docs.document(app)

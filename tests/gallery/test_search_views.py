@@ -105,8 +105,12 @@ def test_the_scrubber_jumps_to_a_year_and_scrolling_up_comes_back(page: Page, fa
     year = page.locator('.scrubber .year[data-year="2020"]')
     expect(year).to_be_visible()
     year.click()
-    newest_of_2020 = facts.device.owner.http.get("/api/photos", params={"to": "2020-12-31", "limit": 1}).json()
-    expect(page.locator('.tile[data-index="0"]')).to_have_attribute("data-id", newest_of_2020["photos"][0]["id"])
+    newest_of_2020 = facts.device.owner.http.get(
+        "/api/photos", params={"to": "2020-12-31", "limit": 1}
+    ).json()
+    expect(page.locator('.tile[data-index="0"]')).to_have_attribute(
+        "data-id", newest_of_2020["photos"][0]["id"]
+    )
     expect(page.locator(".scrubber")).to_have_attribute("data-current", re.compile(r"^2020-"))
     for _ in range(60):  # newer pages load above as one scrolls up
         if page.locator(f'.tile[data-id="{first}"]').count():
@@ -119,7 +123,9 @@ def test_the_scrubber_jumps_to_a_year_and_scrolling_up_comes_back(page: Page, fa
 @SQLITE
 def test_hidden_and_recently_deleted_with_restore(page: Page, facts: Facts) -> None:
     http = facts.device.owner.http
-    ids = {p["photos_uuid"]: p["id"] for p in http.get("/api/photos", params={"hidden": "true"}).json()["photos"]}
+    ids = {
+        p["photos_uuid"]: p["id"] for p in http.get("/api/photos", params={"hidden": "true"}).json()["photos"]
+    }
     page.get_by_role("link", name="Hidden", exact=True).click()
     page.wait_for_url(re.compile(r"view=hidden"))
     expect(page.locator(".tile")).to_have_count(1)
@@ -151,7 +157,9 @@ def test_the_info_panel_shows_title_keywords_and_people(page: Page, facts: Facts
     expect(panel.locator(".info-title")).to_have_text("Crème brûlée à Paris")
     expect(panel.locator(".info-keywords li")).to_have_text(["dessert", "café"])
     expect(panel.locator(".info-people li")).to_have_text(["Zoé Martin"])
-    expect(panel.get_by_role("link", name="Open in map")).to_have_attribute("href", re.compile("openstreetmap"))
+    expect(panel.get_by_role("link", name="Open in map")).to_have_attribute(
+        "href", re.compile("openstreetmap")
+    )
     page.keyboard.press("i")
     expect(panel).to_be_hidden()
 
@@ -169,7 +177,9 @@ def test_people_and_places_open_their_photos(page: Page, facts: Facts) -> None:
 
 
 @SQLITE
-def test_the_page_keeps_a_bounded_number_of_elements_over_a_long_scroll(browser: Browser, server: Server) -> None:
+def test_the_page_keeps_a_bounded_number_of_elements_over_a_long_scroll(
+    browser: Browser, server: Server
+) -> None:
     made = Accounts(server)
     device = made.device()
     count = 3000
