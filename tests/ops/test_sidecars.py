@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from tests.helpers.agent import wait_until
 from tests.helpers.records import body_and_sha, photo_record
-from tests.helpers.server import Accounts, Server, start_server
-
-
-@pytest.fixture(scope="module")
-def sweeping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("sidecars"), "sqlite", {"SIDECAR_SWEEP_EVERY": "1s"})
-    yield server
-    server.stop()
-    assert "Traceback" not in server.log_text()
+from tests.helpers.server import Accounts, Server
 
 
 def sidecar(server: Server, photos_uuid: str) -> dict[str, Any]:
@@ -26,8 +15,10 @@ def sidecar(server: Server, photos_uuid: str) -> dict[str, Any]:
     return json.loads(found[0].read_text()) if found else {}
 
 
-def test_a_sidecar_beside_the_original_describes_the_photo_and_follows_its_changes(sweeping: Server) -> None:
-    accounts = Accounts(sweeping)
+def test_a_sidecar_beside_the_original_describes_the_photo_and_follows_its_changes(
+    library_server: Server,
+) -> None:
+    accounts = Accounts(library_server)
     try:
         device = accounts.device()
         body, sha = body_and_sha(10_000)
@@ -39,8 +30,8 @@ def test_a_sidecar_beside_the_original_describes_the_photo_and_follows_its_chang
                  "folder_path": ["Trips"], "photos": [uid]}  # fmt: skip
         assert device.http.post("/api/sync/albums", json={"albums": [album]}).status_code == 200
 
-        wait_until(lambda: sidecar(sweeping, uid).get("albums"), 30, "no sidecar was written")
-        first = sidecar(sweeping, uid)
+        wait_until(lambda: sidecar(library_server, uid).get("albums"), 30, "no sidecar was written")
+        first = sidecar(library_server, uid)
         assert first["photos_uuid"] == uid and first["filename"] == "IMG_7.JPG"
         assert first["albums"] == [["Trips", "Italy"]] and first["is_favorite"] is False
         assert first["files"] == [
@@ -55,10 +46,12 @@ def test_a_sidecar_beside_the_original_describes_the_photo_and_follows_its_chang
 
         changed = {**record, "is_favorite": True}
         assert device.http.post("/api/sync/photos", json={"photos": [changed]}).status_code == 200
-        wait_until(lambda: sidecar(sweeping, uid)["is_favorite"] is True, 30, "the sidecar was not rewritten")
-        assert sidecar(sweeping, uid)["albums"] == [["Trips", "Italy"]]
+        wait_until(
+            lambda: sidecar(library_server, uid)["is_favorite"] is True, 30, "the sidecar was not rewritten"
+        )
+        assert sidecar(library_server, uid)["albums"] == [["Trips", "Italy"]]
 
-        verified = sweeping.cli("verify", "--user", device.owner.username)
+        verified = library_server.cli("verify", "--user", device.owner.username)
         assert "0 orphaned" in verified.stdout  # a sidecar is named by its original
     finally:
         accounts.close()

@@ -107,3 +107,28 @@ def test_a_photo_without_edit_answers_its_original_for_both_versions(
     wait_for(lambda: shows(http, photo_id, GREEN), 60, "the thumbnail", every=0.3)
     assert near(thumbnail_colour(http, photo_id, version="original"), GREEN)
     assert http.get(f"/api/photos/{photo_id}").json()["has_edit"] is False
+
+
+def test_a_reverted_edit_shows_the_original_again(quick_server: Server) -> None:
+    accounts = Accounts(quick_server)
+    try:
+        device = accounts.device()
+        http = device.owner.http
+        record: dict[str, Any] = {
+            "photos_uuid": str(uuid.uuid4()).upper(),
+            "filename": "IMG_0002.jpg",
+            "taken_at": "2024-05-01T10:00:00+00:00",
+        }
+        edit = solid(BLUE)
+        declare(device, record, edit)
+        photo_id = device.http.post("/api/sync/photos", json={"photos": [record]}).json()["results"][0]["id"]
+        put(device, record["photos_uuid"], "original", solid(RED))
+        put(device, record["photos_uuid"], "edited", edit)
+        wait_for(lambda: shows(http, photo_id, BLUE), 60, "the edit's thumbnail", every=0.3)
+        record.pop("edited_sha256")
+        record.pop("edited_filename")
+        assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
+        wait_for(lambda: shows(http, photo_id, RED), 60, "the original's thumbnail again", every=0.3)
+        assert http.get(f"/api/photos/{photo_id}").json()["has_edit"] is False
+    finally:
+        accounts.close()

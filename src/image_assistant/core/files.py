@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import synclog
@@ -38,6 +38,8 @@ class FileKind(StrEnum):
     ORIGINAL = "original"
     EDITED = "edited"
     LIVE_VIDEO = "live_video"
+    RAW = "raw"  # the RAW of a RAW+JPEG pair (a RAW-only photo's RAW is its original)
+    EDITED_LIVE_VIDEO = "edited_live_video"  # the video of an edited Live Photo
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ POLICIES: dict[FileKind, KindPolicy] = {
     FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True, playback="videos"),
     FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
     FileKind.LIVE_VIDEO: KindPolicy("live", playback="always"),
+    FileKind.RAW: KindPolicy("raw"),
+    FileKind.EDITED_LIVE_VIDEO: KindPolicy("edited_live"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
@@ -147,31 +151,61 @@ def declare(
         (row.photo_id, row.kind): row
         for row in (db.scalars(select(PhotoFile).where(PhotoFile.photo_id.in_(known))) if known else [])
     }
+    reverted: list[uuid.UUID] = []
     for record in records:
         photo_id = photo_ids[record.photos_uuid]
         for kind in FileKind:
-            _declare_one(db, rows.get((photo_id, kind.value)), photo_id, kind, record)
+            if _declare_one(db, rows.get((photo_id, kind.value)), photo_id, kind, record):
+                reverted.append(photo_id)
     db.flush()
+    if reverted:
+        _show_originals(db, reverted)
 
 
 def _declare_one(
     db: DbSession, row: PhotoFile | None, photo_id: uuid.UUID, kind: FileKind, record: PhotoRecord
-) -> None:
+) -> bool:
+    """Record one file's declaration; True when it withdraws a stored edit (the edit was reverted)."""
     sha256 = declared_sha256(record, kind)
     if kind is FileKind.ORIGINAL:
         if row is not None and sha256 is not None:
             row.declared_sha256 = sha256  # a changed original is pending again until it arrives
-        return
+        return False
     if sha256 is None:
+        withdrawn = row is not None and row.declared_sha256 is not None and row.object_key is not None
         if row is not None:
             row.declared_sha256 = None  # the edit was reverted: nothing more to fetch
-        return
+        return withdrawn and kind is FileKind.EDITED
     if row is None:
         row = PhotoFile(photo_id=photo_id, kind=kind.value)
         db.add(row)
     row.declared_sha256 = sha256
     row.filename = declared_filename(record, kind)
     row.content_type = content_type_of(row.filename)
+    return False
+
+
+def _show_originals(db: DbSession, photo_ids: list[uuid.UUID]) -> None:
+    """Photos whose edit was reverted show their original again: their thumbnails are pending
+    from it, with no queued time, so the reconciler queues them on its next round."""
+    original = select(PhotoFile).where(
+        PhotoFile.photo_id == Photo.id,
+        PhotoFile.kind == FileKind.ORIGINAL.value,
+        PhotoFile.object_key.is_not(None),
+    )
+    db.execute(
+        update(Photo)
+        .where(Photo.id.in_(photo_ids), original.exists())
+        .values(
+            thumbnail_source_key=original.with_only_columns(PhotoFile.object_key).scalar_subquery(),
+            thumbnail_source_sha256=original.with_only_columns(PhotoFile.sha256).scalar_subquery(),
+            thumbnail_status="pending",
+            thumbnail_error=None,
+            thumbnail_attempts=0,
+            thumbnail_queued_at=None,
+            thumbnail_started_at=None,
+        )
+    )
 
 
 def _declares_files(record: PhotoRecord) -> bool:

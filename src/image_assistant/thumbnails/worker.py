@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from image_assistant.config import Settings
 from image_assistant.store.base import ObjectStore
 from image_assistant.thumbnails.jobs import JobRunner
+from image_assistant.thumbnails.memory import bound_memory, release_memory
 from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
 from image_assistant.thumbnails.queue import THUMBNAILS, ThumbnailJob, ThumbnailQueue
 from image_assistant.thumbnails.reconcile import reconcile
@@ -44,6 +45,7 @@ class ThumbnailWorker:
         concurrency: int | None = None,
     ) -> None:
         logging.getLogger("pyvips").setLevel(logging.WARNING)  # it logs every file name at INFO
+        bound_memory()
         self.settings = settings
         self.sessions = sessions
         self.queue = queue
@@ -98,10 +100,13 @@ class ThumbnailWorker:
             pass
 
     def _run(self, job: ThumbnailJob) -> None:
-        if job.kind == THUMBNAILS:
-            self._thumbnails.run(job)
-        else:
-            self._renditions.run(job)
+        try:
+            if job.kind == THUMBNAILS:
+                self._thumbnails.run(job)
+            else:
+                self._renditions.run(job)
+        finally:
+            release_memory()
 
     def reconcile_once(self) -> None:
         try:

@@ -4,6 +4,10 @@
 video) with its job state; `photos.thumbnail_of_edit` says the thumbnails show the edited version
 (the original's are then kept beside them).
 
+Files stored before: every stored video original and Live video gets a pending rendition, and
+every photo with a stored edit is pending again with the edit as its source; neither has a
+queued time, so the reconciler queues them (a batch per round).
+
 Revision ID: 0012
 Revises: 0011
 """
@@ -41,6 +45,24 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("thumbnail_of_edit", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    op.execute(
+        "INSERT INTO playback_renditions"
+        " (photo_id, kind, source_key, source_sha256, status, attempts, updated_at) "
+        "SELECT f.photo_id, f.kind, f.object_key, f.sha256, 'pending', 0, CURRENT_TIMESTAMP "
+        "FROM photo_files f JOIN photos p ON p.id = f.photo_id "
+        "WHERE f.object_key IS NOT NULL AND p.deleted_at IS NULL "
+        "AND (f.kind = 'live_video' OR (f.kind = 'original' AND p.media_type = 'video'))"
+    )
+    edit = (
+        "FROM photo_files f WHERE f.photo_id = photos.id AND f.kind = 'edited' "
+        "AND f.object_key IS NOT NULL AND f.declared_sha256 IS NOT NULL"
+    )
+    op.execute(
+        f"UPDATE photos SET thumbnail_source_key = (SELECT f.object_key {edit}), "
+        f"thumbnail_source_sha256 = (SELECT f.sha256 {edit}), thumbnail_status = 'pending', "
+        f"thumbnail_error = NULL, thumbnail_attempts = 0, thumbnail_queued_at = NULL, "
+        f"thumbnail_started_at = NULL WHERE deleted_at IS NULL AND EXISTS (SELECT 1 {edit})"
+    )
 
 
 def downgrade() -> None:
