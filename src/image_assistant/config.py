@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # Parts of a resumable upload left untouched this long are deleted.
     resumable_upload_expires_in: str = Field(default="24h", alias="RESUMABLE_UPLOAD_EXPIRES_IN")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Tests only: seconds a replacing upload waits between its stored object and its commit.
+    test_pause_before_commit: float = Field(
+        default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_PAUSE_BEFORE_COMMIT"
+    )
     # Requests per client address (in each API process's memory) to each pairing route.
     pairing_client_rate: str = Field(default="20/10m", alias="PAIRING_CLIENT_RATE")
     # Wrong passwords from one client address (all accounts) before its tries are slowed down.
