@@ -145,7 +145,7 @@ def album_page(album_id: str, request: Request, runtime: RuntimeDep, db: Db) -> 
 
 
 @router.get("/people")
-def people_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+def persons_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "People")
 
 
@@ -162,6 +162,27 @@ def sync_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
 @router.get("/devices")
 def devices_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "Devices")
+
+
+@router.get("/welcome")
+def welcome_page() -> Response:
+    """An invitation or reset link (its token is in the fragment, read by the page)."""
+    return _page("Welcome")
+
+
+@router.get("/devices/add")
+def add_device_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Add a device")
+
+
+@router.get("/account")
+def account_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Account")
+
+
+@router.get("/admin/accounts")
+def people_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "People")
 
 
 @router.get("/sets")

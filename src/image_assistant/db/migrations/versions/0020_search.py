@@ -6,7 +6,7 @@ by triggers. A later migration that rebuilds the photos table on SQLite (batch m
 these triggers and changes rowids: it must call `sqlite_search_index()` again.
 
 Revision ID: 0020
-Revises: 0006
+Revises: 0014
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from image_assistant.core.search import search_text
 
 revision = "0020"
-down_revision = "0006"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
