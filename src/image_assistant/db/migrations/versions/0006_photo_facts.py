@@ -5,17 +5,17 @@ and burst_key (`is_hidden` and `deleted_at` exist already); widens `resumable_up
 for the `edited_live_video` kind.
 
 The revision id stays 0006 (the name issue 12 gave it); it follows main's head when it
-landed (0014, after 0013 and the accounts migration), keeping one linear chain.
+landed (0013), keeping one linear chain.
 
 Revision ID: 0006
-Revises: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
