@@ -48,16 +48,18 @@ class FileKind(StrEnum):
 class KindPolicy:
     """What a kind of file is to the server."""
 
-    key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID>.<ext>
+    key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID><suffix>.<ext>
     always_wanted: bool = False  # wanted before any checksum is declared (the original)
     thumbnail_source: bool = False  # storing it (re)makes the photo's thumbnails
     playback: str = "never"  # a playback rendition of it is made: never, videos (when a video), always
+    key_suffix: str = ""  # after the UUID, as Photos.app names this kind in its originals folder
 
 
 POLICIES: dict[FileKind, KindPolicy] = {
     FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True, playback="videos"),
     FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
-    FileKind.LIVE_VIDEO: KindPolicy("live", playback="always"),
+    # A Live Photo's video sits beside its photo in a library's originals folder: <UUID>_3.mov.
+    FileKind.LIVE_VIDEO: KindPolicy("originals", playback="always", key_suffix="_3"),
     FileKind.RAW: KindPolicy("raw"),
     FileKind.EDITED_LIVE_VIDEO: KindPolicy("edited_live"),
 }
@@ -113,13 +115,24 @@ class Target:
 def target_for(db: DbSession, *, photo: Photo, kind: FileKind) -> Target:
     """The key, file name and content type a file of `kind` of this photo is stored under."""
     row = find_file(db, photo_id=photo.id, kind=kind)
+    named = canonical_target(photo=photo, kind=kind, row=row)
+    return Target(_beside(named.key, row.object_key if row is not None else None), named.filename,
+                  named.content_type)  # fmt: skip
+
+
+def canonical_target(*, photo: Photo, kind: FileKind, row: PhotoFile | None) -> Target:
+    """Where a file of `kind` belongs in the Photos.app layout (a new version may sit beside it
+    until the next one; `migrate-keys` moves it home)."""
     if kind is FileKind.ORIGINAL:
         filename, content_type = photo.filename, photo.content_type
     else:
         filename = (row.filename if row is not None and row.filename else None) or photo.filename
         content_type = content_type_of(filename)
-    key = photo_file_key(POLICIES[kind].key_prefix, photo.user_id, photo.photos_uuid, filename)
-    return Target(_beside(key, row.object_key if row is not None else None), filename, content_type)
+    policy = POLICIES[kind]
+    key = photo_file_key(
+        policy.key_prefix, photo.user_id, photo.photos_uuid, filename, content_type, suffix=policy.key_suffix
+    )
+    return Target(key, filename, content_type)
 
 
 def _beside(key: str, stored: str | None) -> str:
