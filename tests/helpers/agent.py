@@ -41,6 +41,7 @@ class Agent:
     server: Server
     user: User
     config_dir: Path
+    cli: str = CLI  # another installation's `image-assistant` (the lean agent-only one)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -50,7 +51,7 @@ class Agent:
         return env
 
     def argv(self, *args: str) -> list[str]:
-        return [CLI, "agent", "--config-dir", str(self.config_dir), *args]
+        return [self.cli, "agent", "--config-dir", str(self.config_dir), *args]
 
     def run(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -113,8 +114,10 @@ def start_pairing(agent: Agent, name: str = "Test Mac") -> subprocess.Popen[str]
     )
 
 
-def paired_agent(server: Server, accounts: Accounts, config_dir: Path, user: User | None = None) -> Agent:
-    agent = Agent(server, user or accounts.user(), config_dir)
+def paired_agent(
+    server: Server, accounts: Accounts, config_dir: Path, cli: str = CLI, user: User | None = None
+) -> Agent:
+    agent = Agent(server, user or accounts.user(), config_dir, cli)
     process = start_pairing(agent)
     _, code = wait_for_code(agent.user)
     out, err = process.communicate(code + "\n", timeout=60)

@@ -26,6 +26,7 @@ from image_assistant.agent.client import (
     ServerUnreachable,
 )
 from image_assistant.agent.config import DEFAULT_INTERVAL, STATUS_PORT, AgentDir, write_private
+from image_assistant.agent.connection import CA_BUNDLE_ENV, checked_server_url
 from image_assistant.agent.credentials import TokenStore
 from image_assistant.agent.originals import OriginalFetcher
 from image_assistant.agent.progress import Progress, read_status
@@ -70,13 +71,31 @@ def _read_code() -> str | None:
     return line if line else None
 
 
-@agent.command()
-@click.option("--server", required=True, help="The server's URL, e.g. https://photos.example.com")
-@click.option("--username", required=True, help="Your account on the server.")
-@click.option("--name", "device_name", default=None, help="A name for this device (default: host name).")
-@click.pass_context
-def pair(ctx: click.Context, server: str, username: str, device_name: str | None) -> None:
-    """Register this device and enter the 6-digit code from the gallery's Devices page."""
+def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--ca-bundle",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        envvar=CA_BUNDLE_ENV,
+        show_envvar=True,
+        default=None,
+        help="A PEM file of a private CA to trust besides the public ones (remembered).",
+    )(command)
+    return click.option(
+        "--allow-http",
+        is_flag=True,
+        help="Allow plain http:// to a server that is not this machine (photos and token unencrypted).",
+    )(command)
+
+
+def _pair(
+    ctx: click.Context,
+    *,
+    server: str,
+    username: str,
+    device_name: str | None,
+    allow_http: bool,
+    ca_bundle: Path | None,
+) -> None:
     from image_assistant.agent.pairing import PairingFailed, default_device_name
     from image_assistant.agent.pairing import pair as do_pair
 
@@ -88,9 +107,39 @@ def pair(ctx: click.Context, server: str, username: str, device_name: str | None
             device_name=device_name or default_device_name(),
             read_code=_read_code,
             say=click.echo,
+            allow_http=allow_http,
+            ca_bundle=str(ca_bundle.resolve()) if ca_bundle else None,
         )
     except (PairingFailed, AgentError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@agent.command()
+@click.option("--server", required=True, help="The server's URL, e.g. https://photos.example.com")
+@click.option("--username", required=True, help="Your account on the server.")
+@click.option("--name", "device_name", default=None, help="A name for this device (default: host name).")
+@_connection_options
+@click.pass_context
+def pair(
+    ctx: click.Context,
+    server: str,
+    username: str,
+    device_name: str | None,
+    allow_http: bool,
+    ca_bundle: Path | None,
+) -> None:
+    """Register this device and enter the 6-digit code from the gallery's Devices page.
+
+    The server must be https:// unless it is this machine (or --allow-http is given).
+    """
+    _pair(
+        ctx,
+        server=server,
+        username=username,
+        device_name=device_name,
+        allow_http=allow_http,
+        ca_bundle=ca_bundle,
+    )
 
 
 # sources
@@ -152,11 +201,16 @@ def _session(agent_dir: AgentDir, backoff: Backoff) -> Iterator[tuple[ServerClie
         raise NotPaired(
             "this agent is not paired; run `image-assistant agent pair --server URL --username NAME`"
         )
+    # a hand-edited pairing must not send the token over plain http:// either
+    server = checked_server_url(pairing.server, allow_http=pairing.allow_http)
+    ca_bundle = os.environ.get(CA_BUNDLE_ENV) or pairing.ca_bundle
     with agent_dir.exclusive():
         state = AgentState(agent_dir.state_file)
         progress = Progress(agent_dir.status_file)
         progress.load_previous()
-        client = ServerClient(pairing.server, token, backoff=backoff, on_reachable=progress.reachable)
+        client = ServerClient(
+            server, token, backoff=backoff, on_reachable=progress.reachable, ca_bundle=ca_bundle
+        )
         try:
             yield client, state, progress
         finally:

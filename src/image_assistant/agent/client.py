@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from image_assistant.agent.connection import certificate_problem, tls_context
 from image_assistant.agent.errors import (
     AgentError,
     DeviceRevoked,
@@ -115,12 +116,14 @@ class ServerClient:
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_reachable: OnReachable = None,
+        ca_bundle: str | None = None,
     ) -> None:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
         self.http = httpx.Client(
             base_url=self.base_url,
             headers=headers,
+            verify=tls_context(ca_bundle),
             timeout=httpx.Timeout(60.0, connect=10.0),
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
         )
@@ -152,6 +155,9 @@ class ServerClient:
                     kwargs["content"] = body_factory()
                 response = self.http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
+                untrusted = certificate_problem(exc)
+                if untrusted is not None:  # waiting would not make it trusted
+                    raise untrusted from None
                 self._answered(False)
                 problem = f"cannot reach {self.base_url}: {type(exc).__name__}"
             else:

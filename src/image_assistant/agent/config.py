@@ -36,6 +36,8 @@ class Pairing:
     username: str
     device_id: str
     device_name: str
+    allow_http: bool = False  # plain http:// to a remote host was asked for with --allow-http
+    ca_bundle: str | None = None  # a private CA to trust, given at pairing
 
 
 class AgentDir:
@@ -83,7 +85,12 @@ class AgentDir:
             data = json.loads(self.pairing_file.read_text())
         except (OSError, ValueError):
             return None
-        return Pairing(**{k: str(data[k]) for k in ("server", "username", "device_id", "device_name")})
+        ca_bundle = data.get("ca_bundle")
+        return Pairing(
+            **{k: str(data[k]) for k in ("server", "username", "device_id", "device_name")},
+            allow_http=data.get("allow_http") is True,
+            ca_bundle=str(ca_bundle) if ca_bundle else None,
+        )
 
     def save_pairing(self, pairing: Pairing) -> None:
         self.ensure()

@@ -5,6 +5,8 @@ AgentError
  ├── DeviceRevoked      401: the token no longer works; pair again
  ├── ServerUnreachable  network errors or 5xx for longer than the retry window
  ├── RequestRejected    any other 4xx, with the server's error code and message
+ ├── InsecureServer     http:// to a host that is not this machine, without --allow-http
+ ├── CertificateRejected  the server's TLS certificate is not trusted (not retried)
  ├── SourceUnreadable   the library or folder cannot be read at all
  └── AlreadyRunning     another agent process holds this config dir
 
@@ -37,6 +39,14 @@ class RequestRejected(AgentError):
         self.status = status
         self.code = code
         self.message = message
+
+
+class InsecureServer(AgentError):
+    pass
+
+
+class CertificateRejected(AgentError):
+    pass
 
 
 class SourceUnreadable(AgentError):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from image_assistant.agent.client import RequestRejected, ServerClient
 from image_assistant.agent.config import AgentDir, Pairing, default_config_dir, write_private
+from image_assistant.agent.connection import checked_server_url
 from image_assistant.agent.credentials import TokenStore
 
 REREGISTER_CODES = {"code_expired", "code_burnt", "no_code"}
@@ -94,10 +95,16 @@ def pair(
     device_name: str,
     read_code: Callable[[], str | None],
     say: Callable[[str], None],
+    allow_http: bool = False,
+    ca_bundle: str | None = None,
 ) -> Pairing:
-    """Register, then ask for codes until one is accepted; a burnt or stale code re-registers."""
+    """Register, then ask for codes until one is accepted; a burnt or stale code re-registers.
+
+    Plain http:// to another machine is refused before any connection unless `allow_http`.
+    """
+    server = checked_server_url(server, allow_http=allow_http)
     facts = device_facts(agent_dir)
-    with ServerClient(server) as client:
+    with ServerClient(server, ca_bundle=ca_bundle) as client:
         device_id = _register(client, username, device_name, facts)
         say("Enter the 6-digit code shown on the Devices page of the gallery.")
         while True:
@@ -117,7 +124,12 @@ def pair(
                 else:
                     raise
     pairing = Pairing(
-        server=server.rstrip("/"), username=username, device_id=device_id, device_name=device_name
+        server=server,
+        username=username,
+        device_id=device_id,
+        device_name=device_name,
+        allow_http=allow_http,
+        ca_bundle=ca_bundle,
     )
     agent_dir.save_pairing(pairing)
     where = TokenStore(agent_dir).save(device_id, token)

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
-from image_assistant.config import Settings
 from image_assistant.errors import AppError
 
 if TYPE_CHECKING:
+    from image_assistant.config import Settings
     from image_assistant.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,6 +31,10 @@ class FriendlyGroup(click.Group):
 
 
 def load_settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from image_assistant.config import Settings
+
     values: dict[str, Any] = dict(overrides)
     if data_dir is not None:
         values["IMAGE_ASSISTANT_DATA_DIR"] = data_dir

@@ -1,0 +1,1 @@
+"""Where photos come from: an Apple Photos library or a plain folder tree."""

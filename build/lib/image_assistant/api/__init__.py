@@ -1,0 +1,1 @@
+"""HTTP edge: the FastAPI app factory and one module per resource."""

@@ -1,0 +1,42 @@
+"""The application factory: one FastAPI app (API and gallery) per Runtime: a process, or a test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from image_assistant import __version__
+from image_assistant.api import albums, auth, devices, docs, errors, health, objects, photos, sync, users
+from image_assistant.api.middleware import AccessLog, BodyLimit
+from image_assistant.runtime import Runtime
+from image_assistant.web import install as install_gallery
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
+    app.state.runtime = runtime
+    errors.install(app)
+    for module in (auth, devices, sync, albums, photos, objects, users, health):
+        app.include_router(module.router)
+    install_gallery(app)
+    docs.document(app)
+    settings = runtime.settings
+    if settings.cors_origin:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in settings.cors_origin.split(",") if o.strip()],
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes, json_limit=settings.max_json_bytes)
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,113 @@
+"""Accounts and devices from the command line: `users …`, `devices …`."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from image_assistant.cli.common import data_dir_option, load_settings, opened_runtime
+
+
+@click.group()
+def users() -> None:
+    """User accounts."""
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Let this user manage accounts.")
+@data_dir_option
+def users_create(name: str, admin: bool, data_dir: Path | None) -> None:
+    """Create an account; the password comes from a prompt, or from stdin when piped."""
+    from image_assistant.core import accounts
+    from image_assistant.db.session import transaction
+
+    password = _read_password()
+    with opened_runtime(load_settings(data_dir)) as runtime, transaction(runtime.sessions) as session:
+        user = accounts.create_user(session, username=name, password=password, is_admin=admin)
+        username = user.username
+    click.echo(f"created user {username}{' (admin)' if admin else ''}")
+
+
+@users.command("list")
+@data_dir_option
+def users_list(data_dir: Path | None) -> None:
+    """List accounts."""
+    from image_assistant.core import accounts
+
+    with opened_runtime(load_settings(data_dir)) as runtime, runtime.sessions() as session:
+        for user in accounts.list_users(session):
+            click.echo(f"{user.username}\t{'admin' if user.is_admin else 'user'}\t{user.id}")
+
+
+@click.group()
+def devices() -> None:
+    """Paired and pending devices."""
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@devices.command("pending")
+@click.option("--username", default=None, help="Only this user's devices.")
+@data_dir_option
+def devices_pending(username: str | None, data_dir: Path | None) -> None:
+    """Pending devices with their 6-digit code and when it expires."""
+    from image_assistant.core import devices as core
+
+    with opened_runtime(load_settings(data_dir)) as runtime, runtime.sessions() as session:
+        rows = [(d, u) for d, u in core.list_all(session, username=username) if core.code_is_live(d)]
+    if not rows:
+        click.echo("no device is waiting for its code")
+        return
+    click.echo("ID\tUSER\tNAME\tCODE\tEXPIRES")
+    for device, owner in rows:
+        click.echo(
+            f"{device.id}\t{owner}\t{device.name}\t{device.verification_code}\t{_when(device.code_expires_at)}"
+        )
+
+
+@devices.command("list")
+@click.option("--username", default=None, help="Only this user's devices.")
+@data_dir_option
+def devices_list(username: str | None, data_dir: Path | None) -> None:
+    """Every device with its status and last sync."""
+    from image_assistant.core import devices as core
+
+    with opened_runtime(load_settings(data_dir)) as runtime, runtime.sessions() as session:
+        rows = core.list_all(session, username=username)
+    click.echo("ID\tUSER\tNAME\tPLATFORM\tSTATUS\tLAST SYNC")
+    for device, owner in rows:
+        click.echo(
+            f"{device.id}\t{owner}\t{device.name}\t{device.platform}\t{device.status}\t{_when(device.last_sync_at)}"
+        )
+
+
+@devices.command("revoke")
+@click.argument("device_id")
+@data_dir_option
+def devices_revoke(device_id: str, data_dir: Path | None) -> None:
+    """Deactivate a device; its token stops working at once."""
+    from image_assistant.core import devices as core
+    from image_assistant.db.session import transaction
+
+    try:
+        ident = uuid.UUID(device_id)
+    except ValueError:
+        raise click.ClickException("device id must be a UUID (see `image-assistant devices list`)") from None
+    with opened_runtime(load_settings(data_dir)) as runtime, transaction(runtime.sessions) as session:
+        device = core.revoke(session, device_id=ident, user_id=None)
+        line = f"revoked device {device.id} ({device.name})"
+    click.echo(line)

@@ -1,0 +1,128 @@
+"""Operations commands: `mount`, `unmount`, `migrate-storage`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from image_assistant.cli.common import data_dir_option, load_settings
+
+
+@click.command("mount")
+@click.argument("prefix")
+@click.argument("mountpoint", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where rclone keeps hot data (default: <data dir>/mount-cache/<prefix>).",
+)
+@click.option(
+    "--cache-max-size",
+    default="10G",
+    show_default=True,
+    help="Most disk the local cache may use (at least 32M; K/M/G/T are binary units).",
+)
+@click.option(
+    "--cache-max-age", default="24h", show_default=True, help="Cached data older than this is dropped."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the rclone command (credentials stay in its environment)."
+)
+@data_dir_option
+def mount_command(
+    prefix: str,
+    mountpoint: Path,
+    cache_dir: Path | None,
+    cache_max_size: str,
+    cache_max_age: str,
+    dry_run: bool,
+    data_dir: Path | None,
+) -> None:
+    """Mount PREFIX of the S3 store (originals: read-only, video-projects: read-write) at MOUNTPOINT."""
+    from image_assistant.ops import mount
+
+    settings = load_settings(data_dir)
+    cache = mount.CacheLimits(
+        directory=(cache_dir or settings.data_dir / "mount-cache" / prefix).resolve(),
+        max_size=cache_max_size,
+        max_age=cache_max_age,
+    )
+    plan = mount.plan_mount(settings, prefix, mountpoint.resolve(), cache)
+    if dry_run:
+        click.echo(plan.printable())
+        return
+    log_file = settings.data_dir.resolve() / "logs" / f"mount-{prefix}.log"
+    mount.mount(plan, mountpoint.resolve(), log_file=log_file)
+    mode = "read-only" if plan.read_only else "read-write"
+    click.echo(f"mounted {prefix} ({mode}) at {mountpoint}; cache {cache.directory} up to {cache.max_size}")
+    click.echo(f"note: {plan.cache_note()}")
+
+
+@click.command("unmount")
+@click.argument("mountpoint", type=click.Path(file_okay=False, path_type=Path))
+def unmount_command(mountpoint: Path) -> None:
+    """Unmount a mount made by `image-assistant mount`."""
+    from image_assistant.ops import mount
+
+    mount.unmount(mountpoint.resolve())
+    click.echo(f"unmounted {mountpoint}")
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        if not sep:
+            raise click.ClickException(f"{path}:{number}: expected NAME=value")
+        values[name.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@click.command("migrate-storage")
+@click.option(
+    "--target-env",
+    "target_env",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A NAME=value file with the target's settings (DATABASE_URL, STORAGE_BACKEND=s3, MINIO_*...).",
+)
+@data_dir_option
+def migrate_storage_command(target_env: Path, data_dir: Path | None) -> None:
+    """Copy every row and object of this install to another database and store, verified by SHA-256.
+
+    The source is the current configuration; the target database must be empty. Stop the
+    server (and agents' syncs) first; nothing in the source is changed or deleted.
+    """
+    from image_assistant.db.session import make_engine
+    from image_assistant.ops import migrate_storage
+    from image_assistant.runtime import make_store
+
+    source = load_settings(data_dir)
+    target_values = {"IMAGE_ASSISTANT_DATA_DIR": str(source.data_dir), **_read_env_file(target_env)}
+    target = load_settings(None, **target_values)
+    if target.sqlalchemy_url == source.sqlalchemy_url and target.storage_backend == source.storage_backend:
+        raise click.ClickException("the target is the same database and store as the source")
+    secret = source.secret()
+    engines = make_engine(source.sqlalchemy_url), make_engine(target.sqlalchemy_url)
+    try:
+        report = migrate_storage.migrate(
+            source_engine=engines[0],
+            target_engine=engines[1],
+            source_store=make_store(source, secret),
+            target_store=make_store(target, target.jwt_secret or secret),
+            progress=click.echo,
+        )
+    finally:
+        for engine in engines:
+            engine.dispose()
+    rows = sum(report.rows.values())
+    click.echo(f"copied {rows} rows and {report.objects} objects ({report.bytes} bytes), all verified")
+    if report.missing:
+        click.echo(f"{len(report.missing)} objects the database names were not in the source store:")
+        for key in report.missing[:20]:
+            click.echo(f"  {key}")

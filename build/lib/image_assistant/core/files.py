@@ -1,0 +1,372 @@
+"""A photo's files: the kinds there are, what each kind does, and one path for a file that arrives.
+
+Every file of a photo (its original, edited version, Live video…) is one `PhotoFile` row.
+Adding a kind is a line in `FileKind` and its `KindPolicy`; a device declares a file in the
+photo's metadata (`checksum_sha256` for the original, `<kind>_sha256` for the others) and
+uploads it through `PhotoFiles.receive`, or a resumable upload that ends in `PhotoFiles.record`.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session as DbSession
+
+from image_assistant.core import synclog
+from image_assistant.core.devices import DeviceRef
+from image_assistant.core.records import PhotoRecord, check_sha256
+from image_assistant.core.uploads import VerifiedReader
+from image_assistant.db.models import Photo, PhotoFile
+from image_assistant.errors import BadRequest, NotFound
+from image_assistant.store.base import ObjectStore
+from image_assistant.store.keys import photo_file_key
+from image_assistant.thumbnails.jobs import enqueue, mark_queued
+from image_assistant.thumbnails.queue import ThumbnailQueue
+
+log = logging.getLogger("image_assistant.uploads")
+
+
+class FileKind(StrEnum):
+    ORIGINAL = "original"
+    EDITED = "edited"
+    LIVE_VIDEO = "live_video"
+
+
+@dataclass(frozen=True)
+class KindPolicy:
+    """What a kind of file is to the server."""
+
+    key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID>.<ext>
+    always_wanted: bool = False  # wanted before any checksum is declared (the original)
+    thumbnail_source: bool = False  # storing it (re)makes the photo's thumbnails
+
+
+POLICIES: dict[FileKind, KindPolicy] = {
+    FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True),
+    FileKind.EDITED: KindPolicy("edited"),
+    FileKind.LIVE_VIDEO: KindPolicy("live"),
+}
+DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
+KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
+
+
+def parse_kind(value: str) -> FileKind:
+    try:
+        return FileKind(value)
+    except ValueError:
+        names = ", ".join(FileKind)
+        raise BadRequest(f"kind must be one of {names}", code="invalid_kind") from None
+
+
+def content_type_of(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def find_photo(db: DbSession, *, user_id: uuid.UUID, photos_uuid: str) -> Photo:
+    photo = db.scalar(select(Photo).where(Photo.user_id == user_id, Photo.photos_uuid == photos_uuid))
+    if photo is None:
+        raise NotFound("no photo with this photos_uuid; send its metadata first", code="photo_not_found")
+    return photo
+
+
+def find_file(db: DbSession, *, photo_id: uuid.UUID, kind: FileKind) -> PhotoFile | None:
+    return db.get(PhotoFile, (photo_id, kind.value))
+
+
+def stored_files(db: DbSession, *, photo_id: uuid.UUID) -> list[PhotoFile]:
+    """The files the server holds for a photo, in kind order."""
+    rows = db.scalars(
+        select(PhotoFile).where(PhotoFile.photo_id == photo_id, PhotoFile.object_key.is_not(None))
+    )
+    return sorted(rows, key=lambda row: KIND_ORDER.get(FileKind(row.kind), len(KIND_ORDER)))
+
+
+def is_stored(db: DbSession, *, photo: Photo, kind: FileKind, sha256: str) -> bool:
+    row = find_file(db, photo_id=photo.id, kind=kind)
+    return row is not None and row.object_key is not None and row.sha256 == sha256
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a file of a kind goes, and what it is called."""
+
+    key: str
+    filename: str
+    content_type: str
+
+
+def target_for(db: DbSession, *, photo: Photo, kind: FileKind) -> Target:
+    """The key, file name and content type a file of `kind` of this photo is stored under."""
+    if kind is FileKind.ORIGINAL:
+        filename, content_type = photo.filename, photo.content_type
+    else:
+        row = find_file(db, photo_id=photo.id, kind=kind)
+        filename = (row.filename if row is not None and row.filename else None) or photo.filename
+        content_type = content_type_of(filename)
+    key = photo_file_key(POLICIES[kind].key_prefix, photo.user_id, photo.photos_uuid, filename)
+    return Target(key, filename, content_type)
+
+
+def declared_sha256(record: PhotoRecord, kind: FileKind) -> str | None:
+    if kind is FileKind.ORIGINAL:
+        return record.checksum_sha256
+    value: str | None = getattr(record, f"{kind.value}_sha256")
+    return value
+
+
+def declared_filename(record: PhotoRecord, kind: FileKind) -> str:
+    if kind is FileKind.ORIGINAL:
+        return record.filename
+    value: str = getattr(record, f"{kind.value}_filename")
+    return value or record.filename
+
+
+def declare(
+    db: DbSession, *, records: Sequence[PhotoRecord], photo_ids: dict[str, uuid.UUID], new_photos: set[str]
+) -> None:
+    """Keep what each record says of its files (checksum, name) on their rows.
+
+    `photo_ids` maps each record's photos_uuid to its row (as ingest found or made it).
+    Photos created in this batch have no file rows yet, so they are not looked up; their
+    original's declaration is the photo's own `checksum_sha256`.
+    """
+    records = [r for r in records if r.photos_uuid not in new_photos or _declares_files(r)]
+    if not records:
+        return
+    known = [photo_ids[r.photos_uuid] for r in records if r.photos_uuid not in new_photos]
+    rows = {
+        (row.photo_id, row.kind): row
+        for row in (db.scalars(select(PhotoFile).where(PhotoFile.photo_id.in_(known))) if known else [])
+    }
+    for record in records:
+        photo_id = photo_ids[record.photos_uuid]
+        for kind in FileKind:
+            _declare_one(db, rows.get((photo_id, kind.value)), photo_id, kind, record)
+    db.flush()
+
+
+def _declare_one(
+    db: DbSession, row: PhotoFile | None, photo_id: uuid.UUID, kind: FileKind, record: PhotoRecord
+) -> None:
+    sha256 = declared_sha256(record, kind)
+    if kind is FileKind.ORIGINAL:
+        if row is not None and sha256 is not None:
+            row.declared_sha256 = sha256  # a changed original is pending again until it arrives
+        return
+    if sha256 is None:
+        if row is not None:
+            row.declared_sha256 = None  # the edit was reverted: nothing more to fetch
+        return
+    if row is None:
+        row = PhotoFile(photo_id=photo_id, kind=kind.value)
+        db.add(row)
+    row.declared_sha256 = sha256
+    row.filename = declared_filename(record, kind)
+    row.content_type = content_type_of(row.filename)
+
+
+def _declares_files(record: PhotoRecord) -> bool:
+    return any(declared_sha256(record, kind) is not None for kind in DECLARED_KINDS)
+
+
+def _pending_row() -> ColumnElement[bool]:
+    """A file row that waits for its bytes: declared and not stored as declared."""
+    return and_(
+        PhotoFile.declared_sha256.is_not(None),
+        or_(PhotoFile.object_key.is_(None), PhotoFile.sha256 != PhotoFile.declared_sha256),
+    )
+
+
+def pending_items(
+    db: DbSession, *, user_id: uuid.UUID, after: str | None, limit: int
+) -> tuple[list[tuple[str, FileKind]], str | None]:
+    """(photos_uuid, kind) the server lacks for up to `limit` photos after `after`; and the cursor."""
+    live = [Photo.user_id == user_id, Photo.deleted_at.is_(None)]
+    if after:
+        live.append(Photo.photos_uuid > after)
+    wanted = [kind.value for kind, policy in POLICIES.items() if policy.always_wanted]
+    missing = (
+        select(Photo.photos_uuid, PhotoFile.kind)
+        .join(PhotoFile, PhotoFile.photo_id == Photo.id)
+        .where(*live, _pending_row())
+    )
+    items = [(u, FileKind(k)) for u, k in db.execute(missing.order_by(Photo.photos_uuid).limit(limit * 2))]
+    for kind in wanted:
+        absent = (
+            select(Photo.photos_uuid)
+            .outerjoin(PhotoFile, and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == kind))
+            .where(*live, PhotoFile.object_key.is_(None))
+        )
+        items += [(u, FileKind(kind)) for u in db.scalars(absent.order_by(Photo.photos_uuid).limit(limit))]
+    photos = sorted({u for u, _ in items})
+    cursor = photos[limit - 1] if len(photos) >= limit else None
+    kept = set(photos[:limit])
+    ordered = sorted(set(i for i in items if i[0] in kept), key=lambda i: (i[0], KIND_ORDER[i[1]]))
+    return ordered, cursor
+
+
+def original_counts(db: DbSession, scope: Sequence[ColumnElement[bool]]) -> tuple[int, int]:
+    """Photos in `scope` whose original is stored, and those whose original the server lacks."""
+    original = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
+    lacking = or_(PhotoFile.object_key.is_(None), PhotoFile.sha256 != PhotoFile.declared_sha256)
+    stored, pending = db.execute(
+        select(func.count(PhotoFile.object_key), func.count().filter(lacking))
+        .select_from(Photo)
+        .outerjoin(PhotoFile, original)
+        .where(*scope)
+    ).one()
+    return int(stored), int(pending)
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of a file that arrived."""
+
+    photos_uuid: str
+    kind: FileKind
+    status: str  # stored | unchanged
+    sha256: str
+    size: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "photos_uuid": self.photos_uuid,
+            "kind": self.kind.value,
+            "status": self.status,
+            "sha256": self.sha256,
+        }
+        if self.size is not None:
+            body["size"] = self.size
+        return body
+
+
+class PhotoFiles:
+    """Files arriving from devices: check, store, record, log, queue derived work, drop the replaced."""
+
+    def __init__(self, *, store: ObjectStore, queue: ThumbnailQueue, max_bytes: int) -> None:
+        self.store = store
+        self.queue = queue
+        self.max_bytes = max_bytes
+
+    def receive(
+        self,
+        db: DbSession,
+        *,
+        device: DeviceRef,
+        photos_uuid: str,
+        kind: FileKind,
+        sha256: str | None,
+        length: int | None,
+        chunks: Iterator[bytes],
+    ) -> Received:
+        """A file streamed in `chunks`, stored if it has the SHA-256 declared for it: `sha256` (the
+        request's header, unchecked), or for an original without one, the metadata's checksum."""
+        photo = find_photo(db, user_id=device.user_id, photos_uuid=photos_uuid)
+        declared = _declared_for_body(sha256, photo, kind)
+        if is_stored(db, photo=photo, kind=kind, sha256=declared):
+            return Received(photo.photos_uuid, kind, "unchanged", declared)
+        reader = VerifiedReader(
+            chunks, expected_sha256=declared, expected_length=length, max_bytes=self.max_bytes
+        )
+        return self.store_stream(db, device=device, photo=photo, kind=kind, reader=reader)
+
+    def store_stream(
+        self, db: DbSession, *, device: DeviceRef, photo: Photo, kind: FileKind, reader: VerifiedReader
+    ) -> Received:
+        """Write the reader's bytes at the kind's key (nothing is kept if its checks fail), then record."""
+        started_at = datetime.now(UTC)
+        target = target_for(db, photo=photo, kind=kind)
+        self.store.put(target.key, reader, content_type=target.content_type)
+        return self.record(
+            db,
+            device=device,
+            photo=photo,
+            kind=kind,
+            target=target,
+            sha256=reader.sha256,
+            size=reader.size,
+            started_at=started_at,
+        )
+
+    def record(
+        self,
+        db: DbSession,
+        *,
+        device: DeviceRef,
+        photo: Photo,
+        kind: FileKind,
+        target: Target,
+        sha256: str,
+        size: int,
+        started_at: datetime,
+    ) -> Received:
+        """Point the photo's file row at the stored object, log the upload, queue its derived work,
+        commit, then delete an object it replaced."""
+        replaced = _point_at(db, photo=photo, kind=kind, target=target, sha256=sha256, size=size)
+        policy = POLICIES[kind]
+        if policy.thumbnail_source:
+            photo.thumbnail_source_key = target.key
+            photo.thumbnail_source_sha256 = sha256
+            # In this very commit: a pending photo without a queued time looks stuck to the
+            # reconciler, which would queue a second job for it.
+            mark_queued(photo)
+        synclog.log_sync(
+            db,
+            device_id=device.id,
+            sync_type="upload",
+            started_at=started_at,
+            photos_synced=1,
+            bytes_received=size,
+        )
+        db.commit()
+        if policy.thumbnail_source:
+            enqueue(self.queue, photo.id, target.key)
+        if replaced is not None:
+            try:
+                self.store.delete(replaced)
+            except Exception:  # the new object is safe; an orphan is only wasted space
+                log.warning("could not delete a replaced %s", kind.value)
+        return Received(photo.photos_uuid, kind, "stored", sha256, size)
+
+
+def _declared_for_body(header: str | None, photo: Photo, kind: FileKind) -> str:
+    if header:
+        try:
+            return check_sha256(header)
+        except ValueError:
+            raise BadRequest("X-Content-SHA256 must be 64 hex digits", code="invalid_checksum") from None
+    if kind is FileKind.ORIGINAL and photo.checksum_sha256:
+        return photo.checksum_sha256
+    raise BadRequest("send the body's SHA-256 in X-Content-SHA256", code="checksum_required")
+
+
+def _point_at(
+    db: DbSession, *, photo: Photo, kind: FileKind, target: Target, sha256: str, size: int
+) -> str | None:
+    """Record the stored object on the file's row; returns a replaced key (another extension)."""
+    row = find_file(db, photo_id=photo.id, kind=kind)
+    if row is None:
+        row = PhotoFile(photo_id=photo.id, kind=kind.value, declared_sha256=sha256)
+        db.add(row)
+    replaced = row.object_key if row.object_key not in (None, target.key) else None
+    row.filename = target.filename
+    row.content_type = target.content_type
+    row.object_key = target.key
+    row.sha256 = sha256
+    row.size = size
+    row.stored_at = datetime.now(UTC)
+    if kind is FileKind.ORIGINAL:
+        row.declared_sha256 = sha256
+        photo.checksum_sha256 = sha256
+        photo.file_size = size
+    elif row.declared_sha256 is None:
+        row.declared_sha256 = sha256
+    db.flush()
+    return replaced

@@ -1,0 +1,151 @@
+"""The shapes a device sends: photo metadata records and album structures."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from image_assistant.errors import BadRequest, Unprocessable
+
+MAX_BATCH = 100
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+# A plain file name: no slash, backslash or NUL, and not "." or "..".
+FILE_NAME_PATTERN = r"^(?:[^/\\\x00.][^/\\\x00]*|\.[^/\\\x00.][^/\\\x00]*|\.\.[^/\\\x00]+)?$"
+CONTENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+-]*$"
+# What a client reads when a field does not match its pattern (pydantic would print the regex).
+PATTERN_MESSAGES = {
+    SHA256_PATTERN: "must be 64 hex digits",
+    FILE_NAME_PATTERN: "must be a plain file name without slashes",
+    CONTENT_TYPE_PATTERN: "must look like type/subtype",
+}
+_SHA256 = re.compile(SHA256_PATTERN)
+
+# Checked by pydantic itself (no Python call per field): a batch validates 5x faster.
+Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN, to_lower=True)]
+FileName = Annotated[str, StringConstraints(max_length=512, pattern=FILE_NAME_PATTERN)]
+ContentType = Annotated[str, StringConstraints(max_length=128, pattern=CONTENT_TYPE_PATTERN, to_lower=True)]
+
+
+_HYPHENATED_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def canonical_photos_uuid(value: str) -> str:
+    """Photos.app ids are UUIDs; we keep them upper-case, as Photos.app writes them."""
+    if isinstance(value, str) and _HYPHENATED_UUID.fullmatch(value):
+        return value.upper()  # the usual form, without building a UUID
+    try:
+        return str(uuid.UUID(value)).upper()
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ValueError("must be a UUID") from exc
+
+
+def check_sha256(value: str) -> str:
+    if not _SHA256.match(value):
+        raise ValueError("must be 64 hex digits")
+    return value.lower()
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_json(raw: bytes, model: type[Model]) -> Model:
+    """Validate a JSON body; malformed JSON is 400, wrong fields are 422."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise BadRequest("the body is not valid JSON", code="malformed_json") from exc
+        raise unprocessable(exc) from exc
+
+
+def unprocessable(exc: ValidationError) -> Unprocessable:
+    return Unprocessable("the request body is not valid", details=validation_details(exc.errors()))
+
+
+def validation_details(errors: Any) -> list[dict[str, Any]]:
+    """Where and why, without echoing the input back (it may hold a password)."""
+    return [{"loc": [str(part) for part in e.get("loc", ())], "message": _message(e)} for e in errors]
+
+
+def _message(error: Any) -> str:
+    if error.get("type") == "string_pattern_mismatch":
+        return PATTERN_MESSAGES.get(error.get("ctx", {}).get("pattern"), "has the wrong form")
+    return str(error.get("msg", "invalid"))
+
+
+PhotosUuid = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    """A device's payload: unknown fields and loose types ("1" for 1, "true" for true) are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
+
+
+class PhotoRecord(Strict):
+    photos_uuid: PhotosUuid
+    filename: FileName = ""
+    content_type: ContentType = "application/octet-stream"
+    media_type: Literal["photo", "video", "live"] = "photo"
+    width: int | None = Field(default=None, ge=0, le=1_000_000)
+    height: int | None = Field(default=None, ge=0, le=1_000_000)
+    file_size: int | None = Field(default=None, ge=0)
+    taken_at: datetime | None = None
+    location_lat: float | None = Field(default=None, ge=-90, le=90)
+    location_lng: float | None = Field(default=None, ge=-180, le=180)
+    is_favorite: bool = False
+    is_hidden: bool = False
+    checksum_sha256: Sha256 | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    edited_sha256: Sha256 | None = None
+    edited_filename: FileName = ""
+    live_video_sha256: Sha256 | None = None
+    live_video_filename: FileName = ""
+
+    _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
+
+    @field_validator("taken_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class PhotoBatch(Strict):
+    photos: list[PhotoRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class DeletedPhotos(Strict):
+    """photos_uuids no longer in the device's library: hidden from the gallery, files kept."""
+
+    photos_uuids: list[PhotosUuid] = Field(min_length=1, max_length=1000)
+
+    @field_validator("photos_uuids")
+    @classmethod
+    def _uuids(cls, value: list[str]) -> list[str]:
+        return [canonical_photos_uuid(v) for v in value]
+
+
+class AlbumRecord(Strict):
+    photos_uuid: PhotosUuid
+    title: str = Field(max_length=512)
+    album_type: Literal["user", "smart", "favorites", "shared"] = "user"
+    folder_path: list[Annotated[str, Field(max_length=512)]] = Field(default=[], max_length=32)
+    photos: list[PhotosUuid] = Field(default=[], max_length=200_000)
+
+    _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
+
+    @field_validator("photos")
+    @classmethod
+    def _photos(cls, value: list[str]) -> list[str]:
+        return [canonical_photos_uuid(v) for v in value]
+
+
+class AlbumSync(Strict):
+    albums: list[AlbumRecord] = Field(max_length=10_000)
+    complete: bool = True

@@ -1,0 +1,238 @@
+"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files, sync_logs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every engine (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Session(Base):
+    """A signed-in browser or API client; revoked on sign-out."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Device(Timestamped, Base):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("user_id", "hardware_id", name="uq_devices_user_hardware"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    hardware_id: Mapped[str] = mapped_column(String(255))
+    platform: Mapped[str] = mapped_column(String(64), default="")
+    os_version: Mapped[str] = mapped_column(String(64), default="")
+    verification_code: Mapped[str | None] = mapped_column(String(6))
+    code_expires_at: Mapped[datetime | None]
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    token_generation: Mapped[int] = mapped_column(Integer, default=0)
+    last_sync_at: Mapped[datetime | None]
+
+
+class Photo(Timestamped, Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        UniqueConstraint("user_id", "photos_uuid", name="uq_photos_user_photos_uuid"),
+        Index("ix_photos_timeline", "user_id", "sort_at", "id"),
+        Index("ix_photos_thumbnail_status", "thumbnail_status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    photos_uuid: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(512), default="")
+    content_type: Mapped[str] = mapped_column(String(128), default="application/octet-stream")
+    media_type: Mapped[str] = mapped_column(String(8), default="photo")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    taken_at: Mapped[datetime | None]
+    taken_tz_offset: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # e.g. Europe/Paris, when the device knows
+    sort_at: Mapped[datetime]
+    location_lat: Mapped[float | None] = mapped_column(Float)
+    location_lng: Mapped[float | None] = mapped_column(Float)
+    is_favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The original's SHA-256 as the device declares it; photo_files holds what is stored.
+    checksum_sha256: Mapped[str | None] = mapped_column(String(64))
+    thumbnail_small_key: Mapped[str | None] = mapped_column(String(1024))
+    thumbnail_medium_key: Mapped[str | None] = mapped_column(String(1024))
+    thumbnail_large_key: Mapped[str | None] = mapped_column(String(1024))
+    thumbnail_status: Mapped[str] = mapped_column(String(16), default="pending")
+    thumbnail_error: Mapped[str | None] = mapped_column(Text)
+    # Bookkeeping of the thumbnail job (migration 0002): the reconciler reads these.
+    thumbnail_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    thumbnail_queued_at: Mapped[datetime | None]
+    thumbnail_started_at: Mapped[datetime | None]
+    # The stored file the thumbnails are (to be) made from, and its SHA-256 (migration 0005).
+    thumbnail_source_key: Mapped[str | None] = mapped_column(String(1024))
+    thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
+    deleted_at: Mapped[datetime | None]
+
+
+class Album(Timestamped, Base):
+    __tablename__ = "albums"
+    __table_args__ = (UniqueConstraint("user_id", "photos_uuid", name="uq_albums_user_photos_uuid"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    photos_uuid: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(512))
+    album_type: Mapped[str] = mapped_column(String(16), default="user")
+    folder_path: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    photo_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlbumPhoto(Base):
+    __tablename__ = "album_photos"
+    __table_args__ = (Index("ix_album_photos_order", "album_id", "position"),)
+
+    album_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True)
+    photo_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class SyncLog(Base):
+    __tablename__ = "sync_logs"
+    __table_args__ = (Index("ix_sync_logs_device_started", "device_id", "started_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    sync_type: Mapped[str] = mapped_column(String(16))
+    photos_synced: Mapped[int] = mapped_column(Integer, default=0)
+    albums_synced: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors_count: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+
+class PhotoFile(Base):
+    """One file of a photo: its original, edited version, Live video… (`kind`, see core.files).
+
+    A file is wanted once the device declares its SHA-256 (`declared_sha256`; an original's
+    declaration is `photos.checksum_sha256`) and stored once an object is at `object_key`
+    with `sha256` and `size`. It is pending while nothing is stored or the stored checksum
+    is not the declared one.
+    """
+
+    __tablename__ = "photo_files"
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(512), default="")
+    content_type: Mapped[str] = mapped_column(String(128), default="application/octet-stream")
+    declared_sha256: Mapped[str | None] = mapped_column(String(64))
+    object_key: Mapped[str | None] = mapped_column(String(1024))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    stored_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def state(self) -> str:
+        """`pending` (declared, not stored), `outdated` (an older version stored) or `stored`."""
+        if self.object_key is None:
+            return "pending"
+        if self.declared_sha256 is not None and self.declared_sha256 != self.sha256:
+            return "outdated"
+        return "stored"
+
+
+class ResumableUpload(Base):
+    """An upload in parts that survives disconnects; its bytes wait as parts until complete."""
+
+    __tablename__ = "resumable_uploads"
+    __table_args__ = (Index("ix_resumable_uploads_target", "user_id", "photos_uuid", "kind"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    photos_uuid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The store's id of the multipart object gathering the parts (S3 UploadId), when it has one.
+    multipart_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,81 @@
+"""The long-lived parts of one server process (or a test), built once from Settings."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from image_assistant.config import Settings
+from image_assistant.core.files import PhotoFiles
+from image_assistant.core.resumable import ResumableUploads
+from image_assistant.core.tokens import TokenSigner
+from image_assistant.db.session import GrowthAnalyzer, make_engine, make_session_factory
+from image_assistant.store.base import ObjectStore
+from image_assistant.thumbnails.queue import ThumbnailQueue, make_queue
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    signer: TokenSigner
+    queue: ThumbnailQueue
+    analyzer: GrowthAnalyzer
+    files: PhotoFiles
+    uploads: ResumableUploads
+
+    def close(self) -> None:
+        self.queue.close()
+        self.engine.dispose()
+
+
+def make_store(settings: Settings, secret: str) -> ObjectStore:
+    """The object store STORAGE_BACKEND names, built from its settings."""
+    if settings.storage_backend == "s3":
+        from image_assistant.store.s3 import S3Store
+
+        store = S3Store(
+            endpoint_url=settings.s3_endpoint_url,
+            access_key=settings.minio_access_key,
+            secret_key=settings.minio_secret_key,
+            bucket=settings.minio_bucket,
+            region=settings.minio_region,
+            public_endpoint_url=settings.minio_public_endpoint or None,
+        )
+        store.ensure_bucket()
+        return store
+    from image_assistant.store.local import LocalStore
+
+    signing_key = hmac.new(secret.encode(), b"local-object-urls", hashlib.sha256).digest()
+    settings.local_store_root.mkdir(parents=True, exist_ok=True)
+    return LocalStore(settings.local_store_root, signing_key=signing_key)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    secret = settings.secret()
+    engine = make_engine(settings.sqlalchemy_url)
+    store = make_store(settings, secret)
+    queue = make_queue(settings)
+    files = PhotoFiles(store=store, queue=queue, max_bytes=settings.max_upload_bytes)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        store=store,
+        signer=TokenSigner(secret),
+        queue=queue,
+        analyzer=GrowthAnalyzer(engine),
+        files=files,
+        uploads=ResumableUploads(
+            files=files,
+            staging_dir=settings.upload_staging_dir,
+            ttl_seconds=settings.resumable_upload_ttl,
+            max_bytes=settings.max_upload_bytes,
+        ),
+    )

@@ -1,0 +1,67 @@
+"""Object keys, built only from validated ids, and the check every adapter applies."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from image_assistant.errors import InvalidKey
+
+THUMBNAIL_SIZES = {"small": 200, "medium": 600, "large": 1200}
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# What a whole key looks like (each segment as _SEGMENT, none with ".."), for documents.
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127})*$"
+_EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
+
+
+def validate_key(key: str) -> str:
+    """Return `key` if it is a safe relative key, else raise InvalidKey."""
+    if not key or len(key) > 1024:
+        raise InvalidKey("object key is empty or too long")
+    for segment in key.split("/"):
+        if not _SEGMENT.match(segment) or ".." in segment:
+            raise InvalidKey("object key has an unsafe segment")
+    return key
+
+
+def extension_of(filename: str | None) -> str:
+    """Lower-case extension of a file name when it is a plain one, else `bin`."""
+    if not filename or "." not in filename:
+        return "bin"
+    ext = filename.rsplit(".", 1)[1].lower()
+    return ext if _EXTENSION.match(ext) else "bin"
+
+
+def _shard(photos_uuid: str) -> str:
+    canonical = str(uuid.UUID(photos_uuid)).upper()
+    return f"{canonical[0]}/{canonical}"
+
+
+def photo_file_key(prefix: str, owner_id: uuid.UUID, photos_uuid: str, filename: str | None) -> str:
+    """`<prefix>/<owner>/<U[0]>/<UUID>.<ext>`: a file of a photo (originals/, edited/, live/…),
+    in the Photos.app layout under one owner."""
+    return validate_key(f"{prefix}/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")
+
+
+def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str) -> str:
+    """`thumbs/<size>/<owner>/<U[0]>/<UUID>.jpg`."""
+    if size not in THUMBNAIL_SIZES:
+        raise InvalidKey(f"unknown thumbnail size {size!r}")
+    return validate_key(f"thumbs/{size}/{owner_id}/{_shard(photos_uuid)}.jpg")
+
+
+STAGING_PREFIX = "uploads/"
+
+
+def staging_key(owner_id: uuid.UUID, upload_id: uuid.UUID) -> str:
+    """`uploads/<owner>/<upload id>`: where a resumable upload's parts gather before it is checked."""
+    return validate_key(f"{STAGING_PREFIX}{uuid.UUID(str(owner_id))}/{uuid.UUID(str(upload_id))}")
+
+
+def staged_upload_id(key: str) -> uuid.UUID | None:
+    """The upload id a staging key names, or None when the key is not one."""
+    try:
+        return uuid.UUID(key.rsplit("/", 1)[-1]) if key.startswith(STAGING_PREFIX) else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Thumbnails: the durable queue (queue.py), the pixels (render.py), jobs, workers, reconciler."""

@@ -1,0 +1,107 @@
+"""The durable `thumbnail-processor` queue (Huey): SQLite in the data dir, or Redis with REDIS_URL.
+
+The queue only carries jobs `{photo_id, source_key, sizes}`; the photo row is the source of
+truth for attempts and state, so a lost or duplicated job is harmless (see reconcile.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]  # huey ships no type hints
+
+from image_assistant.config import Settings
+from image_assistant.errors import QueueUnavailable
+from image_assistant.store.keys import THUMBNAIL_SIZES
+
+log = logging.getLogger("image_assistant.thumbnails")
+TASK_NAME = "render_thumbnails"
+
+
+@dataclass(frozen=True)
+class ThumbnailJob:
+    """What a worker needs to make a photo's thumbnails."""
+
+    photo_id: str
+    source_key: str
+    sizes: tuple[str, ...] = tuple(THUMBNAIL_SIZES)
+
+    def payload(self) -> dict[str, Any]:
+        return {"photo_id": self.photo_id, "source_key": self.source_key, "sizes": list(self.sizes)}
+
+
+JobHandler = Callable[[ThumbnailJob], None]
+
+
+class ThumbnailQueue:
+    """Enqueue thumbnail jobs and, in a worker, hand each one to the bound handler."""
+
+    def __init__(self, huey: Huey, backend: str) -> None:
+        self.huey = huey
+        self.backend = backend
+        self._handler: JobHandler | None = None
+        self._task = huey.task(name=TASK_NAME)(self._run)
+
+    def enqueue(self, job: ThumbnailJob, *, delay: float = 0) -> None:
+        """Put a job on the queue, to run at once or after `delay` seconds; durable on return."""
+        try:
+            if delay > 0:
+                self._task.schedule(kwargs=job.payload(), delay=delay)
+            else:
+                self._task(**job.payload())
+        except Exception as exc:  # sqlite3 / redis errors: the reconciler will enqueue it again
+            raise QueueUnavailable(f"{self.backend} queue: {type(exc).__name__}: {exc}") from None
+
+    def bind(self, handler: JobHandler) -> None:
+        """Let this process run jobs: each dequeued job goes to `handler`."""
+        self._handler = handler
+
+    def counts(self) -> dict[str, int]:
+        """Jobs waiting now and jobs scheduled for later (retries)."""
+        try:
+            return {"queued": self.huey.pending_count(), "scheduled": self.huey.scheduled_count()}
+        except Exception as exc:
+            raise QueueUnavailable(f"{self.backend} queue: {type(exc).__name__}") from None
+
+    def close(self) -> None:
+        storage: Any = self.huey.storage
+        if hasattr(storage, "pool"):
+            storage.pool.disconnect()
+        if hasattr(storage, "close"):
+            storage.close()  # the SQLite queue's connection
+
+    def _run(self, photo_id: str, source_key: str, sizes: Sequence[str]) -> None:
+        if self._handler is None:
+            raise RuntimeError("a job reached a process that runs no worker")
+        self._handler(ThumbnailJob(photo_id, source_key, tuple(sizes)))
+
+
+def make_queue(settings: Settings) -> ThumbnailQueue:
+    """The queue SETTINGS name: Redis when REDIS_URL is set, else the embedded SQLite file."""
+    name = settings.thumbnail_queue
+    if settings.redis_url:
+        from redis import ConnectionPool
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        # A short retry rides over a Redis restart; an upload never waits long for a dead queue.
+        pool = ConnectionPool.from_url(
+            settings.redis_url,
+            socket_connect_timeout=2,
+            socket_timeout=10,
+            health_check_interval=30,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        )
+        huey: Huey = RedisHuey(name, results=False, connection_pool=pool, read_timeout=1)
+        return ThumbnailQueue(huey, "redis")
+    try:
+        settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(name, filename=str(settings.queue_path), results=False, timeout=30)
+    except (OSError, sqlite3.Error) as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        raise QueueUnavailable(f"sqlite queue at {settings.queue_path}: {detail}") from None
+    return ThumbnailQueue(huey, "sqlite")

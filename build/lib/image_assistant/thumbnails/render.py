@@ -1,0 +1,310 @@
+"""Pixels: one decode of an original (photo, HEIC, RAW or video) into sRGB JPEG thumbnails.
+
+The original is decoded once, shrunk on load to the largest size wanted, upright and
+in sRGB; the smaller sizes are made from that image. Thumbnails carry no metadata.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
+
+from image_assistant.errors import Unprocessable
+from image_assistant.store.keys import THUMBNAIL_SIZES
+
+# Huge upper bound for the height: thumbnails are sized by width, aspect kept.
+_ANY_HEIGHT = 10_000_000
+_RAW_EXTENSIONS = {"dng", "cr2", "cr3", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef", "srw"}
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_RAW_BRANDS = {b"crx "}
+
+
+class UndecodableImage(Unprocessable):
+    code = "undecodable_image"
+    """The original could not be decoded into an image; the message says why."""
+
+
+def render_thumbnails(
+    source: Path, sizes: Sequence[str] = tuple(THUMBNAIL_SIZES), *, quality: int = 82
+) -> dict[str, bytes]:
+    """JPEG bytes for each size name in `sizes`, made from the file at `source`.
+
+    Widths are THUMBNAIL_SIZES[size], never more than the original's width.
+    Raises UndecodableImage when the file is not something we can read.
+    """
+    widths = sorted({THUMBNAIL_SIZES[size] for size in sizes}, reverse=True)
+    if not widths:
+        return {}
+    try:
+        largest = decode(source, widths[0])
+        by_width = _downscale_chain(largest, widths)
+        return {size: _jpeg(by_width[THUMBNAIL_SIZES[size]], quality) for size in sizes}
+    except pyvips.Error as exc:
+        raise UndecodableImage(_vips_reason(exc)) from None
+
+
+def decode(source: Path, width: int) -> pyvips.Image:
+    """The original as an upright sRGB image no wider than `width`, held in memory."""
+    kind = sniff(source)
+    if kind == "heif":
+        image = _decode_heif(source)
+    elif kind == "video":
+        image = _decode_video(source)
+    elif kind == "raw":
+        image = _decode_raw(source, width)
+    elif kind == "jpeg":
+        image = _decode_jpeg(source, width)
+    else:
+        image = _decode_with_vips(source, width)
+    return _finish(image, width)
+
+
+def sniff(source: Path) -> str:
+    """What decoder a file needs, from its first bytes (and extension, for RAW).
+
+    One of jpeg, heif, raw, video, or vips (anything else libvips reads).
+    """
+    with source.open("rb") as handle:
+        head = handle.read(64)
+    extension = source.suffix.lower().lstrip(".")
+    if head[4:8] == b"ftyp":
+        brands = _ftyp_brands(head)
+        if brands & _RAW_BRANDS:
+            return "raw"
+        if brands & _AVIF_BRANDS:
+            return "vips"
+        if brands & _HEIF_BRANDS:
+            return "heif"
+        return "video"
+    if head.startswith(b"\x1a\x45\xdf\xa3") or (head.startswith(b"RIFF") and head[8:12] == b"AVI "):
+        return "video"
+    if extension in _RAW_EXTENSIONS:
+        return "raw"
+    if head[:4] in (b"II*\x00", b"MM\x00*") and head[8:10] == b"CR":
+        return "raw"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    return "vips"
+
+
+def _ftyp_brands(head: bytes) -> set[bytes]:
+    size = int.from_bytes(head[0:4], "big")
+    brands = {head[8:12]}
+    for offset in range(16, min(size, len(head)) - 3, 4):
+        brands.add(head[offset : offset + 4])
+    return brands
+
+
+def _decode_jpeg(source: Path, width: int) -> pyvips.Image:
+    """JPEG with the largest DCT shrink-on-load that stays at least `width` wide (as sharp does).
+
+    thumbnail() keeps a 2x margin for its final reduce, decoding up to four times the pixels.
+    """
+    try:
+        header = pyvips.Image.jpegload(str(source), fail_on="none")
+        orientation = header.get("orientation") if header.get_typeof("orientation") else 1
+        turned = orientation in (5, 6, 7, 8)
+        upright_width = header.height if turned else header.width
+        shrink = 1
+        while shrink < 8 and upright_width // (shrink * 2) >= width:
+            shrink *= 2
+        image = pyvips.Image.jpegload(str(source), shrink=shrink, fail_on="none")
+        upright_width = image.height if turned else image.width
+        if upright_width > width:
+            image = image.resize(width / upright_width, kernel="lanczos3")
+        return image.autorot()
+    except pyvips.Error as exc:
+        raise UndecodableImage(f"not a readable image: {_vips_reason(exc)}") from None
+
+
+def _decode_with_vips(source: Path, width: int) -> pyvips.Image:
+    # thumbnail() shrinks on load (JPEG DCT scaling, WebP/HEIF/TIFF pyramids) and applies EXIF
+    # orientation. Colour is converted later, on the shrunk image: asking thumbnail() for an
+    # output profile would convert the pre-shrunk image in float, at four times the cost.
+    try:
+        return pyvips.Image.thumbnail(str(source), width, height=_ANY_HEIGHT, size="down", fail_on="none")
+    except pyvips.Error as exc:
+        raise UndecodableImage(f"not a readable image: {_vips_reason(exc)}") from None
+
+
+def _decode_heif(source: Path) -> pyvips.Image:
+    # The libvips in pyvips-binary has no HEVC decoder: libheif through pillow-heif does it,
+    # applying the container's rotation and mirroring (irot/imir) as it decodes.
+    import pillow_heif
+
+    try:
+        heif = pillow_heif.open_heif(str(source), convert_hdr_to_8bit=True)
+        mode = heif.mode
+        data, stride, (w, h) = heif.data, heif.stride, heif.size
+        icc = heif.info.get("icc_profile")
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise UndecodableImage(f"not a readable HEIF image: {exc}") from None
+    bands = {"RGB": 3, "RGBA": 4, "L": 1, "LA": 2}.get(mode)
+    if bands is None:
+        raise UndecodableImage(f"HEIF image in an unsupported pixel mode {mode}")
+    image = pyvips.Image.new_from_memory(_unstride(data, stride, w * bands, h), w, h, bands, "uchar")
+    if icc:
+        image = image.copy()
+        image.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
+    return image
+
+
+def _unstride(data: bytes | memoryview, stride: int, row: int, height: int) -> bytes:
+    if stride == row:
+        return bytes(data)
+    view = memoryview(data)
+    return b"".join(view[y * stride : y * stride + row] for y in range(height))
+
+
+def _decode_video(source: Path) -> pyvips.Image:
+    """The poster frame: the first frame that decodes, turned as the player shows it."""
+    import av
+
+    try:
+        with av.open(str(source)) as container:
+            if not container.streams.video:
+                raise UndecodableImage("the video has no picture track")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for frame in container.decode(stream):
+                rotation = int(getattr(frame, "rotation", 0) or 0)
+                rgb = frame.reformat(format="rgb24")
+                plane = rgb.planes[0]
+                pixels = _unstride(bytes(plane), plane.line_size, rgb.width * 3, rgb.height)
+                break
+            else:
+                raise UndecodableImage("the video has no decodable frame")
+    except av.FFmpegError as exc:
+        raise UndecodableImage(f"not a readable video: {exc}") from None
+    image = pyvips.Image.new_from_memory(pixels, rgb.width, rgb.height, 3, "uchar")
+    return _rotate(image, -rotation)
+
+
+def _rotate(image: pyvips.Image, degrees: int) -> pyvips.Image:
+    turn = degrees % 360
+    if turn == 90:
+        return image.rot90()
+    if turn == 180:
+        return image.rot180()
+    if turn == 270:
+        return image.rot270()
+    return image
+
+
+def _decode_raw(source: Path, width: int) -> pyvips.Image:
+    """A RAW file's largest embedded JPEG preview, upright; else whatever libvips can read."""
+    data = source.read_bytes()
+    orientation = tiff_orientation(data)
+    for preview in _jpeg_previews(data):
+        try:
+            image = pyvips.Image.thumbnail_buffer(
+                preview, width, height=_ANY_HEIGHT, size="down", no_rotate=True
+            )
+            image = image.copy_memory()
+        except pyvips.Error:
+            continue
+        return _orient(image, orientation)
+    try:
+        return _decode_with_vips(source, width)
+    except UndecodableImage:
+        raise UndecodableImage(
+            "RAW file without a readable preview (no decoder for its sensor data)"
+        ) from None
+
+
+def _jpeg_previews(data: bytes, *, tries: int = 64) -> Iterator[bytes]:
+    """Embedded JPEG streams, largest first (by their header's pixel count).
+
+    Sensor data can hold the JPEG start bytes by chance: only the first `tries` are parsed,
+    each from its first 256 KiB (the header is near the start).
+    """
+    found: list[tuple[int, int]] = []
+    start = data.find(b"\xff\xd8\xff")
+    while start != -1 and tries > 0:
+        tries -= 1
+        try:
+            header = pyvips.Image.new_from_buffer(data[start : start + 256 * 1024], "")
+            found.append((header.width * header.height, start))
+        except pyvips.Error:
+            pass
+        start = data.find(b"\xff\xd8\xff", start + 3)
+    for _, offset in sorted(found, key=lambda item: -item[0]):
+        yield data[offset:]
+
+
+def tiff_orientation(data: bytes) -> int:
+    """The Orientation tag (1-8) of a TIFF-based file's first IFD, 1 when absent."""
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or len(data) < 8:
+        return 1
+    (ifd,) = struct.unpack(order + "I", data[4:8])
+    if ifd + 2 > len(data):
+        return 1
+    (count,) = struct.unpack(order + "H", data[ifd : ifd + 2])
+    for index in range(min(count, 512)):
+        entry = ifd + 2 + index * 12
+        if entry + 12 > len(data):
+            break
+        tag, kind, _, value = struct.unpack(order + "HHIH", data[entry : entry + 10])
+        if tag == 0x0112 and kind == 3:
+            return value if 1 <= value <= 8 else 1
+    return 1
+
+
+def _orient(image: pyvips.Image, orientation: int) -> pyvips.Image:
+    """Apply an EXIF orientation (1-8) the way libvips does for files that carry it."""
+    if orientation == 1:
+        return image
+    image = image.copy()
+    image.set_type(pyvips.GValue.gint_type, "orientation", orientation)
+    return image.autorot()
+
+
+def _to_srgb(image: pyvips.Image) -> pyvips.Image:
+    """Pixels converted from the embedded ICC profile (Display P3, Adobe RGB…) to sRGB."""
+    if not image.get_typeof("icc-profile-data"):
+        return image
+    try:
+        return image.icc_transform("srgb", embedded=True, input_profile="srgb")
+    except pyvips.Error:
+        return image  # a broken profile: keep the pixels as they are
+
+
+def _finish(image: pyvips.Image, width: int) -> pyvips.Image:
+    """Shrink to `width` (never up), 8-bit sRGB or grey without alpha, held in memory."""
+    if image.width > width:
+        image = image.thumbnail_image(width, height=_ANY_HEIGHT, size="down")
+    image = _to_srgb(image)
+    if image.hasalpha():
+        image = image.flatten(background=[255] * (image.bands - 1))
+    if image.interpretation not in ("srgb", "b-w"):
+        image = image.colourspace("srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image.copy_memory()
+
+
+def _downscale_chain(largest: pyvips.Image, widths: Iterable[int]) -> dict[int, pyvips.Image]:
+    """Each width from the next larger image already made (never upscaled)."""
+    made: dict[int, pyvips.Image] = {}
+    current = largest
+    for width in widths:
+        if current.width > width:
+            current = current.thumbnail_image(width, height=_ANY_HEIGHT, size="down").copy_memory()
+        made[width] = current
+    return made
+
+
+def _jpeg(image: pyvips.Image, quality: int) -> bytes:
+    # No Huffman optimisation: measured on the fixtures it saves 1.3 % of bytes for 15 % more CPU.
+    data: bytes = image.jpegsave_buffer(Q=quality, keep=0, subsample_mode="auto")
+    return data
+
+
+def _vips_reason(exc: pyvips.Error) -> str:
+    detail = (exc.detail or exc.message or "").strip().splitlines()
+    return (detail[0] if detail else str(exc))[:300]

@@ -1,0 +1,109 @@
+"""Thumbnail workers: a Huey consumer running jobs, plus the reconciler every so often.
+
+Embedded in `serve` (threads beside the API, started and stopped with it) or alone in
+`image-assistant worker`, on any machine that reaches the same database, store and queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from huey.consumer import Consumer  # type: ignore[import-untyped]  # huey ships no type hints
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
+
+from image_assistant.config import Settings
+from image_assistant.store.base import ObjectStore
+from image_assistant.thumbnails.jobs import JobRunner
+from image_assistant.thumbnails.queue import ThumbnailQueue
+from image_assistant.thumbnails.reconcile import reconcile
+
+log = logging.getLogger("image_assistant.thumbnails")
+
+
+class _EmbeddedConsumer(Consumer):  # type: ignore[misc]  # subclassing an untyped class
+    """A consumer that leaves signal handling to its host process (uvicorn, or our CLI)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+class ThumbnailWorker:
+    """`concurrency` job threads and one reconciler thread over a queue."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[DbSession],
+        store: ObjectStore,
+        queue: ThumbnailQueue,
+        concurrency: int | None = None,
+    ) -> None:
+        logging.getLogger("pyvips").setLevel(logging.WARNING)  # it logs every file name at INFO
+        self.settings = settings
+        self.sessions = sessions
+        self.queue = queue
+        self.concurrency = concurrency or settings.thumbnail_concurrency
+        runner = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        queue.bind(runner.run)
+        self._consumer: Any = _EmbeddedConsumer(
+            queue.huey,
+            workers=self.concurrency,
+            periodic=False,
+            initial_delay=0.1,
+            backoff=1.5,
+            max_delay=1.0,
+            scheduler_interval=1,
+            worker_type="thread",
+            check_worker_health=False,
+            shutdown_timeout=10,
+        )
+        self._stop = threading.Event()
+        self._reconciler = threading.Thread(target=self._reconcile_forever, name="reconciler", daemon=True)
+
+    def start(self) -> None:
+        """Start the job threads and the reconciler; returns at once."""
+        self._consumer.start()
+        self._reconciler.start()
+        log.info(
+            "thumbnail worker started: %d concurrent jobs on the %s queue %r",
+            self.concurrency,
+            self.queue.backend,
+            self.settings.thumbnail_queue,
+        )
+
+    def stop(self) -> None:
+        """Stop taking jobs; wait (up to 10 s) for running ones. An unfinished job is re-queued later."""
+        self._stop.set()
+        self._consumer.stop(graceful=True)
+        self._reconciler.join(timeout=5)
+        log.info("thumbnail worker stopped")
+
+    def request_stop(self) -> None:
+        """Ask `wait()` to return (safe from a signal handler)."""
+        self._stop.set()
+
+    def wait(self) -> None:
+        """Block until `stop()` is called (from a signal handler)."""
+        while not self._stop.wait(1.0):
+            pass
+
+    def reconcile_once(self) -> None:
+        try:
+            reconcile(
+                sessions=self.sessions,
+                queue=self.queue,
+                stuck_after=self.settings.thumbnail_stuck_seconds,
+                max_attempts=self.settings.thumbnail_max_attempts,
+            )
+        except Exception as exc:  # the database may be briefly away; try again next round
+            log.warning("reconciler round failed: %s: %s", type(exc).__name__, exc)
+
+    def _reconcile_forever(self) -> None:
+        interval = self.settings.thumbnail_reconcile_seconds
+        while not self._stop.is_set():
+            self.reconcile_once()
+            self._stop.wait(interval)
