@@ -91,6 +91,9 @@ def test_a_photos_library_arrives_as_osxphotos_reads_it_and_a_second_pass_sends_
 
     assert user.http.get("/api/sync/status").json()["photos"] == len(expected)
     visible = {p["photos_uuid"]: p for p in all_photos(user)}
+    if name == LIB14:  # the timeline shows the burst as its key frame with a count; the frames behind it
+        assert visible[BURST_KEY]["burst_count"] == 3 and not set(BURST_FRAMES) & set(visible)
+        visible |= {p["photos_uuid"]: p for p in all_photos(user, burst_id=BURST)}
     hidden = {p["photos_uuid"]: p for p in all_photos(user, hidden=True)}
     local = {u for u, p in expected.items() if on_disk(p.path) and not p.ismissing}
     assert report["waiting_for_original"] == len(expected) - len(local)

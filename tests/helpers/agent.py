@@ -125,12 +125,13 @@ def paired_agent(
     return agent
 
 
-def all_photos(user: User, *, hidden: bool = False) -> list[dict[str, Any]]:
-    """Every photo of the timeline (or, with `hidden`, of the Hidden album)."""
+def all_photos(user: User, *, hidden: bool = False, burst_id: str | None = None) -> list[dict[str, Any]]:
+    """Every photo of the timeline (or, with `hidden`, of the Hidden album; or a burst's frames)."""
     photos: list[dict[str, Any]] = []
     cursor = None
+    view = {"hidden": "true"} if hidden else {"burst_id": burst_id} if burst_id else {}
     while True:
-        params: dict[str, Any] = {"limit": 500} | ({"hidden": "true"} if hidden else {})
+        params: dict[str, Any] = {"limit": 500} | view
         if cursor:
             params["cursor"] = cursor
         body = user.http.get("/api/photos", params=params).json()
