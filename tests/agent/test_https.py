@@ -38,7 +38,7 @@ def test_plain_http_to_another_machine_is_refused_before_any_connection(
     listener.setblocking(False)
     url = f"http://{this_machines_address()}:{listener.getsockname()[1]}"
     agent = Agent(agent_server, accounts.user(), tmp_path / "agent")
-    for command in ("pair",):
+    for command in ("pair", "setup"):
         args = [command, "--server", url, "--username", agent.user.username]
         result = agent.run(*args, *(["--yes", "--folder", str(tmp_path)] if command == "setup" else []),
                            check=False, timeout=60)  # fmt: skip

@@ -171,6 +171,14 @@ class StoreContract:
     def test_check_passes_on_a_working_store(self, store: ObjectStore) -> None:
         store.check()
 
+    def test_list_keys_gives_every_object_under_a_prefix_and_no_other(self, store: ObjectStore) -> None:
+        folder = f"tests/{uuid.uuid4().hex}"
+        keys = {f"{folder}/a.jpg", f"{folder}/sub/b.jpg.json", f"{folder}/sub/deeper/c.mov"}
+        for key in [*keys, f"{folder}-other/d.jpg"]:
+            store.put(key, io.BytesIO(b"x"), content_type="image/jpeg")
+        assert set(store.list_keys(f"{folder}/")) == keys
+        assert list(store.list_keys(f"tests/{uuid.uuid4().hex}/")) == []
+
 
 class TestLocalStore(StoreContract):
     @pytest.fixture

@@ -517,3 +517,132 @@ def uninstall_service(ctx: click.Context, no_load: bool) -> None:
     click.echo(f"removed {unit.path}")
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
+
+
+# setup: every step above, guided
+
+
+@agent.command()
+@click.option("--server", default=None, help="The server's URL, e.g. https://photos.example.com")
+@click.option("--username", default=None, help="Your account on the server.")
+@click.option("--name", "device_name", default=None, help="A name for this device (default: host name).")
+@_source_options
+@_connection_options
+@click.option("--no-service", is_flag=True, help="Do not install the background service.")
+@click.option("--no-load", is_flag=True, help="Write the service file but do not load it.")
+@click.option("--no-sync", is_flag=True, help="Do not run the first pass now.")
+@click.option("--status-port", default=STATUS_PORT, show_default=True, help="Port of the local status page.")
+@click.option("--yes", "-y", is_flag=True, help="Ask nothing: take the flags and the defaults.")
+@click.pass_context
+def setup(
+    ctx: click.Context,
+    server: str | None,
+    username: str | None,
+    device_name: str | None,
+    library: Path | None,
+    folder: Path | None,
+    allow_http: bool,
+    ca_bundle: Path | None,
+    no_service: bool,
+    no_load: bool,
+    no_sync: bool,
+    status_port: int,
+    yes: bool,
+) -> None:
+    """Guided start: choose the library, check it can be read, pair, install the service, and
+    run the first pass. Every question is also a flag; --yes asks none (the pairing code is
+    then read from stdin)."""
+    agent_dir = _agent_dir(ctx)
+    server = server or _ask(yes, "Server address (https://…)", "--server")
+    try:
+        checked_server_url(server, allow_http=allow_http)  # before anything else is asked or read
+    except AgentError as exc:
+        raise click.ClickException(str(exc)) from None
+    username = username or _ask(yes, "Your account on the server", "--username")
+    chosen = _chosen_source(library, folder, yes)
+    _wait_until_readable(chosen, yes)
+    _remembered_source(agent_dir, *_as_paths(chosen))
+    pairing = agent_dir.load_pairing()
+    if pairing and pairing.server == server.rstrip("/") and pairing.username == username:
+        click.echo(f"Already paired as {pairing.device_name!r} with {pairing.server}.")
+    else:
+        _pair(ctx, server=server, username=username, device_name=device_name,
+              allow_http=allow_http, ca_bundle=ca_bundle)  # fmt: skip
+    if not no_service and (yes or click.confirm("Run the agent in the background at login?", default=True)):
+        _install_service(agent_dir, load=not no_load)
+    if not no_sync:
+        click.echo("First pass (later ones run in the background):")
+        _first_pass(agent_dir, chosen)
+    click.echo(f"Status page: http://127.0.0.1:{status_port} (while the agent runs)")
+
+
+def _ask(yes: bool, question: str, flag: str) -> str:
+    if yes:
+        raise click.UsageError(f"{flag} is needed with --yes")
+    answer: str = click.prompt(question)
+    return answer.strip()
+
+
+def _chosen_source(library: Path | None, folder: Path | None, yes: bool) -> dict[str, str]:
+    if library and folder:
+        raise click.UsageError("give --library or --folder, not both")
+    if library or folder:
+        kind, path = ("library", library) if library else ("folder", folder)
+        return {"kind": kind, "path": str(Path(str(path)).resolve())}
+    from image_assistant.agent.sources.photos_library import system_library
+
+    found = system_library() if sys.platform == "darwin" else None
+    if found is not None and (yes or click.confirm(f"Sync the Photos library {found}?", default=True)):
+        return {"kind": "library", "path": str(found)}
+    if yes:
+        raise click.UsageError("no system Photos library found: give --library PATH or --folder PATH")
+    path = click.prompt("Path of a .photoslibrary or a folder", type=click.Path(exists=True, path_type=Path))
+    kind = "library" if path.suffix == ".photoslibrary" else "folder"
+    return {"kind": kind, "path": str(path.resolve())}
+
+
+def _as_paths(chosen: dict[str, str]) -> tuple[Path | None, Path | None]:
+    path = Path(chosen["path"])
+    return (path, None) if chosen["kind"] == "library" else (None, path)
+
+
+def _wait_until_readable(chosen: dict[str, str], yes: bool) -> None:
+    """Check the source can be read; if not, say who needs access and check again on Enter."""
+    from image_assistant.agent.permissions import full_disk_access_help, unreadable_reason
+
+    while (reason := unreadable_reason(chosen["kind"], Path(chosen["path"]))) is not None:
+        click.echo(full_disk_access_help(reason), err=True)
+        if yes or not _enter_pressed():
+            raise click.ClickException(
+                "the source cannot be read yet; run setup again once access is granted"
+            )
+        click.echo("Checking again…")
+    click.echo(f"Can read {chosen['path']}.")
+
+
+def _enter_pressed() -> bool:
+    click.echo("Press Enter to check again (Ctrl-D to stop).", err=True)
+    return bool(sys.stdin.readline())
+
+
+def _install_service(agent_dir: AgentDir, *, load: bool) -> None:
+    from image_assistant.agent import service
+
+    unit = service.service_file(agent_dir.path.resolve())
+    problems = service.install(unit, load=load)
+    click.echo(f"Service written: {unit.path}{'' if load else ' (not loaded)'}")
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+def _first_pass(agent_dir: AgentDir, chosen: dict[str, str]) -> None:
+    try:
+        with _session(agent_dir, Backoff()) as (client, state, progress):
+            source = _make_source(chosen, state)
+            with _progress_bar(progress, enabled=sys.stderr.isatty()):
+                report = run_pass(source=source, state=state, client=client, progress=progress,
+                                  settings=PassSettings())  # fmt: skip
+    except AgentError as exc:
+        _fail(exc)
+        return
+    _print_report(report, as_json=False)

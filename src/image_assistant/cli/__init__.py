@@ -27,6 +27,8 @@ COMMANDS = {
     "mount": "image_assistant.cli.operations:mount_command",
     "unmount": "image_assistant.cli.operations:unmount_command",
     "migrate-storage": "image_assistant.cli.operations:migrate_storage_command",
+    "verify": "image_assistant.cli.operations:verify_command",
+    "export": "image_assistant.cli.operations:export_command",
     "agent": "image_assistant.agent.cli:agent",
 }
 

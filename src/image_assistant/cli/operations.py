@@ -1,12 +1,18 @@
-"""Operations commands: `mount`, `unmount`, `migrate-storage`."""
+"""Operations commands: `mount`, `unmount`, `migrate-storage`, `verify`, `export`."""
 
 from __future__ import annotations
 
+import sys
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from image_assistant.cli.common import data_dir_option, load_settings
+from image_assistant.cli.common import data_dir_option, load_settings, opened_runtime
+
+if TYPE_CHECKING:
+    from image_assistant.runtime import Runtime
 
 
 @click.command("mount")
@@ -126,3 +132,117 @@ def migrate_storage_command(target_env: Path, data_dir: Path | None) -> None:
         click.echo(f"{len(report.missing)} objects the database names were not in the source store:")
         for key in report.missing[:20]:
             click.echo(f"  {key}")
+
+
+def _user_id(runtime: Runtime, username: str | None) -> uuid.UUID | None:
+    if username is None:
+        return None
+    from sqlalchemy import select
+
+    from image_assistant.db.models import User
+
+    with runtime.sessions() as db:
+        user_id = db.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise click.ClickException(f"no user named {username!r} (see `image-assistant users list`)")
+    return user_id
+
+
+@click.command("verify")
+@click.option("--sample", type=click.IntRange(min=1), default=None, help="Check N files chosen at random.")
+@click.option("--repair", is_flag=True, help="Ask the agents again for missing and damaged files.")
+@click.option("--user", "username", default=None, help="Only this user's photos.")
+@click.option(
+    "--jobs", type=click.IntRange(min=1, max=64), default=4, show_default=True, help="Files read at once."
+)
+@data_dir_option
+def verify_command(
+    sample: int | None, repair: bool, username: str | None, jobs: int, data_dir: Path | None
+) -> None:
+    """Re-read every stored file, compare size and SHA-256 with the database, list orphans.
+
+    Exits 1 when anything is missing, damaged or orphaned.
+    """
+    from image_assistant.ops import verify
+    from image_assistant.ops.progress import ProgressLine
+
+    bars: list[ProgressLine] = []
+
+    def on_start(total: int) -> verify.Advance:
+        bars.append(ProgressLine("verify", total))
+        return bars[0].advance
+
+    with opened_runtime(load_settings(data_dir)) as runtime:
+        report = verify.verify(
+            sessions=runtime.sessions,
+            store=runtime.store,
+            user_id=_user_id(runtime, username),
+            sample=sample,
+            jobs=jobs,
+            on_start=on_start,
+        )
+        bars[0].finish()
+        for line in verify.iter_report_lines(report):
+            click.echo(line)
+        missing = sum(p.state == "missing" for p in report.problems)
+        damaged = len(report.problems) - missing
+        click.echo(
+            f"checked {report.checked} files ({report.bytes / 1e6:.1f} MB): "
+            f"{missing} missing, {damaged} damaged, {len(report.orphans)} orphaned"
+        )
+        if repair and report.problems:
+            count = verify.repair(runtime.sessions, report.problems)
+            click.echo(f"repair: {count} files wanted again; the agents send them on their next pass")
+    if not report.clean:
+        sys.exit(1)
+
+
+@click.command("export")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--user", "username", default=None, help="Only this user's library (else DEST/<user>/ each).")
+@click.option(
+    "--jobs", type=click.IntRange(min=1, max=64), default=4, show_default=True, help="Files copied at once."
+)
+@data_dir_option
+def export_command(dest: Path, username: str | None, jobs: int, data_dir: Path | None) -> None:
+    """Copy the library out to DEST as plain files: a folder per album, each photo with a JSON sidecar.
+
+    Run it again to finish or refresh an export: files already there are not copied again.
+    """
+    from sqlalchemy import select
+
+    from image_assistant.db.models import User
+    from image_assistant.ops import export
+    from image_assistant.ops.progress import ProgressLine
+
+    bars: list[ProgressLine] = []
+
+    def on_start(total: int) -> export.Advance:
+        bars.append(ProgressLine("export", total))
+        return bars[0].advance
+
+    root = dest.resolve()
+    with opened_runtime(load_settings(data_dir)) as runtime:
+        user_id = _user_id(runtime, username)
+        if user_id is not None:
+            users = [(user_id, root)]
+        else:
+            with runtime.sessions() as db:
+                users = [
+                    (uid, root / export.safe_name(name))
+                    for uid, name in db.execute(select(User.id, User.username))
+                ]
+        report = export.export(
+            sessions=runtime.sessions, store=runtime.store, users=users, jobs=jobs, on_start=on_start
+        )
+        bars[0].finish()
+    for key in report.missing:
+        click.echo(f"missing in the store: {key}")
+    for key in report.damaged:
+        click.echo(f"damaged in the store (exported as stored): {key}")
+    click.echo(
+        f"exported to {root}: {report.copied} files copied ({report.bytes / 1e6:.1f} MB), "
+        f"{report.unchanged} already there, {report.sidecars_written} sidecars written"
+    )
+    if report.missing or report.damaged:
+        sys.exit(1)

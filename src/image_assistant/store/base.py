@@ -68,6 +68,10 @@ class ObjectStore(abc.ABC):
     def check(self) -> None:
         """Raise if the store cannot be reached or written (used by /health)."""
 
+    @abc.abstractmethod
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        """Every object key starting with `prefix` (a `/`-ended folder, or "" for all), in any order."""
+
 
 @dataclass(frozen=True)
 class Part:

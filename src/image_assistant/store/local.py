@@ -113,6 +113,16 @@ class LocalStore(ObjectStore):
         except OSError as exc:
             raise Unavailable(f"object store directory {self._root} is not writable: {exc.strerror}") from exc
 
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        """Walk the folder `prefix` names (its temp folder and dot files are never objects)."""
+        start = self._path(prefix.rstrip("/")) if prefix else self._root
+        for directory, subdirs, files in os.walk(start):
+            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+            relative = Path(directory).relative_to(self._root).as_posix()
+            for name in files:
+                if not name.startswith("."):
+                    yield name if relative == "." else f"{relative}/{name}"
+
     def _path(self, key: str) -> Path:
         """The resolved file path of a valid key, refused if it escapes the root."""
         validate_key(key)

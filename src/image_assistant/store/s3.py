@@ -211,6 +211,9 @@ class S3Store(MultipartStore):
                 for item in page.get("Contents", []):
                     yield ListedObject(key=item["Key"], modified_at=item["LastModified"])
 
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        return (listed.key for listed in self.objects(prefix))
+
     def copy(self, source: str, target: str, *, content_type: str) -> ObjectInfo:
         """A server-side copy; s3transfer copies objects over 16 MiB in parts (so past 5 GB too)."""
         validate_key(source)

@@ -1,0 +1,256 @@
+"""`export`: a user's library back out as plain files, a folder per album, each file with its sidecar.
+
+Layout under the destination: an album's photos in `<folder>/<sub folder>/<album title>/`
+(folders nested as in Photos), photos in no album at the top. A photo in two albums is in both
+folders. A photo's files share its name: `IMG_1.HEIC` (original), `IMG_1.MOV` (Live video),
+`IMG_1.CR2` (RAW), `IMG_1_edited.jpeg` (edited), and `IMG_1.HEIC.json` (the sidecar), so a
+folder source pairs them again. Names are made unique with ` (2)`, ` (3)`… per photo.
+
+Resumable: a file already there with the recorded size and SHA-256 is not copied again;
+files are written to a temporary name and renamed, so a killed run leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
+
+from image_assistant.core import sidecars
+from image_assistant.core.files import FileKind
+from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile
+from image_assistant.errors import ObjectNotFound, OperationFailed
+from image_assistant.store.base import ObjectStore
+
+CHUNK = 1024 * 1024
+SAME_NAME_KINDS = {FileKind.ORIGINAL.value, FileKind.LIVE_VIDEO.value, "raw"}
+EDITED_KINDS = {FileKind.EDITED.value: "_edited", "edited_live_video": "_edited"}
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One stored object to one file under the destination."""
+
+    key: str
+    size: int | None
+    sha256: str | None
+    path: Path
+
+
+@dataclass
+class Plan:
+    copies: list[Copy] = field(default_factory=list)
+    sidecars: dict[Path, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    copied: int = 0
+    unchanged: int = 0
+    bytes: int = 0
+    sidecars_written: int = 0
+    missing: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+
+
+Advance = Callable[[int, int], None]
+
+
+def safe_name(name: str) -> str:
+    """A file or folder name that is one plain path segment (no `/`, no leading dot)."""
+    cleaned = "".join("_" if c in "/\\\0" or ord(c) < 32 else c for c in name).strip()
+    if not cleaned or cleaned in (".", ".."):
+        return "Untitled"
+    return "_" + cleaned[1:] if cleaned.startswith(".") else cleaned
+
+
+def album_folders(root: Path, albums: list[Album]) -> dict[uuid.UUID, Path]:
+    """Each album's folder; two albums with the same path get ` (2)`, ` (3)`…"""
+    folders: dict[uuid.UUID, Path] = {}
+    taken: set[str] = set()
+    for album in sorted(albums, key=lambda a: (sidecars.album_path(a), a.position, str(a.id))):
+        parts = [safe_name(p) for p in sidecars.album_path(album)]
+        candidate, number = parts, 1
+        while "/".join(candidate).casefold() in taken:
+            number += 1
+            candidate = [*parts[:-1], f"{parts[-1]} ({number})"]
+        taken.add("/".join(candidate).casefold())
+        folders[album.id] = root.joinpath(*candidate)
+    return folders
+
+
+def file_names(photo: Photo, files: list[PhotoFile], suffix: str) -> dict[str, str]:
+    """Kind → file name for one photo's files, all on the photo's stem plus `suffix`."""
+    base = safe_name(photo.filename or f"{photo.photos_uuid}.bin")
+    stem, ext = os.path.splitext(base)
+    names: dict[str, str] = {}
+    for row in sorted(files, key=lambda r: r.kind != FileKind.ORIGINAL.value):
+        own_ext = os.path.splitext(row.filename)[1] or ext
+        if row.kind == FileKind.ORIGINAL.value:
+            name = f"{stem}{suffix}{ext}"
+        elif row.kind in SAME_NAME_KINDS:
+            name = f"{stem}{suffix}{own_ext}"
+        else:
+            name = f"{stem}{suffix}{EDITED_KINDS.get(row.kind, '_' + row.kind)}{own_ext}"
+        if name.casefold() in {n.casefold() for n in names.values()}:
+            name = f"{stem}{suffix}_{row.kind}{own_ext}"  # e.g. a RAW whose extension is the original's
+        names[row.kind] = name
+    return names
+
+
+def place(folder: Path, photo: Photo, files: list[PhotoFile], taken: set[str]) -> dict[str, str]:
+    """Names for the photo's files (and sidecar) in `folder`, unique among those `taken` there."""
+    number = 1
+    while True:
+        names = file_names(photo, files, "" if number == 1 else f" ({number})")
+        names["sidecar"] = names.get(FileKind.ORIGINAL.value, next(iter(names.values()))) + sidecars.SUFFIX
+        wanted = {name.casefold() for name in names.values()}
+        if not wanted & taken:
+            taken.update(wanted)
+            return names
+        number += 1
+
+
+def plan_export(db: DbSession, *, user_id: uuid.UUID, root: Path) -> Plan:
+    """Every copy and sidecar of the user's library (photos removed from the library left out)."""
+    photos = list(
+        db.scalars(
+            select(Photo)
+            .where(Photo.user_id == user_id, Photo.deleted_at.is_(None))
+            .order_by(Photo.sort_at, Photo.photos_uuid)
+        )
+    )
+    albums = list(db.scalars(select(Album).where(Album.user_id == user_id)))
+    folders = album_folders(root, albums)
+    photo_folders: dict[uuid.UUID, list[Path]] = {}
+    member = select(AlbumPhoto.album_id, AlbumPhoto.photo_id).join(Album, Album.id == AlbumPhoto.album_id)
+    for album_id, photo_id in db.execute(member.where(Album.user_id == user_id)):
+        photo_folders.setdefault(photo_id, []).append(folders[album_id])
+    stored: dict[uuid.UUID, list[PhotoFile]] = {}
+    rows = select(PhotoFile).join(Photo, Photo.id == PhotoFile.photo_id)
+    for row in db.scalars(rows.where(Photo.user_id == user_id, PhotoFile.object_key.is_not(None))):
+        stored.setdefault(row.photo_id, []).append(row)
+    plan = Plan()
+    taken: dict[Path, set[str]] = {}
+    for start in range(0, len(photos), 1000):
+        batch = [p for p in photos[start : start + 1000] if stored.get(p.id)]
+        descriptions = sidecars.describe_many(db, batch)
+        for photo in batch:
+            files = sorted(stored[photo.id], key=lambda r: r.kind)
+            document = sidecars.render(descriptions[photo.id])
+            for folder in sorted(photo_folders.get(photo.id, [root])):
+                names = place(folder, photo, files, taken.setdefault(folder, set()))
+                plan.copies += [
+                    Copy(r.object_key or "", r.size, r.sha256, folder / names[r.kind]) for r in files
+                ]
+                plan.sidecars[folder / names["sidecar"]] = document
+    return plan
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_done(copy: Copy) -> bool:
+    """Already there as stored: same size and, when recorded, the same SHA-256."""
+    try:
+        if copy.size is not None and copy.path.stat().st_size != copy.size:
+            return False
+    except FileNotFoundError:
+        return False
+    return copy.sha256 is None or sha256_file(copy.path) == copy.sha256
+
+
+def copy_one(store: ObjectStore, copy: Copy) -> tuple[str, int]:
+    """`unchanged`, `copied`, `missing` or `damaged` (copied all the same: it is what is stored)."""
+    if is_done(copy):
+        return "unchanged", 0
+    copy.path.parent.mkdir(parents=True, exist_ok=True)
+    partial = copy.path.with_name(f".{copy.path.name}.part")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        chunks: Iterator[bytes] = store.open(copy.key)
+        with partial.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        os.replace(partial, copy.path)
+    except ObjectNotFound:
+        return "missing", 0
+    finally:
+        partial.unlink(missing_ok=True)
+    if copy.sha256 is not None and digest.hexdigest() != copy.sha256:
+        return "damaged", size
+    return "copied", size
+
+
+def write_sidecar(path: Path, document: bytes) -> bool:
+    """Write the sidecar unless it is there already with these bytes."""
+    try:
+        if path.read_bytes() == document:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(document)
+    os.replace(partial, path)
+    return True
+
+
+def run(store: ObjectStore, plan: Plan, *, jobs: int, advance: Advance) -> Report:
+    report = Report()
+
+    def one(copy: Copy) -> tuple[str, int]:
+        outcome = copy_one(store, copy)
+        advance(1, outcome[1])
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="export") as pool:
+        for copy, (outcome, size) in zip(plan.copies, pool.map(one, plan.copies), strict=True):
+            report.bytes += size
+            if outcome == "unchanged":
+                report.unchanged += 1
+            elif outcome == "missing":
+                report.missing.append(copy.key)
+            else:
+                report.copied += 1
+                if outcome == "damaged":
+                    report.damaged.append(copy.key)
+    for path, document in plan.sidecars.items():
+        report.sidecars_written += write_sidecar(path, document)
+    return report
+
+
+def export(
+    *,
+    sessions: sessionmaker[DbSession],
+    store: ObjectStore,
+    users: list[tuple[uuid.UUID, Path]],
+    jobs: int,
+    on_start: Callable[[int], Advance],
+) -> Report:
+    """Export each (user, folder); the plan is made first, so the progress total is known."""
+    plan = Plan()
+    with sessions() as db:
+        for user_id, root in users:
+            one = plan_export(db, user_id=user_id, root=root)
+            plan.copies += one.copies
+            plan.sidecars.update(one.sidecars)
+    if len({copy.path for copy in plan.copies}) != len(plan.copies):
+        raise OperationFailed("two files of the export would share a name")  # a bug, never the user's
+    return run(store, plan, jobs=jobs, advance=on_start(len(plan.copies)))
