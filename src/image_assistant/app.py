@@ -9,7 +9,19 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from image_assistant import __version__
-from image_assistant.api import albums, auth, devices, docs, errors, health, objects, photos, sync, users
+from image_assistant.api import (
+    albums,
+    auth,
+    devices,
+    docs,
+    errors,
+    health,
+    objects,
+    photos,
+    publish,
+    sync,
+    users,
+)
 from image_assistant.api.middleware import AccessLog, BodyLimit
 from image_assistant.runtime import Runtime
 from image_assistant.web import install as install_gallery
@@ -24,7 +36,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, devices, sync, albums, photos, objects, users, health):
+    for module in (auth, devices, sync, albums, photos, objects, users, health, publish):
         app.include_router(module.router)
     install_gallery(app)
     docs.document(app)

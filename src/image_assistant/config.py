@@ -12,6 +12,8 @@ from urllib.parse import quote
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from image_assistant.core.throttle import Rate
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -77,6 +79,10 @@ class Settings(BaseSettings):
     # Parts of a resumable upload left untouched this long are deleted.
     resumable_upload_expires_in: str = Field(default="24h", alias="RESUMABLE_UPLOAD_EXPIRES_IN")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Requests per client address (in each API process's memory) to each pairing route.
+    pairing_client_rate: str = Field(default="20/10m", alias="PAIRING_CLIENT_RATE")
+    # Wrong passwords from one client address (all accounts) before its tries are slowed down.
+    login_client_failures: int = Field(default=20, ge=1, alias="LOGIN_CLIENT_FAILURES")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -90,6 +96,7 @@ class Settings(BaseSettings):
             "thumbnail_reconcile_every",
         ):
             parse_duration(getattr(self, name))
+        Rate.parse(self.pairing_client_rate)
         if self.jwt_secret and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters (or unset, to generate one)")
         if self.storage_backend == "s3" and not (self.minio_access_key and self.minio_secret_key):

@@ -13,7 +13,7 @@ AppError (status, code)
 ├── PayloadTooLarge         413  body over the configured limit
 ├── UnsupportedMediaType    415  a body type the endpoint does not take
 ├── Unprocessable           422  well-formed but invalid fields
-├── TooManyAttempts         429  a pairing code burnt by wrong tries
+├── TooManyAttempts         429  too many tries (pairing codes, passwords, requests): wait `retry_after` s
 ├── Unavailable             503  a backing service (database, store, queue) is unreachable
 │   └── QueueUnavailable    503  the queue's storage (SQLite file or Redis) did not answer
 └── OperationFailed         500  an operations command (mount, verify, export) could not finish
@@ -102,6 +102,10 @@ class Unprocessable(AppError):
 class TooManyAttempts(AppError):
     status = 429
     code = "too_many_attempts"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
 
 
 class Unavailable(AppError):

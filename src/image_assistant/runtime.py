@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from image_assistant.config import Settings
 from image_assistant.core.files import PhotoFiles
 from image_assistant.core.resumable import ResumableUploads
+from image_assistant.core.throttle import Backoff, Rate, RateLimit
 from image_assistant.core.tokens import TokenSigner
 from image_assistant.db.session import GrowthAnalyzer, make_engine, make_session_factory
 from image_assistant.store.base import ObjectStore
@@ -29,10 +30,36 @@ class Runtime:
     analyzer: GrowthAnalyzer
     files: PhotoFiles
     uploads: ResumableUploads
+    guards: Guards
 
     def close(self) -> None:
         self.queue.close()
         self.engine.dispose()
+
+
+@dataclass
+class Guards:
+    """This process's limits on unauthenticated tries (core/throttle.py)."""
+
+    register: RateLimit
+    verify: RateLimit
+    login_account: Backoff  # wrong passwords for one account, from one client
+    login_everywhere: Backoff  # wrong passwords for one account, from all clients: short waits only
+    login_client: Backoff  # wrong passwords from one client, for all accounts
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Guards:
+        rate = Rate.parse(settings.pairing_client_rate)
+        window = 15 * 60
+        return cls(
+            register=RateLimit(rate, what="pairing requests"),
+            verify=RateLimit(rate, what="pairing codes"),
+            login_account=Backoff(free=5, window=window, longest=300, what="wrong passwords"),
+            login_everywhere=Backoff(free=50, window=window, longest=5, what="wrong passwords"),
+            login_client=Backoff(
+                free=settings.login_client_failures, window=window, longest=900, what="wrong passwords"
+            ),
+        )
 
 
 def make_store(settings: Settings, secret: str) -> ObjectStore:
@@ -78,4 +105,5 @@ def build_runtime(settings: Settings) -> Runtime:
             ttl_seconds=settings.resumable_upload_ttl,
             max_bytes=settings.max_upload_bytes,
         ),
+        guards=Guards.from_settings(settings),
     )

@@ -153,6 +153,10 @@ def base_env(data_dir: Path) -> dict[str, str]:
             "IMAGE_ASSISTANT_API_PORT": str(free_port()),
             "MAX_UPLOAD_BYTES": str(64 * 1024 * 1024),
             "LOG_LEVEL": "DEBUG",
+            # A whole test session pairs and signs in from 127.0.0.1; tests of these limits
+            # start a server of their own (tests/api/test_hardening.py).
+            "PAIRING_CLIENT_RATE": "100000/1m",
+            "LOGIN_CLIENT_FAILURES": "100000",
         }
     )
     return env

@@ -21,8 +21,9 @@ function pendingCard(d) {
       <h3>${esc(d.name)}</h3><p class="meta">${esc([d.platform, d.os_version].filter(Boolean).join(" "))}
       · asked ${esc(ago(d.created_at))}</p>
       ${code}
-      <p class="hint">Type this code into the agent on ${esc(d.name)} to pair it.</p>
-      <button type="button" class="revoke" data-device-id="${d.id}">Refuse</button></li>`;
+      <p class="hint">Type this code into the agent on ${esc(d.name)} to pair it${d.status === "active"
+        ? " again; it stays paired as it is until then" : ""}.</p>
+      ${d.status === "active" ? "" : `<button type="button" class="revoke" data-device-id="${d.id}">Refuse</button>`}</li>`;
 }
 
 function deviceCard(d) {
@@ -52,12 +53,17 @@ export function devicesPage(main) {
   const body = main.querySelector(".devices-body");
   const load = async () => {
     try {
-      const { devices } = await api("/api/devices");
+      const { devices, pairing_locked_until: lockedUntil } = await api("/api/devices");
       body.removeAttribute("aria-busy");
-      const pending = devices.filter((d) => d.status === "pending");
+      const asked = (d) => d.status === "pending" || (d.status === "active" && d.verification_code);
+      const pending = devices.filter(asked);
       const paired = devices.filter((d) => d.status === "active");
       const revoked = devices.filter((d) => d.status !== "pending" && d.status !== "active");
-      body.innerHTML = section("Waiting to pair", "pending", pending, pendingCard, "No device is waiting.")
+      const locked = lockedUntil
+        ? `<p class="error pairing-locked" role="alert">Too many wrong codes were typed: pairing locked until
+           ${esc(stamp(lockedUntil))}. If that was not you, someone may be guessing codes for your account.</p>`
+        : "";
+      body.innerHTML = locked + section("Waiting to pair", "pending", pending, pendingCard, "No device is waiting.")
         + section("Paired", "paired", paired, deviceCard, "No paired devices yet.")
         + (revoked.length ? section("Revoked", "revoked", revoked, deviceCard, "") : "");
     } catch (error) {

@@ -25,7 +25,7 @@ from image_assistant.agent.client import (
     ServerClient,
     ServerUnreachable,
 )
-from image_assistant.agent.config import DEFAULT_INTERVAL, STATUS_PORT, AgentDir, write_private
+from image_assistant.agent.config import DEFAULT_INTERVAL, STATUS_PORT, AgentDir, Pairing, write_private
 from image_assistant.agent.connection import CA_BUNDLE_ENV, checked_server_url
 from image_assistant.agent.credentials import TokenStore
 from image_assistant.agent.originals import OriginalFetcher
@@ -473,19 +473,40 @@ def _stop_gracefully_on_signals(scheduler: Scheduler) -> None:
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """What the agent is doing, or did last: the same facts as the status page."""
-    from image_assistant.agent.status_page import status_lines
+    from image_assistant.agent.status_page import server_side_lines, status_lines
 
     agent_dir = _agent_dir(ctx)
     pairing = agent_dir.load_pairing()
     click.echo(f"Paired: {'no' if pairing is None else f'{pairing.device_name} with {pairing.server}'}")
     current = read_status(agent_dir.status_file)
+    live = _server_side_now(agent_dir, pairing) if pairing is not None else None
     if current is None:
         click.echo("No sync has run yet.")
+        for label, value in server_side_lines(live or {}) if live else []:
+            click.echo(f"{label + ':':<22}{value}")
         return
+    if live:
+        current["server_side"] = live
     for label, value in status_lines(current):
         click.echo(f"{label + ':':<22}{value}")
     for error in current.get("errors", [])[-5:]:
         click.echo(f"error: {error['at']} {error['message']}")
+
+
+def _server_side_now(agent_dir: AgentDir, pairing: Pairing) -> dict[str, Any] | None:
+    """The server's counts for this device now (one try), or None to show the last recorded."""
+    from image_assistant.agent.progress import server_side_of
+
+    token = TokenStore(agent_dir).load(pairing.device_id)
+    if token is None:
+        return None
+    try:
+        server = checked_server_url(pairing.server, allow_http=pairing.allow_http)
+        ca_bundle = os.environ.get(CA_BUNDLE_ENV) or pairing.ca_bundle
+        with ServerClient(server, token, ca_bundle=ca_bundle) as client:
+            return server_side_of(client.status())
+    except AgentError:
+        return None
 
 
 @agent.command("install-service")

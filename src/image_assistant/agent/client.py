@@ -310,5 +310,13 @@ class ServerClient:
         return int(self.request("GET", f"/api/sync/uploads/{upload_id}").json()["offset"])
 
     def status(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", "/api/sync/status").json()
+        """The server's side for this device (photos and albums it holds, uploads it waits for,
+        the last sync it recorded), in one try: callers fall back to what they knew."""
+        try:
+            response = self.http.get("/api/sync/status", timeout=10)
+        except httpx.TransportError as exc:
+            raise certificate_problem(exc) or self._gave_up(type(exc).__name__) from None
+        if response.status_code >= 400:
+            raise self._rejection(response)
+        result: dict[str, Any] = response.json()
         return result

@@ -17,7 +17,7 @@ from image_assistant.agent.config import AgentDir, Pairing, default_config_dir, 
 from image_assistant.agent.connection import checked_server_url
 from image_assistant.agent.credentials import TokenStore
 
-REREGISTER_CODES = {"code_expired", "code_burnt", "no_code"}
+REREGISTER_CODES = {"code_expired", "code_burnt", "no_code"}  # older servers; a current one says invalid_code
 
 
 @dataclass(frozen=True)

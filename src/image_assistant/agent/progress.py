@@ -42,6 +42,7 @@ class Progress:
         self.last_success_at: str | None = None
         self.last_pass: dict[str, Any] = {}
         self.server_reachable: bool | None = None
+        self.server_side: dict[str, Any] = {}  # what the server said it holds, and when
         self.errors: deque[dict[str, str]] = deque(maxlen=MAX_ERRORS)
         self._last_write = 0.0
         self._write_lock = threading.Lock()
@@ -52,6 +53,7 @@ class Progress:
         if previous:
             self.last_success_at = previous.get("last_success_at")
             self.last_pass = previous.get("last_pass") or {}
+            self.server_side = previous.get("server_side") or {}
             self.errors.extend(previous.get("errors") or [])
 
     def set(self, **values: Any) -> None:
@@ -85,6 +87,10 @@ class Progress:
         if changed:
             self.save(force=True)
 
+    def server_said(self, status: dict[str, Any]) -> None:
+        """Record the server's own counts for this device (GET /api/sync/status)."""
+        self.set(server_side=server_side_of(status))
+
     def error(self, message: str) -> None:
         with self._lock:
             self.errors.append({"at": now_iso(), "message": message})
@@ -110,6 +116,7 @@ class Progress:
                 "last_success_at": self.last_success_at,
                 "last_pass": dict(self.last_pass),
                 "server_reachable": self.server_reachable,
+                "server_side": dict(self.server_side),
                 "errors": list(self.errors),
                 "updated_at": now_iso(),
             }
@@ -128,6 +135,16 @@ class Progress:
                 write_private(self.status_file, body)
             except OSError:
                 pass
+
+
+def server_side_of(status: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "photos": status.get("photos"),
+        "albums": status.get("albums"),
+        "pending_uploads": status.get("pending_uploads"),
+        "last_sync_at": status.get("last_sync_at"),
+        "checked_at": now_iso(),
+    }
 
 
 def read_status(path: Path) -> dict[str, Any] | None:

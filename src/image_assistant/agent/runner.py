@@ -45,7 +45,7 @@ def run_pass(
 ) -> PassReport:
     """One pass; errors are recorded in the progress (for the status page) and re-raised."""
     try:
-        return SyncPass(
+        report = SyncPass(
             source=source,
             state=state,
             client=client,
@@ -70,6 +70,17 @@ def run_pass(
         progress.error(f"pass failed: {type(exc).__name__}: {exc}")
         progress.set(phase="failed")
         raise
+    ask_server_side(client, progress)
+    return report
+
+
+def ask_server_side(client: ServerClient, progress: Progress) -> None:
+    """After a pass: the server's own counts for this device, for the status page (one try; a
+    failure leaves the last answer in place)."""
+    try:
+        progress.server_said(client.status())
+    except AgentError as exc:
+        log.info("could not ask the server for its counts: %s", exc)
 
 
 def server_probe(client: ServerClient, progress: Progress) -> Callable[[], bool]:

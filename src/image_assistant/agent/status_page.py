@@ -89,6 +89,19 @@ def status_lines(status: dict[str, Any]) -> list[tuple[str, str]]:
         ("Waiting for original", waiting_line(status)),
         ("Last successful sync", status.get("last_success_at") or "never"),
         ("Server", "unknown" if reachable is None else "reachable" if reachable else "unreachable"),
+        *server_side_lines(status.get("server_side") or {}),
+    ]
+
+
+def server_side_lines(side: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the server holds for this device, as it last said (after each pass)."""
+    if not side:
+        return [("Server holds", "not asked yet")]
+    return [
+        ("Server holds", f"{side.get('photos')} photos, {side.get('albums')} albums"),
+        ("Server waits for", f"{side.get('pending_uploads')} uploads"),
+        ("Server's last sync", side.get("last_sync_at") or "never"),
+        ("Server asked at", side.get("checked_at") or "-"),
     ]
 
 

@@ -121,6 +121,11 @@ DeviceDep = Annotated[DeviceRef, Depends(get_device)]
 AdminDep = Annotated[User, Depends(get_admin)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn takes it from X-Forwarded-For only for FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
 def parse_uuid(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)

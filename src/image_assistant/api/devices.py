@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from image_assistant.api.bodies import JsonBody
-from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
+from image_assistant.api.deps import Db, RuntimeDep, UserCaller, client_address, parse_uuid
 from image_assistant.api.docs import DeviceId, errors, json_body
 from image_assistant.api.shapes import device_json, iso
 from image_assistant.core import devices
 from image_assistant.errors import BadRequest
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
+
+# Every pairing answer takes at least this long, whether the account or device exists or not.
+PAIRING_ANSWER_SECONDS = 0.05
+
+
+@contextmanager
+def taking_at_least(seconds: float) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        time.sleep(max(0.0, started + seconds - time.monotonic()))
 
 
 class Register(BaseModel):
@@ -39,12 +54,16 @@ class Verify(BaseModel):
     "/register",
     status_code=status.HTTP_201_CREATED,
     openapi_extra=json_body(Register),
-    responses=errors(400, 413, 422),
+    responses=errors(400, 413, 422, 429),
 )
-def register(body: Annotated[Register, JsonBody(Register)], db: Db) -> dict[str, Any]:
+def register(
+    body: Annotated[Register, JsonBody(Register)], request: Request, runtime: RuntimeDep, db: Db
+) -> dict[str, Any]:
+    runtime.guards.register.hit(client_address(request))
     facts = devices.DeviceFacts(body.name, body.hardware_id, body.platform, body.os_version)
-    device_id = devices.register(db, username=body.username, facts=facts)
-    db.commit()
+    with taking_at_least(PAIRING_ANSWER_SECONDS):
+        device_id = devices.register(db, username=body.username, facts=facts)
+        db.commit()
     return {
         "device_id": str(device_id),
         "status": "pending",
@@ -54,11 +73,15 @@ def register(body: Annotated[Register, JsonBody(Register)], db: Db) -> dict[str,
 
 
 @router.post("/verify", openapi_extra=json_body(Verify), responses=errors(400, 413, 422, 429))
-def verify(body: Annotated[Verify, JsonBody(Verify)], runtime: RuntimeDep, db: Db) -> dict[str, Any]:
+def verify(
+    body: Annotated[Verify, JsonBody(Verify)], request: Request, runtime: RuntimeDep, db: Db
+) -> dict[str, Any]:
+    runtime.guards.verify.hit(client_address(request))
     if not (len(body.code) == 6 and body.code.isdigit()):
         raise BadRequest("the code is 6 digits", code="invalid_code")
-    outcome = devices.verify(db, device_id=body.device_id, code=body.code)
-    db.commit()
+    with taking_at_least(PAIRING_ANSWER_SECONDS):
+        outcome = devices.verify(db, device_id=body.device_id, code=body.code)
+        db.commit()
     if outcome.error is not None:
         raise outcome.error
     device = outcome.device
@@ -76,7 +99,11 @@ def verify(body: Annotated[Verify, JsonBody(Verify)], runtime: RuntimeDep, db: D
 @router.get("", responses=errors(401, 403))
 def list_devices(caller: UserCaller, db: Db) -> dict[str, Any]:
     rows = devices.list_for_user(db, caller.user_id)
-    return {"devices": [device_json(d, photos=n, with_code=True) for d, n in rows]}
+    locked_until = devices.pairing_locked_until(db, caller.user_id)
+    return {
+        "devices": [device_json(d, photos=n, with_code=True) for d, n in rows],
+        "pairing_locked_until": iso(locked_until),
+    }
 
 
 @router.delete("/{device_id}", responses=errors(400, 401, 403, 404))

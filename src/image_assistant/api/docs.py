@@ -114,6 +114,7 @@ AlbumId = Annotated[str, _uuid_path("the album's id")]
 DeviceId = Annotated[str, _uuid_path("the device's id")]
 UploadId = Annotated[str, _uuid_path("the resumable upload's id")]
 PhotosUuid = Annotated[str, _uuid_path("the photo's id in Photos.app (photos_uuid)")]
+SetId = Annotated[str, _uuid_path("the publish set's id")]
 
 
 def _one_error_shape(schema: dict[str, Any]) -> None:

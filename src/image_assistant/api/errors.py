@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect
 
 from image_assistant.core.records import validation_details
 from image_assistant.db.session import database_error
-from image_assistant.errors import AppError, BadRequest, Unprocessable
+from image_assistant.errors import AppError, BadRequest, TooManyAttempts, Unprocessable
 
 log = logging.getLogger("image_assistant.api")
 
@@ -66,6 +66,8 @@ def app_error(request: Request, exc: Exception) -> AppError:
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
     error = app_error(request, exc)
     headers = exc.headers if isinstance(exc, HTTPException) else None
+    if isinstance(error, TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after)}
     if error.status == 405:
         headers = {**(headers or {}), "Allow": _allowed(request, (headers or {}).get("Allow", ""))}
     return JSONResponse(

@@ -29,6 +29,7 @@ COMMANDS = {
     "migrate-storage": "image_assistant.cli.operations:migrate_storage_command",
     "verify": "image_assistant.cli.operations:verify_command",
     "export": "image_assistant.cli.operations:export_command",
+    "publish": "image_assistant.cli.publish:publish_command",
     "agent": "image_assistant.agent.cli:agent",
 }
 

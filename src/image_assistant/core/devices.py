@@ -12,11 +12,14 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core.tokens import Claims
-from image_assistant.db.models import Device, Photo, User
+from image_assistant.db.models import Device, PairingLock, Photo, User
 from image_assistant.errors import AppError, BadRequest, NotFound, TooManyAttempts, Unauthorized
 
 CODE_TTL = timedelta(minutes=10)
-MAX_CODE_ATTEMPTS = 5
+MAX_CODE_ATTEMPTS = 5  # wrong tries that burn one code
+WRONG_CODES_PER_WINDOW = 10  # wrong codes judged per account in a window, then 429 until it ends
+LOCK_WINDOW = timedelta(hours=1)
+MAX_PAIRING_REQUESTS = 3  # codes waiting per account; a newer request drops the oldest
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,11 @@ class DeviceFacts:
 
 
 def register(db: DbSession, *, username: str, facts: DeviceFacts) -> uuid.UUID:
-    """A pending device with a fresh code; the code is never part of the answer.
+    """A pairing request with a fresh code; the code is never part of the answer.
 
     An unknown username gets a device id too (that no code will ever match), so the
-    answer does not tell who has an account.
+    answer does not tell who has an account. An active device is never changed here: a
+    re-pair of the same machine keeps its facts aside until its code is verified.
     """
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
@@ -40,50 +44,84 @@ def register(db: DbSession, *, username: str, facts: DeviceFacts) -> uuid.UUID:
         select(Device).where(Device.user_id == user.id, Device.hardware_id == facts.hardware_id)
     )
     if device is None:
-        device = Device(user_id=user.id, hardware_id=facts.hardware_id)
+        device = Device(user_id=user.id, hardware_id=facts.hardware_id, status="pending")
         db.add(device)
-    device.name = facts.name
-    device.platform = facts.platform
-    device.os_version = facts.os_version
-    if device.status != "active":
+    if device.status == "active":
+        device.pending_name = facts.name
+        device.pending_platform = facts.platform
+        device.pending_os_version = facts.os_version
+    else:
+        device.name = facts.name
+        device.platform = facts.platform
+        device.os_version = facts.os_version
         device.status = "pending"
     device.verification_code = f"{secrets.randbelow(1_000_000):06d}"
     device.code_expires_at = datetime.now(UTC) + CODE_TTL
-    device.code_attempts = 0
+    device.code_attempts = 0  # this code's own tries; the account's count is never reset here
     db.flush()
+    _drop_oldest_requests(db, user.id)
     return device.id
+
+
+def _drop_oldest_requests(db: DbSession, user_id: uuid.UUID) -> None:
+    waiting = db.scalars(
+        select(Device)
+        .where(Device.user_id == user_id, Device.verification_code.is_not(None))
+        .order_by(Device.code_expires_at.desc(), Device.id)
+    ).all()
+    for device in waiting[MAX_PAIRING_REQUESTS:]:
+        if device.status == "pending" and device.token_generation == 0:
+            db.delete(device)  # never paired: nothing of it remains
+            continue
+        _clear_request(device)
+        if device.status == "pending":
+            device.status = "revoked"
+    db.flush()
+
+
+def _clear_request(device: Device) -> None:
+    device.verification_code = None
+    device.code_expires_at = None
+    device.pending_name = device.pending_platform = device.pending_os_version = None
 
 
 @dataclass(frozen=True)
 class Verification:
-    """What a code check decided; the attempt count is saved even when it failed."""
+    """What a code check decided; the counts are saved even when it failed."""
 
     device: Device | None
     error: AppError | None
 
 
+def _invalid() -> BadRequest:
+    # One answer for an unknown device, a wrong, burnt or expired code: none tells which.
+    return BadRequest(
+        "the code is not valid; a code lasts 10 minutes and 5 tries, then pair again", code="invalid_code"
+    )
+
+
 def verify(db: DbSession, *, device_id: uuid.UUID, code: str) -> Verification:
     device = db.get(Device, device_id, with_for_update=True)
     if device is None:
-        return Verification(None, BadRequest("the code is not valid", code="invalid_code"))
-    if device.code_attempts >= MAX_CODE_ATTEMPTS:
-        return Verification(None, _burnt())
-    if device.verification_code is None or device.code_expires_at is None:
-        return Verification(None, BadRequest("no code is waiting; register again", code="no_code"))
-    if device.code_expires_at <= datetime.now(UTC):
-        device.verification_code = None
-        return Verification(None, BadRequest("the code has expired; register again", code="code_expired"))
+        return Verification(None, _invalid())
+    now = datetime.now(UTC)
+    lock = _lock_of(db, device.user_id, now)
+    if lock.wrong_codes >= WRONG_CODES_PER_WINDOW:
+        return Verification(None, _locked(lock.window_started_at + LOCK_WINDOW, now))
+    if not code_is_live(device) or device.code_attempts >= MAX_CODE_ATTEMPTS:
+        return Verification(None, _invalid())
+    assert device.verification_code is not None
     if not hmac.compare_digest(device.verification_code.encode(), code.encode()):
         device.code_attempts += 1
-        left = MAX_CODE_ATTEMPTS - device.code_attempts
-        if left <= 0:
-            device.verification_code = None
-            return Verification(None, _burnt())
-        return Verification(
-            None, BadRequest(f"the code is not valid; {left} tries left", code="invalid_code")
-        )
-    device.verification_code = None
-    device.code_expires_at = None
+        lock.wrong_codes += 1
+        if device.code_attempts >= MAX_CODE_ATTEMPTS:
+            _clear_request(device)
+        return Verification(None, _invalid())
+    if device.pending_name is not None:
+        device.name = device.pending_name
+        device.platform = device.pending_platform or ""
+        device.os_version = device.pending_os_version or ""
+    _clear_request(device)
     device.code_attempts = 0
     device.verified = True
     device.status = "active"
@@ -91,11 +129,33 @@ def verify(db: DbSession, *, device_id: uuid.UUID, code: str) -> Verification:
     return Verification(device, None)
 
 
-def _burnt() -> TooManyAttempts:
+def _lock_of(db: DbSession, user_id: uuid.UUID, now: datetime) -> PairingLock:
+    """The account's count of wrong codes, started afresh when its window has passed."""
+    lock = db.get(PairingLock, user_id, with_for_update=True)
+    if lock is None:
+        lock = PairingLock(user_id=user_id, window_started_at=now, wrong_codes=0)
+        db.add(lock)
+    elif lock.window_started_at + LOCK_WINDOW <= now:
+        lock.window_started_at = now
+        lock.wrong_codes = 0
+    return lock
+
+
+def _locked(until: datetime, now: datetime) -> TooManyAttempts:
     return TooManyAttempts(
-        "too many wrong codes; this code is burnt, register the device again",
-        code="code_burnt",
+        f"pairing is locked until {until.isoformat(timespec='seconds')} after too many wrong codes",
+        code="pairing_locked",
+        retry_after=int((until - now).total_seconds()) + 1,
     )
+
+
+def pairing_locked_until(db: DbSession, user_id: uuid.UUID) -> datetime | None:
+    """When the account may pair again, while too many wrong codes lock it; else None."""
+    lock = db.get(PairingLock, user_id)
+    if lock is None or lock.wrong_codes < WRONG_CODES_PER_WINDOW:
+        return None
+    until = lock.window_started_at + LOCK_WINDOW
+    return until if until > datetime.now(UTC) else None
 
 
 def claims_for(device: Device) -> Claims:
@@ -167,7 +227,6 @@ def revoke(db: DbSession, *, device_id: uuid.UUID, user_id: uuid.UUID | None) ->
         raise NotFound("no such device", code="device_not_found")
     device.status = "revoked"
     device.verified = False
-    device.verification_code = None
-    device.code_expires_at = None
+    _clear_request(device)
     device.token_generation += 1
     return device

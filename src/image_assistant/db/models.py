@@ -1,4 +1,5 @@
-"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files, sync_logs."""
+"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files, sync_logs,
+publish_sets, publish_set_photos, publish_presets, shares."""
 
 from __future__ import annotations
 
@@ -96,6 +97,20 @@ class Device(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     token_generation: Mapped[int] = mapped_column(Integer, default=0)
     last_sync_at: Mapped[datetime | None]
+    # What a re-pair of an active device asks for; applied only when its code is verified (0011).
+    pending_name: Mapped[str | None] = mapped_column(String(255))
+    pending_platform: Mapped[str | None] = mapped_column(String(64))
+    pending_os_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class PairingLock(Base):
+    """Wrong pairing codes of one account in the current window (an hour from its first)."""
+
+    __tablename__ = "pairing_locks"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    window_started_at: Mapped[datetime]
+    wrong_codes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Photo(Timestamped, Base):
@@ -236,3 +251,71 @@ class ResumableUpload(Base):
     multipart_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PublishSet(Timestamped, Base):
+    """A named, ordered pick of a user's photos to publish (a photo can be in several)."""
+
+    __tablename__ = "publish_sets"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PublishSetPhoto(Base):
+    """A photo's place in a set, with the focal point its crops keep (0-1 of width and height)."""
+
+    __tablename__ = "publish_set_photos"
+    __table_args__ = (Index("ix_publish_set_photos_order", "set_id", "position"),)
+
+    set_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("publish_sets.id", ondelete="CASCADE"), primary_key=True
+    )
+    photo_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    focal_x: Mapped[float] = mapped_column(Float, default=0.5)
+    focal_y: Mapped[float] = mapped_column(Float, default=0.5)
+
+
+class PublishPreset(Timestamped, Base):
+    """A user's own export preset (the built-in ones live in core.presets)."""
+
+    __tablename__ = "publish_presets"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_publish_presets_user_name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))  # fit (long edge) | crop (exact size)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    quality: Mapped[int] = mapped_column(Integer, default=85)
+    filename_pattern: Mapped[str] = mapped_column(String(200), default="{set}-{n}")
+
+
+class Share(Base):
+    """A link to a publish set or an album; only the SHA-256 of its random token is kept."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    set_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("publish_sets.id", ondelete="CASCADE"), index=True
+    )
+    album_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), index=True
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    preset: Mapped[str] = mapped_column(String(64))
+    allow_download: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_viewed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

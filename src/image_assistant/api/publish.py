@@ -1,0 +1,230 @@
+"""Publish sets (create, list, read, change, delete), their zip per preset, and export presets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from image_assistant.api.bodies import JsonBody
+from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
+from image_assistant.api.docs import SetId, errors, json_body
+from image_assistant.api.shapes import iso, json_response, photo_json
+from image_assistant.core import exports, presets, publish
+from image_assistant.core.publish import FocalPoint
+
+router = APIRouter(tags=["publish"])
+
+PhotoIds = Annotated[list[uuid.UUID], Field(max_length=publish.MAX_PHOTOS)]
+
+
+class NewSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=publish.MAX_TITLE)
+    photo_ids: PhotoIds = Field(default_factory=list)
+
+
+class Point(BaseModel):
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
+class SetChange(BaseModel):
+    """What to change; what is left out stays as it is. `photo_ids`: the whole set, in its new order."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=publish.MAX_TITLE)
+    note: str | None = Field(default=None, max_length=publish.MAX_NOTE)
+    photo_ids: PhotoIds | None = None
+    focal_points: dict[uuid.UUID, Point] | None = None
+
+
+class MorePhotos(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    photo_ids: PhotoIds
+
+
+class NewPreset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64)
+    mode: str = Field(json_schema_extra={"enum": ["fit", "crop"]})
+    width: int
+    height: int | None = None
+    quality: int = 85
+    filename_pattern: str = Field(default=presets.DEFAULT_PATTERN, max_length=200)
+
+
+def set_json(publish_set: Any, photos: list[publish.SetPhoto] | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(publish_set.id),
+        "title": publish_set.title,
+        "note": publish_set.note,
+        "created_at": iso(publish_set.created_at),
+        "updated_at": iso(publish_set.updated_at),
+        **extra,
+    }
+    if photos is not None:
+        body["photo_count"] = len(photos)
+        body["photos"] = [
+            {**photo_json(p.row), "position": p.position, "focal_point": {"x": p.focal.x, "y": p.focal.y}}
+            for p in photos
+        ]
+    return body
+
+
+def _full(db: Db, publish_set: Any) -> Response:
+    return json_response(set_json(publish_set, publish.set_photos(db, publish_set=publish_set)))
+
+
+@router.post(
+    "/api/publish-sets",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=json_body(NewSet),
+    responses=errors(400, 401, 403, 404, 413, 422),
+)
+def create_set(body: Annotated[NewSet, JsonBody(NewSet)], caller: UserCaller, db: Db) -> Response:
+    """A new set of the caller's photos, in the order given."""
+    created = publish.create_set(db, user_id=caller.user_id, title=body.title, photo_ids=body.photo_ids)
+    db.commit()
+    response = _full(db, created)
+    response.status_code = status.HTTP_201_CREATED
+    return response
+
+
+@router.get("/api/publish-sets", responses=errors(401, 403))
+def list_sets(caller: UserCaller, db: Db) -> Response:
+    summaries = publish.list_sets(db, user_id=caller.user_id)
+    return json_response(
+        {
+            "publish_sets": [
+                set_json(
+                    s.publish_set,
+                    photo_count=s.photo_count,
+                    cover_id=str(s.cover_id) if s.cover_id else None,
+                )
+                for s in summaries
+            ]
+        }
+    )
+
+
+@router.get("/api/publish-sets/{set_id}", responses=errors(400, 401, 403, 404))
+def get_set(set_id: SetId, caller: UserCaller, db: Db) -> Response:
+    """The set with its `photos` in order, each with its `position` and `focal_point`."""
+    return _full(db, publish.get_set(db, user_id=caller.user_id, set_id=parse_uuid(set_id, "set id")))
+
+
+@router.put(
+    "/api/publish-sets/{set_id}",
+    openapi_extra=json_body(SetChange),
+    responses=errors(400, 401, 403, 404, 413, 422),
+)
+def update_set(
+    set_id: SetId, body: Annotated[SetChange, JsonBody(SetChange)], caller: UserCaller, db: Db
+) -> Response:
+    focal = None
+    if body.focal_points is not None:
+        focal = {pid: FocalPoint(p.x, p.y) for pid, p in body.focal_points.items()}
+    changed = publish.update_set(
+        db,
+        user_id=caller.user_id,
+        set_id=parse_uuid(set_id, "set id"),
+        title=body.title,
+        note=body.note,
+        photo_ids=body.photo_ids,
+        focal_points=focal,
+    )
+    db.commit()
+    return _full(db, changed)
+
+
+@router.post(
+    "/api/publish-sets/{set_id}/photos",
+    openapi_extra=json_body(MorePhotos),
+    responses=errors(400, 401, 403, 404, 413, 422),
+)
+def add_photos(
+    set_id: SetId, body: Annotated[MorePhotos, JsonBody(MorePhotos)], caller: UserCaller, db: Db
+) -> Response:
+    """Append photos to the set (those it holds already keep their place)."""
+    changed = publish.add_photos(
+        db, user_id=caller.user_id, set_id=parse_uuid(set_id, "set id"), photo_ids=body.photo_ids
+    )
+    db.commit()
+    return _full(db, changed)
+
+
+@router.delete(
+    "/api/publish-sets/{set_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400, 401, 403, 404)
+)
+def delete_set(set_id: SetId, caller: UserCaller, db: Db) -> Response:
+    publish.delete_set(db, user_id=caller.user_id, set_id=parse_uuid(set_id, "set id"))
+    db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def zip_response(plan: exports.Plan, runtime: RuntimeDep) -> StreamingResponse:
+    renderer = exports.Renderer(runtime.store)
+    body = exports.stream_zip(plan, renderer, now=datetime.now(UTC))
+    headers = {"Content-Disposition": f'attachment; filename="{plan.zip_name}"', "Cache-Control": "no-store"}
+    return StreamingResponse(body, media_type="application/zip", headers=headers)
+
+
+@router.get(
+    "/api/publish-sets/{set_id}/download",
+    responses={**errors(400, 401, 403, 404, 409, 422), 200: {"content": {"application/zip": {}}}},
+)
+def download(
+    set_id: SetId,
+    caller: UserCaller,
+    runtime: RuntimeDep,
+    db: Db,
+    preset: str = Query(min_length=1, max_length=64),
+) -> StreamingResponse:
+    """The set as a zip of one preset's renditions, streamed as they are made; a photo that
+    cannot be made is named in REPORT.txt inside it (409 when none has its original yet)."""
+    chosen = presets.resolve(db, user_id=caller.user_id, name=preset)
+    publish_set = publish.get_set(db, user_id=caller.user_id, set_id=parse_uuid(set_id, "set id"))
+    plan = exports.plan(db, title=publish_set.title, preset=chosen, members=publish.members(db, publish_set))
+    db.close()
+    return zip_response(plan, runtime)
+
+
+@router.get("/api/presets", responses=errors(401, 403))
+def list_presets(caller: UserCaller, db: Db) -> dict[str, Any]:
+    """The built-in presets, then the caller's own."""
+    return {"presets": [p.as_json() for p in presets.list_presets(db, user_id=caller.user_id)]}
+
+
+@router.post(
+    "/api/presets",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=json_body(NewPreset),
+    responses=errors(400, 401, 403, 409, 413, 422),
+)
+def create_preset(
+    body: Annotated[NewPreset, JsonBody(NewPreset)], caller: UserCaller, db: Db
+) -> dict[str, Any]:
+    """A preset of the caller's own: `fit` in a long edge of `width`, or `crop` to width x height."""
+    preset = presets.validate(
+        name=body.name,
+        mode=body.mode,
+        width=body.width,
+        height=body.height,
+        quality=body.quality,
+        filename_pattern=body.filename_pattern,
+    )
+    presets.create(db, user_id=caller.user_id, preset=preset)
+    db.commit()
+    return preset.as_json()
+
+
+@router.delete("/api/presets/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 404))
+def delete_preset(name: str, caller: UserCaller, db: Db) -> Response:
+    presets.delete(db, user_id=caller.user_id, name=name)
+    db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,259 @@
+"""Exports: a set (or a shared album) as renditions of one preset, in a zip streamed as made.
+
+`plan` reads the database once (what each photo's source file is, its name in the zip); the
+zip is then written from the store and the renderer alone, so no session is held while it
+streams. Renditions are cached in the store by (source SHA-256, preset, focal point): a second
+download copies them. The zip is written to the response as it grows, through a pipe that
+zipfile writes into and the response drains (constant memory, no temporary file).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from image_assistant.core.files import FileKind
+from image_assistant.core.presets import CROP, FULL, Preset, file_name
+from image_assistant.core.publish import FocalPoint, Member
+from image_assistant.core.renditions import NotLossless, Rendition, clean_jpeg, render
+from image_assistant.db.models import PhotoFile
+from image_assistant.errors import AppError, Conflict
+from image_assistant.store.base import ObjectStore
+from image_assistant.store.keys import extension_of, validate_key
+from image_assistant.thumbnails.render import sniff
+
+log = logging.getLogger("image_assistant.publish")
+REPORT_NAME = "REPORT.txt"
+
+
+@dataclass(frozen=True)
+class Source:
+    """The file a rendition is made from: the edited version when there is one."""
+
+    key: str
+    sha256: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Item:
+    photo_id: uuid.UUID
+    owner_id: uuid.UUID
+    number: int
+    name: str  # its file name in the zip
+    focal: FocalPoint
+    source: Source | None  # None: neither the original nor an edit is on the server yet
+    media_type: str = "photo"
+
+
+@dataclass
+class Plan:
+    title: str
+    preset: Preset
+    items: list[Item]
+
+    @property
+    def zip_name(self) -> str:
+        from image_assistant.core.presets import slug
+
+        return f"{slug(self.title)}-{self.preset.name}.zip"
+
+
+def sources(db: DbSession, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Source]:
+    """Each photo's stored edited version, else its stored original."""
+    found: dict[uuid.UUID, Source] = {}
+    kinds = (FileKind.EDITED.value, FileKind.ORIGINAL.value)
+    for start in range(0, len(photo_ids), 500):
+        chunk = list(photo_ids[start : start + 500])
+        rows = db.scalars(
+            select(PhotoFile).where(
+                PhotoFile.photo_id.in_(chunk), PhotoFile.kind.in_(kinds), PhotoFile.object_key.is_not(None)
+            )
+        )
+        for row in rows:
+            if row.sha256 is None or row.object_key is None:
+                continue
+            if row.photo_id not in found or row.kind == FileKind.EDITED.value:
+                found[row.photo_id] = Source(row.object_key, row.sha256, row.kind)
+    return found
+
+
+def plan(db: DbSession, *, title: str, preset: Preset, members: Sequence[Member]) -> Plan:
+    """What the zip will hold; 409 when not one photo has a file on the server yet."""
+    found = sources(db, [m.photo.id for m in members])
+    items = [
+        Item(
+            photo_id=m.photo.id,
+            owner_id=m.photo.user_id,
+            number=i + 1,
+            name=file_name(
+                preset,
+                set_title=title,
+                number=i + 1,
+                count=len(members),
+                taken_at=m.photo.taken_at,
+                original=m.photo.filename,
+            ),
+            focal=m.focal,
+            source=found.get(m.photo.id),
+            media_type=m.photo.media_type,
+        )
+        for i, m in enumerate(members)
+    ]
+    if items and all(item.source is None for item in items):
+        raise Conflict(
+            "none of these photos has its original on the server yet; sync first",
+            code="originals_missing",
+            details={"photo_ids": [str(i.photo_id) for i in items[:50]]},
+        )
+    return Plan(title, preset, items)
+
+
+def rendition_key(owner_id: uuid.UUID, source: Source, preset: Preset, focal: FocalPoint) -> str:
+    """`renditions/<owner>/<sha256>/<preset signature>[-<focal point>].jpg`."""
+    where = f"-f{focal.x:.3f}-{focal.y:.3f}" if preset.mode == CROP else ""
+    return validate_key(f"renditions/{owner_id}/{source.sha256}/{preset.signature}{where}.jpg")
+
+
+class Renderer:
+    """Renditions of stored photos, made once and kept in the store."""
+
+    def __init__(self, store: ObjectStore, *, workdir: Path | None = None) -> None:
+        self.store = store
+        self.workdir = workdir
+
+    def pieces(self, item: Item, preset: Preset) -> tuple[Iterator[bytes | memoryview], str | None]:
+        """The rendition's bytes (cached, cleaned or rendered now) and a note for the report."""
+        assert item.source is not None
+        key = rendition_key(item.owner_id, item.source, preset, item.focal)
+        if preset.mode == FULL and item.source.key.lower().endswith((".jpg", ".jpeg")):
+            data = b"".join(self.store.open(item.source.key))
+            try:
+                return iter(clean_jpeg(data)), None
+            except NotLossless:
+                pass  # turned or not sRGB: its pixels are converted below
+        try:
+            self.store.head(key)
+            return self.store.open(key), None
+        except AppError:
+            pass
+        rendition = self.render(item, [preset])[preset.name]
+        self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        return iter([rendition.data]), _short_note(rendition)
+
+    def render(self, item: Item, presets: Sequence[Preset]) -> dict[str, Rendition]:
+        assert item.source is not None
+        workdir = Path(tempfile.mkdtemp(prefix="ia-publish-", dir=self.workdir))
+        try:
+            path = workdir / f"source.{extension_of(item.source.key)}"
+            with path.open("wb") as handle:
+                for chunk in self.store.open(item.source.key):
+                    handle.write(chunk)
+            if sniff(path) == "video":
+                raise Conflict("a video is not exported", code="not_a_photo")
+            return render(path, presets, item.focal)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _short_note(rendition: Rendition) -> str | None:
+    if rendition.short_of is None:
+        return None
+    w, h = rendition.short_of
+    return f"smaller than the preset's {w}x{h}: made {rendition.width}x{rendition.height}, not enlarged"
+
+
+class _Pipe(io.RawIOBase):
+    """What zipfile writes to: bytes wait here until the response takes them."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self._pieces.append(bytes(data))
+        self._written += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def drain(self) -> Iterator[bytes]:
+        pieces, self._pieces = self._pieces, []
+        yield from pieces
+
+
+def stream_zip(plan: Plan, renderer: Renderer, *, now: datetime) -> Iterator[bytes]:
+    """The zip of a plan's renditions, in order, then REPORT.txt when a photo is missing or
+    could not be made as asked."""
+    pipe = _Pipe()
+    report: list[str] = []
+    stamp = now.timetuple()[:6]
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for item in plan.items:
+            pieces = _pieces(item, plan.preset, renderer, report)
+            if pieces is None:
+                continue
+            with archive.open(zipfile.ZipInfo(item.name, date_time=stamp), "w") as entry:
+                for piece in pieces:
+                    entry.write(piece)
+                    yield from pipe.drain()
+        if report:
+            text = f"{plan.title} ({plan.preset.name}): {len(report)} note(s)\n" + "\n".join(report) + "\n"
+            archive.writestr(zipfile.ZipInfo(REPORT_NAME, date_time=stamp), text)
+    yield from pipe.drain()
+
+
+def _pieces(
+    item: Item, preset: Preset, renderer: Renderer, report: list[str]
+) -> list[bytes | memoryview] | None:
+    """The item's bytes, or None with a line in the report when it cannot be made."""
+    label = f"{item.number:>3}. {item.name} (photo {item.photo_id})"
+    if item.source is None:
+        report.append(f"{label}: missing: its original is not on the server yet (sync, then download again)")
+        return None
+    try:
+        pieces, note = renderer.pieces(item, preset)
+        held = list(pieces)
+    except AppError as exc:
+        report.append(f"{label}: not made: {exc.message}")
+        return None
+    except Exception as exc:  # one photo's failure (store, disk) must not end the whole zip
+        log.warning("rendition of photo %s failed: %s: %s", item.photo_id, type(exc).__name__, exc)
+        report.append(f"{label}: not made: the server could not read or render it")
+        return None
+    if note:
+        report.append(f"{label}: {note}")
+    return held
+
+
+def export_to_dir(plan: Plan, renderer: Renderer, target: Path) -> tuple[int, list[str]]:
+    """The renditions written as files in `target` (the CLI); returns how many and the report."""
+    target.mkdir(parents=True, exist_ok=True)
+    report: list[str] = []
+    written = 0
+    for item in plan.items:
+        pieces = _pieces(item, plan.preset, renderer, report)
+        if pieces is None:
+            continue
+        partial = target / f".{item.name}.part"
+        with partial.open("wb") as handle:
+            for piece in pieces:
+                handle.write(piece)
+        partial.replace(target / item.name)
+        written += 1
+    return written, report

@@ -1,0 +1,208 @@
+"""Renditions: a photo made ready for a platform (fit, crop around the focal point, or full size).
+
+Each source is decoded once, shrunk on load to the largest size any preset asked for, upright
+and in sRGB; every preset is cut from that image. Renditions carry no metadata at all (no EXIF,
+GPS, XMP, IPTC, no profile: sRGB is what a JPEG without one means) and are never upscaled: a
+source smaller than a preset gives a smaller file, and `Rendition.short_of` says so.
+An `original-clean` of a JPEG that is upright and sRGB already is its own entropy-coded data
+with every metadata segment dropped: no decode, no loss, at the speed of reading it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
+
+from image_assistant.core.presets import CROP, FIT, Preset
+from image_assistant.core.publish import FocalPoint
+from image_assistant.thumbnails.render import UndecodableImage, decode, sniff, tiff_orientation
+
+_ANY = 10_000_000
+
+
+@dataclass(frozen=True)
+class Rendition:
+    data: bytes
+    width: int
+    height: int
+    short_of: tuple[int, int] | None = None  # the size asked for, when the source was too small
+
+
+def upright_size(source: Path) -> tuple[int, int]:
+    """The source's width and height as shown (EXIF orientation applied), read from its header."""
+    kind = sniff(source)
+    try:
+        if kind == "heif":
+            import pillow_heif
+
+            width, height = pillow_heif.open_heif(str(source), convert_hdr_to_8bit=True).size
+            return int(width), int(height)
+        if kind in ("jpeg", "vips"):
+            header = pyvips.Image.new_from_file(str(source), fail_on="none")
+            turned = header.get_typeof("orientation") and header.get("orientation") in (5, 6, 7, 8)
+            return (header.height, header.width) if turned else (header.width, header.height)
+    except (pyvips.Error, ValueError, RuntimeError, OSError) as exc:
+        raise UndecodableImage(f"not a readable image: {exc}") from None
+    image = decode(source, _ANY)
+    return image.width, image.height
+
+
+def _scale(preset: Preset, width: int, height: int) -> float:
+    """How much a preset shrinks a source of this size (at most 1: never up)."""
+    if preset.mode == FIT:
+        return min(1.0, preset.width / max(width, height))
+    if preset.mode == CROP:
+        assert preset.height is not None
+        return min(1.0, max(preset.width / width, preset.height / height))
+    return 1.0
+
+
+def render(source: Path, presets: Sequence[Preset], focal: FocalPoint | None = None) -> dict[str, Rendition]:
+    """Each preset's rendition of the file at `source`, from one decode (the cascade)."""
+    focal = focal or FocalPoint()
+    width, height = upright_size(source)
+    decode_width = max(math.ceil(width * _scale(p, width, height)) for p in presets)
+    try:
+        image = decode(source, decode_width)
+        return {p.name: _cut(image, p, focal) for p in presets}
+    except pyvips.Error as exc:
+        raise UndecodableImage(f"could not render: {(exc.message or '').strip()[:200]}") from None
+
+
+def _cut(image: pyvips.Image, preset: Preset, focal: FocalPoint) -> Rendition:
+    short_of: tuple[int, int] | None = None
+    if preset.mode == FIT:
+        if max(image.width, image.height) > preset.width:
+            image = image.thumbnail_image(preset.width, height=preset.width, size="down")
+        elif max(image.width, image.height) < preset.width:
+            short_of = (preset.width, preset.width)
+    elif preset.mode == CROP:
+        assert preset.height is not None
+        image, short_of = _crop(image, preset.width, preset.height, focal)
+    data: bytes = image.jpegsave_buffer(Q=preset.quality, keep=0, subsample_mode="auto")
+    return Rendition(data, image.width, image.height, short_of)
+
+
+def _crop(
+    image: pyvips.Image, width: int, height: int, focal: FocalPoint
+) -> tuple[pyvips.Image, tuple[int, int] | None]:
+    """Cover width x height, then cut it around the focal point; too small a source is cut to
+    the same aspect at its own resolution instead of being enlarged."""
+    scale = max(width / image.width, height / image.height)
+    short_of = None
+    if scale < 1.0:
+        image = image.resize(scale, kernel="lanczos3")
+    elif scale > 1.0:
+        short_of = (width, height)
+        fit = min(image.width / width, image.height / height)
+        width, height = max(1, math.floor(width * fit)), max(1, math.floor(height * fit))
+    width, height = min(width, image.width), min(height, image.height)
+    left = _clamp(round(focal.x * image.width - width / 2), image.width - width)
+    top = _clamp(round(focal.y * image.height - height / 2), image.height - height)
+    return image.crop(left, top, width, height).copy_memory(), short_of
+
+
+def _clamp(value: int, most: int) -> int:
+    return max(0, min(value, most))
+
+
+# --- original-clean of a JPEG without decoding it ----------------------------------------------
+
+_KEEP_APP = (b"JFIF\x00", b"Adobe")  # APP0 JFIF (pixel density) and APP14 Adobe (colour transform)
+_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+
+
+class NotLossless(Exception):
+    """The JPEG needs its pixels changed (turned, or converted to sRGB): render it instead."""
+
+
+def clean_jpeg(data: bytes) -> list[bytes | memoryview]:
+    """The JPEG `data` with every metadata segment dropped and nothing after its image, as
+    pieces to write one after the other (the scan data is not copied).
+
+    Raises NotLossless when the image is not upright sRGB already (an EXIF orientation other
+    than 1, a colour profile other than sRGB, CMYK) or is damaged.
+    """
+    header = _header(data)
+    if header is None:
+        raise NotLossless("not a complete JPEG")
+    kept, scan_start = header
+    return [kept, memoryview(data)[scan_start : _end_of_image(data, scan_start)]]
+
+
+def _end_of_image(data: bytes, pos: int) -> int:
+    """Where the image ends (after its EOI marker), walking the scans and the segments between
+    them; what follows (an iPhone's depth or gain map, with their own metadata) is left out."""
+    while True:
+        pos = data.find(b"\xff", pos)
+        if pos == -1 or pos + 1 >= len(data):
+            raise NotLossless("the JPEG ends before its image does")
+        marker = data[pos + 1]
+        if marker == 0xD9:
+            return pos + 2
+        if marker == 0x00 or marker == 0xFF or marker in _STANDALONE:
+            pos += 1 if marker == 0xFF else 2
+            continue
+        if pos + 4 > len(data):
+            raise NotLossless("the JPEG ends before its image does")
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            raise NotLossless("metadata between the scans")
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+
+
+def _header(data: bytes) -> tuple[bytes, int] | None:
+    """The kept segments up to and including the first scan's header, and where the scan data
+    starts; None when `data` does not reach that far yet."""
+    if not data.startswith(b"\xff\xd8"):
+        raise NotLossless("not a JPEG")
+    kept = bytearray(b"\xff\xd8")
+    icc = bytearray()
+    pos = 2
+    while True:
+        if pos + 4 > len(data):
+            return None
+        if data[pos] != 0xFF:
+            raise NotLossless("a damaged JPEG header")
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in _STANDALONE:
+            kept += data[pos : pos + 2]
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        end = pos + 2 + length
+        if end > len(data):
+            return None
+        body = data[pos + 4 : end]
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            _inspect(marker, body, icc)
+            if (marker == 0xE0 and body.startswith(b"JFIF\x00")) or (
+                marker == 0xEE and body.startswith(b"Adobe")
+            ):
+                kept += data[pos:end]
+        else:
+            if marker in (0xC0, 0xC1, 0xC2) and body[5:6] not in (b"\x01", b"\x03"):
+                raise NotLossless("not a grey or RGB JPEG")
+            kept += data[pos:end]
+        pos = end
+        if marker == 0xDA:
+            if icc and not _is_srgb(bytes(icc)):
+                raise NotLossless("the colour profile is not sRGB")
+            return bytes(kept), pos
+
+
+def _inspect(marker: int, body: bytes, icc: bytearray) -> None:
+    if marker == 0xE1 and body.startswith(b"Exif\x00\x00") and tiff_orientation(body[6:]) != 1:
+        raise NotLossless("the photo is turned by its EXIF orientation")
+    if marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
+        icc += body[14:]
+
+
+def _is_srgb(profile: bytes) -> bool:
+    return b"sRGB" in profile or "sRGB".encode("utf-16-be") in profile
