@@ -36,6 +36,7 @@ from image_assistant.agent.state import AgentState
 from image_assistant.agent.sync import PassReport, reason_counts
 
 FETCHER_ENV = "IMAGE_ASSISTANT_AGENT_ORIGINAL_FETCHER"
+STAGING_ENV = "IMAGE_ASSISTANT_AGENT_STAGING_MAX"
 EXIT_REVOKED = 3
 EXIT_UNREACHABLE = 4
 
@@ -289,7 +290,7 @@ def _pass_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--staging-max",
         default="5GB",
         show_default=True,
-        envvar="IMAGE_ASSISTANT_AGENT_STAGING_MAX",
+        envvar=STAGING_ENV,
         show_envvar=True,
         help="Most disk space originals downloaded from iCloud may take while they wait for their "
         "upload (e.g. 500MB, 5GB); 10% of the disk is always kept free.",
@@ -661,8 +662,9 @@ def _first_pass(agent_dir: AgentDir, chosen: dict[str, str]) -> None:
         with _session(agent_dir, Backoff()) as (client, state, progress):
             source = _make_source(chosen, state)
             with _progress_bar(progress, enabled=sys.stderr.isatty()):
+                settings = _settings(agent_dir, chosen, 4, 64, os.environ.get(STAGING_ENV, "5GB"))
                 report = run_pass(source=source, state=state, client=client, progress=progress,
-                                  settings=PassSettings())  # fmt: skip
+                                  settings=settings)  # fmt: skip
     except AgentError as exc:
         _fail(exc)
         return
