@@ -174,7 +174,13 @@ def test_changes_made_in_photos_reach_the_server_without_re_uploading_originals(
         "6191423D-8DB8-4D4C-92BE-9BBBA308AAC4",
     )
     with sqlite3.connect(library / "database" / "Photos.sqlite") as conn:
+        conn.create_function("NSCoreDataTriggerUpdateAffectedObjectValue", -1, lambda *_: None)
         conn.execute("UPDATE ZASSET SET ZFAVORITE = 1 WHERE ZUUID = ?", (pumpkins2,))
+        conn.execute(
+            "UPDATE ZADDITIONALASSETATTRIBUTES SET ZTITLE = 'Renamed in Photos' "
+            "WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = ?)",
+            (pumpkins2,),
+        )
         conn.execute(
             "DELETE FROM Z_28ASSETS WHERE Z_3ASSETS = (SELECT Z_PK FROM ZASSET WHERE ZUUID = ?)", (pumpkins3,)
         )
@@ -192,6 +198,7 @@ def test_changes_made_in_photos_reach_the_server_without_re_uploading_originals(
     assert report["uploads"] == 2 and report["bytes_sent"] == len(new_edit) + len(arrived)
     after = {p["photos_uuid"]: p for p in all_photos(user)}
     assert after[pumpkins2]["is_favorite"] is True
+    assert user.http.get(f"/api/photos/{after[pumpkins2]['id']}").json()["title"] == "Renamed in Photos"
     farm = next(a for a in user.http.get("/api/albums").json()["albums"] if a["title"] == "Pumpkin Farm")
     assert pumpkins3 not in album_members(user, farm["id"]) and len(album_members(user, farm["id"])) == 2
     assert download(user, f"/api/photos/{after[tulips]['id']}/download/edited") == new_edit
