@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,19 +143,22 @@ def plain_parallel_put(server_url: str, owner: Owner, files: list[Path]) -> floa
         return time.perf_counter() - started
 
 
-def compare_with_baseline(rev: str, base: Path, server: Server, folder: Path) -> None:
-    """First and no-change passes of the agent at `rev` and of this one, each as its own user."""
+def compare_with_baseline(rev: str, base: Path, server: Server, folder: Path, rounds: int) -> None:
+    """First and no-change passes of the agent at `rev` and of this one, alternating for `rounds`
+    rounds (each pass pair as a new user, so nothing is deduplicated); medians side by side."""
     src = baseline_source(rev, base / "baseline")
-    figures: dict[str, tuple[float, float]] = {}
-    for label, code in ((rev, src), ("this commit", None)):
-        config_dir = base / f"agent-{'base' if code else 'new'}"
-        write_pairing(config_dir, server.url, owner_with_device(server))
-        first_s, _, first = timed_agent_pass(config_dir, folder, code)
-        second_s, _, second = timed_agent_pass(config_dir, folder, code)
-        assert second["bytes_sent"] == 0 and first["uploads"] > 0
-        figures[label] = (first_s, second_s)
-    heading(f"side by side: {rev} vs this commit")
-    (base_first, base_second), (new_first, new_second) = figures[rev], figures["this commit"]
+    figures: dict[str, list[tuple[float, float]]] = {rev: [], "this commit": []}
+    for round_ in range(rounds):
+        for label, code in ((rev, src), ("this commit", None)):
+            config_dir = base / f"agent-{'base' if code else 'new'}-{round_}"
+            write_pairing(config_dir, server.url, owner_with_device(server))
+            first_s, _, first = timed_agent_pass(config_dir, folder, code)
+            second_s, _, second = timed_agent_pass(config_dir, folder, code)
+            assert second["bytes_sent"] == 0 and first["uploads"] > 0
+            figures[label].append((first_s, second_s))
+    heading(f"side by side: {rev} vs this commit (medians of {rounds})")
+    base_first, base_second = (statistics.median(f[i] for f in figures[rev]) for i in (0, 1))
+    new_first, new_second = (statistics.median(f[i] for f in figures["this commit"]) for i in (0, 1))
     for name, before, now in (
         ("first pass", base_first, new_first),
         ("no-change pass", base_second, new_second),
@@ -167,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--baseline", metavar="REV", help="also time the agent of this commit, side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --baseline (medians)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as temp:
         base = Path(temp)
@@ -175,7 +180,7 @@ def main() -> None:
         files = sorted(folder.rglob("*.jpg"))
         with running_server(base / "data", {"LOG_LEVEL": "WARNING"}) as server:
             if args.baseline:
-                compare_with_baseline(args.baseline, base, server, folder)
+                compare_with_baseline(args.baseline, base, server, folder, args.rounds)
             config_dir = base / "agent"
             write_pairing(config_dir, server.url, owner_with_device(server))
 
