@@ -38,5 +38,6 @@ export async function api(path, { method = "GET", body, signal, priority = "auto
   return data;
 }
 
-export const thumbnailUrl = (id, size) => `/api/photos/${id}/thumbnail/${size}?redirect=true`;
+export const thumbnailUrl = (id, size, version = "current") =>
+  `/api/photos/${id}/thumbnail/${size}?redirect=true${version === "original" ? "&version=original" : ""}`;
 export const downloadUrl = (id) => `/api/photos/${id}/download?redirect=true`;

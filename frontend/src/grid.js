@@ -1,15 +1,22 @@
-// A justified grid of photos fed page by page from a cursor API, grouped by day or month.
+// A virtualized justified grid of photos fed page by page from a cursor API, grouped by day or month.
 //
-// Every tile's box comes from the API's width/height before any pixel arrives, so nothing
-// moves when thumbnails load. Pending thumbnails show a placeholder and are re-checked
-// while visible; failed ones carry a mark.
+// The layout (rows of tiles at one height, each tile as wide as its photo's aspect ratio allows)
+// is computed here from the API's width/height, before any pixel arrives; only the rows near the
+// viewport are in the page, absolutely placed in a box as tall as the whole layout, so a
+// 100,000-photo library keeps a few hundred elements. A grid opened further down the timeline
+// (a jump of the scrubber) loads newer pages as the reader scrolls up, keeping what is on screen
+// where it is. Pending thumbnails show a placeholder and are re-checked while visible.
 
 import { api, thumbnailUrl } from "./api.js";
 import { altText, count, dayKey, esc, groupTitle, monthKey } from "./format.js";
+import { isLive, livePlayer } from "./live.js";
 
-const AHEAD = "0px 0px 2000px 0px"; // start fetching two screens before the end
+const AHEAD_PX = 2000; // fetch the next page two screens before the end
+const OVERSCAN_PX = 800; // rows kept in the page above and below the viewport
 const RECHECK_MS = 5000;
 const RECHECK_BATCH = 24;
+const GAP = 4;
+const HEADER_H = 48;
 const GROUPERS = { day: dayKey, month: monthKey };
 
 export function aspect(photo) {
@@ -33,7 +40,13 @@ const STATE_LABELS = {
 
 function badge(photo) {
   if (photo.media_type === "video") return '<span class="badge" aria-hidden="true">▶ Video</span>';
-  if (photo.media_type === "live") return '<span class="badge" aria-hidden="true">Live</span>';
+  if (photo.media_type === "live" || photo.subtypes?.includes("live")) {
+    return '<span class="badge" aria-hidden="true">Live</span>';
+  }
+  if (photo.burst_id) {
+    const frames = photo.burst_count > 1 ? ` · ${photo.burst_count}` : "";
+    return `<span class="badge" aria-hidden="true">Burst${frames}</span>`;
+  }
   return "";
 }
 
@@ -42,81 +55,124 @@ export function tileInner(photo) {
   const alt = esc(altText(photo));
   const fav = photo.is_favorite ? '<span class="fav" aria-hidden="true">♥</span>' : "";
   if (status === "ready") {
-    return `<i style="padding-bottom:${100 / aspect(photo)}%"></i><img src="${thumbnailUrl(photo.id, "small")}"
-      alt="${alt}" loading="lazy" decoding="async" draggable="false">${badge(photo)}${fav}`;
+    return `<img src="${thumbnailUrl(photo.id, "small")}" alt="${alt}" decoding="async"
+      draggable="false">${badge(photo)}${fav}`;
   }
   const mark = status === "failed" ? '<span class="mark" aria-hidden="true">!</span>' : "";
-  return `<i style="padding-bottom:${100 / aspect(photo)}%"></i><span class="ph" role="img"
-    aria-label="${alt} (${STATE_LABELS[status]})">${mark}</span>${badge(photo)}${fav}`;
+  return `<span class="ph" role="img" aria-label="${alt} (${STATE_LABELS[status]})">${mark}</span>${badge(photo)}${fav}`;
 }
 
-function tileHtml(photo, index) {
+function tileHtml(photo, index, x, width, height) {
   const status = state(photo);
   const title = status === "failed" ? ` title="${esc(photo.thumbnail_error || "The preview could not be made")}"` : "";
-  return `<button type="button" class="tile is-${status}" data-id="${photo.id}" data-index="${index}"
-    style="--r:${aspect(photo)}"${title}>${tileInner(photo)}</button>`;
+  const live = isLive(photo) ? " data-live" : "";
+  return `<button type="button" class="tile is-${status}" data-id="${photo.id}" data-index="${index}"${live}
+    style="left:${x}px;width:${width}px;height:${height}px"${title}>${tileInner(photo)}</button>`;
+}
+
+/** Binary search: the first block whose bottom is below `y`. */
+function firstBelow(blocks, y) {
+  let lo = 0;
+  let hi = blocks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (blocks[mid].top + blocks[mid].height < y) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export class PhotoGrid {
   /**
    * @param {HTMLElement} root where the grid goes
-   * @param {{fetchPage: (cursor: string|null) => Promise<{photos: object[], next: string|null}>,
-   *          groupBy: "day"|"month"|null, empty: string, onOpen: (grid: PhotoGrid, index: number) => void}} options
+   * @param {{fetchPage: (cursor: string|null, options?: object) => Promise<{photos: object[], next: string|null, prev?: string|null}>,
+   *          groupBy: "day"|"month"|null, empty: string, onOpen: (grid: PhotoGrid, index: number) => void,
+   *          onPosition?: (photo: object) => void}} options
    */
   constructor(root, options) {
     this.options = options;
-    this.photos = [];
-    this.ids = new Set();
-    this.cursor = null;
-    this.done = false;
-    this.loading = null;
     this.destroyed = false;
-    this.visiblePending = new Set();
-    root.innerHTML = `<div class="grid" aria-live="off"></div>
+    root.innerHTML = `<div class="grid-top" role="status"></div>
+      <div class="grid" aria-live="off"></div>
       <div class="grid-end" role="status"><span class="spinner" aria-hidden="true"></span> Loading photos…</div>`;
+    this.topEl = root.querySelector(".grid-top");
     this.gridEl = root.querySelector(".grid");
     this.endEl = root.querySelector(".grid-end");
-    this.lastGroup = null;
-    this.lastTiles = null;
+    this.reset(null);
     this.gridEl.addEventListener("click", (event) => this.onClick(event));
     this.gridEl.addEventListener("error", (event) => this.onImageError(event), true);
+    this.removed = new Set();
+    livePlayer(this.gridEl, ".tile[data-live]", (tile) => tile.dataset.id);
     this.endEl.addEventListener("click", (event) => {
       if (event.target.closest("button.retry")) this.loadMore();
     });
-    this.endObserver = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) this.loadMore();
-    }, { rootMargin: AHEAD });
-    this.endObserver.observe(this.endEl);
-    // The observer only reports changes: a jump to the end (End key, scrollbar drag) while a
-    // page is loading leaves the end visible throughout, so scrolling checks too.
     this.onScroll = () => {
       if (this.scrollQueued) return;
       this.scrollQueued = true;
       requestAnimationFrame(() => {
         this.scrollQueued = false;
+        if (this.destroyed) return;
+        this.paint();
         this.continueIfNeeded();
       });
     };
+    this.onResize = () => {
+      if (this.gridEl.clientWidth !== this.width) this.relayout();
+    };
     window.addEventListener("scroll", this.onScroll, { passive: true });
-    this.pendingObserver = new IntersectionObserver((entries) => this.trackPending(entries), {
-      rootMargin: "200px",
-    });
+    window.addEventListener("resize", this.onResize);
     this.recheckTimer = setInterval(() => this.recheck(), RECHECK_MS);
+  }
+
+  /** Start over, empty, at the top of the listing or (with `before`) further down it. */
+  reset(before) {
+    this.generation = (this.generation ?? 0) + 1;
+    this.photos = [];
+    this.ids = new Set();
+    this.cursor = null;
+    this.prevCursor = null;
+    this.before = before;
+    this.done = false;
+    this.topDone = !before;
+    this.loading = null;
+    this.loadingNewer = null;
+    this.blocks = [];
+    this.rendered = new Map();
+    this.gridEl.replaceChildren();
+    this.gridEl.style.height = "0px";
+    this.width = this.gridEl.clientWidth;
+    this.endEl.classList.remove("is-done");
+    this.endEl.innerHTML = '<span class="spinner" aria-hidden="true"></span> Loading photos…';
+    this.topEl.textContent = "";
+  }
+
+  /** Show the listing from `before` (an ISO moment) down; newer photos load when scrolling up. */
+  jumpTo(before) {
+    this.reset(before);
+    window.scrollTo(0, 0);
+    return this.loadMore();
   }
 
   destroy() {
     this.destroyed = true;
     window.removeEventListener("scroll", this.onScroll);
-    this.endObserver.disconnect();
-    this.pendingObserver.disconnect();
+    window.removeEventListener("resize", this.onResize);
     clearInterval(this.recheckTimer);
   }
 
-  /** The next page, once at a time; resolves when it is on screen. */
+  rowHeight() {
+    return this.width < 640 ? 110 : 200;
+  }
+
+  // -- loading -------------------------------------------------------------------------------
+
+  /** The next (older) page, once at a time; resolves when it is laid out. */
   loadMore() {
     if (this.done || this.destroyed) return Promise.resolve();
     if (!this.loading) {
-      this.loading = this.fetchAndAppend().finally(() => {
+      const generation = this.generation;
+      this.loading = this.fetchOlder(generation).finally(() => {
+        if (generation !== this.generation) return;
         this.loading = null;
         this.continueIfNeeded();
       });
@@ -124,35 +180,65 @@ export class PhotoGrid {
     return this.loading;
   }
 
-  async fetchAndAppend() {
+  async fetchOlder(generation) {
     this.endEl.innerHTML = '<span class="spinner" aria-hidden="true"></span> Loading photos…';
     try {
-      const page = await this.options.fetchPage(this.cursor);
-      if (this.destroyed) return;
+      const first = !this.photos.length && !this.cursor;
+      const page = await this.options.fetchPage(this.cursor, first && this.before ? { before: this.before } : {});
+      if (this.destroyed || generation !== this.generation) return;
+      if (first) {
+        this.prevCursor = page.prev ?? null;
+        this.topDone = !this.prevCursor;
+        if (!this.topDone) this.topEl.innerHTML = '<button type="button" class="newer">Show newer photos</button>';
+        this.topEl.querySelector("button.newer")?.addEventListener("click", () => this.loadNewer());
+      }
       this.append(page.photos);
       this.cursor = page.next;
       this.done = !page.next;
       if (this.done) this.showEnd();
       else this.endEl.textContent = "";
     } catch (error) {
-      if (this.destroyed) return;
+      if (this.destroyed || generation !== this.generation) return;
       this.endEl.innerHTML = `Could not load photos: ${esc(error.message)}
         <button type="button" class="retry">Try again</button>`;
       throw error;
     }
   }
 
+  /** The page just newer than the first photo shown, put above it without moving the screen. */
+  loadNewer() {
+    if (this.topDone || this.destroyed || this.loadingNewer || !this.prevCursor) return Promise.resolve();
+    const generation = this.generation;
+    this.loadingNewer = (async () => {
+      const page = await this.options.fetchPage(this.prevCursor, { newer: true });
+      if (this.destroyed || generation !== this.generation) return;
+      this.prevCursor = page.prev ?? null;
+      this.topDone = !this.prevCursor;
+      if (this.topDone) this.topEl.textContent = "";
+      this.prepend(page.photos);
+    })().finally(() => {
+      if (generation === this.generation) this.loadingNewer = null;
+    });
+    return this.loadingNewer;
+  }
+
   continueIfNeeded() {
-    if (this.done || this.destroyed || this.loading || !this.endEl.isConnected) return;
-    const top = this.endEl.getBoundingClientRect().top;
-    if (top < window.innerHeight + 2000) this.loadMore();
+    if (this.destroyed || !this.endEl.isConnected) return;
+    if (!this.done && !this.loading) {
+      const top = this.endEl.getBoundingClientRect().top;
+      if (top < window.innerHeight + AHEAD_PX) this.loadMore();
+    }
+    if (!this.topDone && !this.loadingNewer && this.photos.length) {
+      const gridTop = this.gridEl.getBoundingClientRect().top;
+      if (gridTop > -AHEAD_PX / 2) this.loadNewer().catch(() => {});
+    }
   }
 
   showEnd() {
     if (!this.done) return;
     this.endEl.classList.add("is-done");
     this.endEl.textContent = this.photos.length
-      ? `${count(this.photos.length, "photo")}, that's everything.`
+      ? `${count(this.photos.length, "photo")}${this.before ? " from here on" : ""}, that's everything.`
       : this.options.empty;
     this.endEl.dataset.total = String(this.photos.length);
   }
@@ -163,47 +249,157 @@ export class PhotoGrid {
   }
 
   append(photos) {
-    let html = "";
-    const flush = () => {
-      if (html) this.lastTiles.insertAdjacentHTML("beforeend", html);
-      html = "";
-    };
-    const first = this.photos.length;
-    for (const photo of photos) {
-      if (this.ids.has(photo.id)) continue; // a page boundary must never show a photo twice
-      const group = this.groupOf(photo);
-      if (group !== this.lastGroup) {
-        flush();
-        this.startGroup(group);
+    const fresh = photos.filter((p) => !this.ids.has(p.id)); // a page boundary must never show a photo twice
+    if (!fresh.length) return;
+    for (const photo of fresh) this.ids.add(photo.id);
+    const from = this.photos.length;
+    this.photos.push(...fresh);
+    const changed = this.layoutFrom(from);
+    for (const [b, el] of this.rendered) {
+      if (b >= changed) {
+        el.remove();
+        this.rendered.delete(b);
       }
-      this.ids.add(photo.id);
-      html += tileHtml(photo, this.photos.length);
-      this.photos.push(photo);
     }
-    flush();
-    // Only thumbnails being made are asked after; a missing original arrives with a later sync.
-    for (const tile of this.gridEl.querySelectorAll(".tile.is-pending:not([data-watched])")) {
-      if (Number(tile.dataset.index) < first) continue;
-      tile.dataset.watched = "";
-      this.pendingObserver.observe(tile);
+    this.paint(true);
+  }
+
+  prepend(photos) {
+    const fresh = photos.filter((p) => !this.ids.has(p.id));
+    if (!fresh.length) return;
+    for (const photo of fresh) this.ids.add(photo.id);
+    const before = this.totalHeight();
+    this.photos.unshift(...fresh);
+    this.blocks = [];
+    this.layoutFrom(0);
+    this.clearRendered();
+    window.scrollBy(0, this.totalHeight() - before); // what was on screen stays where it was
+    this.paint(true);
+  }
+
+  relayout() {
+    this.width = this.gridEl.clientWidth;
+    this.blocks = [];
+    this.layoutFrom(0);
+    this.clearRendered();
+    this.paint(true);
+  }
+
+  clearRendered() {
+    this.rendered = new Map();
+    this.gridEl.replaceChildren();
+  }
+
+  // -- layout --------------------------------------------------------------------------------
+
+  totalHeight() {
+    const last = this.blocks[this.blocks.length - 1];
+    return last ? last.top + last.height : 0;
+  }
+
+  /** Lay out again from photo `from` on (from the start of the group it falls in); returns the
+   * first block that changed. */
+  layoutFrom(from) {
+    let start = from;
+    if (from > 0 && this.blocks.length) {
+      const group = this.groupOf(this.photos[from - 1]);
+      let b = this.blocks.length - 1;
+      while (b >= 0 && this.blocks[b].group === group) b -= 1;
+      this.blocks.length = b + 1;
+      start = from;
+      while (start > 0 && this.groupOf(this.photos[start - 1]) === group) start -= 1;
+    }
+    const changed = this.blocks.length;
+    const width = this.width || this.gridEl.clientWidth || 1000;
+    const target = this.rowHeight();
+    const headers = Boolean(this.options.groupBy);
+    let top = this.totalHeight();
+    let i = start;
+    while (i < this.photos.length) {
+      const group = this.groupOf(this.photos[i]);
+      if (headers) {
+        this.blocks.push({ kind: "header", group, top, height: HEADER_H });
+        top += HEADER_H;
+      }
+      let row = [];
+      let sum = 0;
+      const flush = (full) => {
+        const height = full ? Math.min((width - GAP * (row.length - 1)) / sum, target * 2) : target;
+        let x = 0;
+        const items = row.map((index) => {
+          const w = Math.max(1, Math.floor(aspect(this.photos[index]) * height));
+          const item = { index, x, w };
+          x += w + GAP;
+          return item;
+        });
+        if (full && items.length) {
+          const last = items[items.length - 1];
+          last.w = Math.max(1, Math.round(width - last.x)); // absorb rounding: rows end flush
+        }
+        const h = Math.round(height);
+        this.blocks.push({ kind: "row", group, top, height: h, items });
+        top += h + GAP;
+        row = [];
+        sum = 0;
+      };
+      while (i < this.photos.length && this.groupOf(this.photos[i]) === group) {
+        row.push(i);
+        sum += aspect(this.photos[i]);
+        if (sum * target + GAP * (row.length - 1) >= width) flush(true);
+        i += 1;
+      }
+      if (row.length) flush(false);
+    }
+    this.gridEl.style.height = `${this.totalHeight()}px`;
+    return changed;
+  }
+
+  // -- painting ------------------------------------------------------------------------------
+
+  /** Put the blocks near the viewport into the page and take the others out. */
+  paint(force = false) {
+    if (!this.blocks.length) return;
+    const gridTop = this.gridEl.getBoundingClientRect().top;
+    const from = firstBelow(this.blocks, -gridTop - OVERSCAN_PX);
+    let to = from;
+    const bottom = -gridTop + window.innerHeight + OVERSCAN_PX;
+    while (to < this.blocks.length && this.blocks[to].top < bottom) to += 1;
+    if (!force && from === this.paintedFrom && to === this.paintedTo) return;
+    this.paintedFrom = from;
+    this.paintedTo = to;
+    for (const [b, el] of this.rendered) {
+      if (b < from || b >= to) {
+        el.remove();
+        this.rendered.delete(b);
+      }
+    }
+    let html = "";
+    const added = [];
+    for (let b = from; b < to; b += 1) {
+      if (this.rendered.has(b)) continue;
+      html += this.blockHtml(this.blocks[b], b);
+      added.push(b);
+    }
+    if (!html) return;
+    this.gridEl.insertAdjacentHTML("beforeend", html);
+    for (const b of added) this.rendered.set(b, this.gridEl.querySelector(`:scope > [data-block="${b}"]`));
+    const first = this.blocks[from];
+    const firstRow = first?.kind === "row" ? first : this.blocks[from + 1];
+    if (firstRow?.items?.length && this.options.onPosition) {
+      this.options.onPosition(this.photos[firstRow.items[0].index]);
     }
   }
 
-  startGroup(group) {
-    const section = document.createElement("section");
-    section.className = "group";
-    section.dataset.group = group;
-    if (this.options.groupBy) {
-      const id = `g-${group}`;
-      section.setAttribute("aria-labelledby", id);
-      section.innerHTML = `<h2 class="group-title" id="${id}">${esc(groupTitle(group))}</h2>`;
+  blockHtml(block, b) {
+    const where = `data-block="${b}" data-top="${block.top}" data-group="${esc(block.group)}"
+      style="top:${block.top}px;height:${block.height}px"`;
+    if (block.kind === "header") {
+      return `<h2 class="group-title" ${where}>${esc(groupTitle(block.group))}</h2>`;
     }
-    const tiles = document.createElement("div");
-    tiles.className = "tiles";
-    section.append(tiles);
-    this.gridEl.append(section);
-    this.lastGroup = group;
-    this.lastTiles = tiles;
+    const tiles = block.items
+      .map(({ index, x, w }) => tileHtml(this.photos[index], index, x, w, block.height))
+      .join("");
+    return `<div class="row" ${where}>${tiles}</div>`;
   }
 
   onClick(event) {
@@ -214,7 +410,7 @@ export class PhotoGrid {
   onImageError(event) {
     const tile = event.target.closest?.(".tile");
     if (!tile || event.target.tagName !== "IMG") return;
-    tile.className = "tile is-failed";
+    tile.classList.replace("is-ready", "is-failed");
     event.target.replaceWith(Object.assign(document.createElement("span"), { className: "ph" }));
   }
 
@@ -222,25 +418,47 @@ export class PhotoGrid {
     return this.gridEl.querySelector(`.tile[data-index="${index}"]`);
   }
 
-  focusTile(index) {
-    const tile = this.tile(index);
-    if (!tile) return;
-    tile.scrollIntoView({ block: "nearest" });
-    tile.focus({ preventScroll: true });
+  /** A photo that left this listing (restored from Recently Deleted): gone once the lightbox closes. */
+  restored(photo) {
+    this.removed.add(photo.id);
   }
 
-  trackPending(entries) {
-    for (const entry of entries) {
-      const id = entry.target.dataset.id;
-      if (entry.isIntersecting) this.visiblePending.add(id);
-      else this.visiblePending.delete(id);
+  dropRemoved() {
+    if (!this.removed.size) return;
+    this.photos = this.photos.filter((p) => !this.removed.has(p.id));
+    for (const id of this.removed) this.ids.delete(id);
+    this.removed.clear();
+    this.relayout();
+    if (this.done) this.showEnd();
+  }
+
+  /** Scroll the photo at `index` into view (its row is put into the page) and focus it. */
+  focusTile(index) {
+    if (this.removed.size) {
+      this.dropRemoved();
+      return;
     }
+    const block = this.blocks.find((b) => b.kind === "row" && b.items.some((item) => item.index === index));
+    if (!block) return;
+    const gridTop = this.gridEl.getBoundingClientRect().top + window.scrollY;
+    const y = gridTop + block.top;
+    if (y < window.scrollY + 60 || y + block.height > window.scrollY + window.innerHeight) {
+      window.scrollTo(0, Math.max(0, y - window.innerHeight / 3));
+    }
+    this.paint(true);
+    this.tile(index)?.focus({ preventScroll: true });
   }
 
   /** Visible placeholders ask again whether their thumbnail is ready. */
   async recheck() {
-    const ids = [...this.visiblePending].slice(0, RECHECK_BATCH);
-    if (!ids.length || document.hidden) return;
+    if (document.hidden) return;
+    const ids = [];
+    for (const tile of this.gridEl.querySelectorAll(".tile.is-pending")) {
+      const box = tile.getBoundingClientRect();
+      if (box.bottom > -200 && box.top < window.innerHeight + 200) ids.push(tile.dataset.id);
+      if (ids.length >= RECHECK_BATCH) break;
+    }
+    if (!ids.length) return;
     const fresh = await Promise.all(ids.map((id) => api(`/api/photos/${id}`).catch(() => null)));
     for (const photo of fresh) {
       if (photo && !this.destroyed) this.refresh(photo);
@@ -251,25 +469,25 @@ export class PhotoGrid {
     const tile = this.gridEl.querySelector(`.tile[data-id="${photo.id}"]`);
     if (!tile) return;
     const index = Number(tile.dataset.index);
+    if (this.photos[index]?.id !== photo.id) return;
     const before = state(this.photos[index]);
-    this.photos[index] = photo;
+    this.photos[index] = { ...this.photos[index], ...photo };
     const after = state(photo);
     if (after === before) return;
-    tile.className = `tile is-${after}`;
+    tile.classList.replace(`is-${before}`, `is-${after}`);
     tile.innerHTML = tileInner(photo);
-    if (after !== "pending") {
-      this.pendingObserver.unobserve(tile);
-      this.visiblePending.delete(photo.id);
-    }
   }
 }
 
-/** A cursor page fetcher over any list endpoint with `photos` and `next_cursor`. */
+/** A cursor page fetcher over any list endpoint with `photos`, `next_cursor` (and `prev_cursor`). */
 export function pager(path, limit = 100) {
-  return async (cursor) => {
+  return async (cursor, { before, newer } = {}) => {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (cursor) params.set("cursor", cursor);
+    if (before) params.set("before", before);
+    if (newer) params.set("direction", "newer");
     const sep = path.includes("?") ? "&" : "?";
-    const query = `${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page = await api(path + query, { priority: "high" });
-    return { photos: page.photos, next: page.next_cursor, page };
+    const page = await api(`${path}${sep}${params}`, { priority: "high" });
+    return { photos: page.photos, next: page.next_cursor, prev: page.prev_cursor ?? null, page };
   };
 }

@@ -22,7 +22,7 @@ from image_assistant.api import (
     sync,
     users,
 )
-from image_assistant.api.middleware import AccessLog, BodyLimit
+from image_assistant.api.middleware import AccessLog, BodyLimit, RequestChecks
 from image_assistant.runtime import Runtime
 from image_assistant.web import install as install_gallery
 
@@ -50,5 +50,6 @@ def create_app(runtime: Runtime) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes, json_limit=settings.max_json_bytes)
+    app.add_middleware(RequestChecks)
     app.add_middleware(AccessLog)
     return app

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     thumbnail_stuck_after: str = Field(default="15m", alias="THUMBNAIL_STUCK_AFTER")
     thumbnail_reconcile_every: str = Field(default="1m", alias="THUMBNAIL_RECONCILE_EVERY")
     thumbnail_jpeg_quality: int = Field(default=82, ge=30, le=100, alias="THUMBNAIL_JPEG_QUALITY")
+    # How often the worker rewrites the sidecar (<original key>.json) of photos whose facts changed.
+    sidecar_sweep_every: str = Field(default="5m", alias="SIDECAR_SWEEP_EVERY")
 
     jwt_secret: str = Field(default="", alias="JWT_SECRET")
     jwt_expires_in: str = Field(default="30d", alias="JWT_EXPIRES_IN")
@@ -94,6 +96,7 @@ class Settings(BaseSettings):
             "thumbnail_retry_delay",
             "thumbnail_stuck_after",
             "thumbnail_reconcile_every",
+            "sidecar_sweep_every",
         ):
             parse_duration(getattr(self, name))
         Rate.parse(self.pairing_client_rate)
@@ -162,6 +165,10 @@ class Settings(BaseSettings):
     @property
     def thumbnail_reconcile_seconds(self) -> int:
         return max(1, parse_duration(self.thumbnail_reconcile_every))
+
+    @property
+    def sidecar_sweep_seconds(self) -> int:
+        return max(1, parse_duration(self.sidecar_sweep_every))
 
     @property
     def queue_path(self) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import statistics
 import time
 import uuid
@@ -11,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.records import photo_record
 from tests.helpers.server import Accounts, Server, start_server
 
 SQL_BACKENDS = pytest.mark.parametrize("server", ["sqlite", "postgres"], indirect=True)
@@ -187,3 +190,70 @@ def test_one_client_failing_on_many_accounts_is_slowed_down(strict_server: Serve
         ]
     assert [t.status_code for t in tries] == [401] * 6 + [429]
     assert "retry-after" in tries[6].headers
+
+
+# 5. 500s from unchecked input
+
+
+def album_of(device: Any, *photos_uuids: str, title: str = "Trip") -> str:
+    album = {"photos_uuid": str(uuid.uuid4()).upper(), "title": title, "photos": list(photos_uuids)}
+    answer = device.http.post("/api/sync/albums", json={"albums": [album], "complete": False})
+    assert answer.status_code == 200, answer.text
+    listed = device.owner.http.get("/api/albums").json()["albums"]
+    return str(next(a["id"] for a in listed if a["title"] == title))
+
+
+@SQL_BACKENDS
+def test_numbers_and_dates_beyond_the_columns_are_refused_with_the_error_shape(
+    server: Server, accounts: Accounts
+) -> None:
+    device = accounts.device()
+    bad_records = [
+        photo_record(file_size=2**63),
+        photo_record(taken_at="0001-01-01T00:00:00+14:00"),
+        photo_record(taken_at="9999-12-31T23:59:59-14:00"),
+    ]
+    for record in bad_records:
+        answer = device.http.post("/api/sync/photos", json={"photos": [record]})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "validation_error"
+        assert answer.headers.get("connection") != "close"
+    album_id = album_of(device, title="Numbers")
+    cursor = base64.urlsafe_b64encode(json.dumps({"p": 10**26}).encode()).decode().rstrip("=")
+    answer = device.owner.http.get(f"/api/albums/{album_id}", params={"cursor": cursor})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_cursor"
+    assert device.http.get("/api/sync/status").json()["photos"] == 0
+
+
+@SQL_BACKENDS
+def test_a_nul_character_anywhere_is_a_clear_4xx(server: Server, accounts: Accounts) -> None:
+    device = accounts.device()
+    with server.client() as http:
+        answers = [
+            http.post("/api/auth/login", json={"username": "ad\x00min", "password": "x" * 12}),
+            http.post("/api/devices/register", json=register_body("u\x00")),
+            http.post("/api/devices/register", json=register_body(device.owner.username, name="M\x00c")),
+            http.post("/api/devices/register", json=register_body(device.owner.username, "h\x00w")),
+        ]
+    answers.append(device.http.post("/api/sync/photos", json={"photos": [photo_record(timezone="E\x00")]}))
+    album = {"photos_uuid": str(uuid.uuid4()).upper(), "title": "T\x00", "photos": []}
+    answers.append(device.http.post("/api/sync/albums", json={"albums": [album], "complete": False}))
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert "NUL" in answer.text
+    in_query = device.http.get("/api/sync/pending", params={"after": "A\x00"})
+    assert in_query.status_code == 400 and in_query.json()["error"]["code"] == "invalid_character"
+    assert "Traceback" not in server.log_text()
+
+
+def test_passwords_must_be_ten_characters_and_not_common(server: Server, accounts: Accounts) -> None:
+    admin = server.client(accounts.admin_token())
+    for weak in (" " * 8, "12345678", "1234567890", "Password123", "   short   "):
+        answer = admin.post("/api/users", json={"username": f"w{uuid.uuid4().hex[:8]}", "password": weak})
+        assert answer.status_code == 422, weak
+        assert answer.json()["error"]["code"] == "weak_password"
+    good = admin.post("/api/users", json={"username": f"g{uuid.uuid4().hex[:8]}", "password": "tall pine 7"})
+    assert good.status_code == 201
+    admin.close()
+    cli = server.cli("users", "create", f"c{uuid.uuid4().hex[:8]}", input="qwertyuiop\n", check=False)
+    assert cli.returncode != 0 and "Traceback" not in cli.stderr and "password" in cli.stderr

@@ -117,9 +117,32 @@ def tile_states(page: Page) -> list[dict[str, Any]]:
                     label: img ? img.alt : (t.querySelector('.ph')?.getAttribute('aria-label') ?? ''),
                     img: !!img, loaded: !!img && img.complete && img.naturalWidth > 0,
                     mark: !!t.querySelector('.mark'),
-                    group: t.closest('.group').dataset.group};
+                    group: t.closest('.row').dataset.group, index: Number(t.dataset.index)};
         })""",
     )
+
+
+def all_tiles(page: Page, *, loaded: bool = False) -> list[dict[str, Any]]:
+    """Every tile of the grid, top to bottom: the grid keeps only the rows near the screen in
+    the page, so this scrolls through it (waiting for each screen's thumbnails with `loaded`)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    seen: dict[int, dict[str, Any]] = {}
+    for _ in range(1000):
+        if loaded:
+            wait_until(
+                lambda: all(t["loaded"] or not t["img"] for t in tile_states(page)),
+                timeout=20,
+                what="thumbnails",
+            )
+        for tile in tile_states(page):
+            seen.setdefault(tile["index"], tile)
+        at_end = page.evaluate("scrollY + innerHeight >= document.documentElement.scrollHeight - 2")
+        if at_end and page.locator(".grid-end.is-done").count():
+            break
+        page.evaluate("window.scrollBy(0, 600)")
+        page.wait_for_timeout(50)
+    assert sorted(seen) == list(range(len(seen))), "every tile once, none skipped"
+    return [seen[i] for i in sorted(seen)]
 
 
 def expected_state(photo: dict[str, Any]) -> str:
@@ -130,11 +153,11 @@ def expected_state(photo: dict[str, Any]) -> str:
     return "pending" if photo["has_original"] else "waiting"
 
 
-# page positions of the first 40 tiles: [x, y, width, height]
-BOXES = """ts => ts.slice(0, 40).map(t => {
+# page positions of the first 40 tiles in the page: {index: [x, y, width, height]}
+BOXES = """ts => Object.fromEntries(ts.filter(t => t.dataset.index < 40).map(t => {
     const b = t.getBoundingClientRect();
-    return [b.x, b.y + scrollY, b.width, b.height];
-})"""
+    return [t.dataset.index, [b.x, b.y + scrollY, b.width, b.height]];
+}))"""
 
 
 def scroll_to_end(page: Page) -> None:
@@ -220,7 +243,7 @@ def test_albums_keep_their_folders_counts_and_covers(page: Watched, library: Lib
     expect(p.get_by_role("heading", name="Pumpkin Farm")).to_be_visible()
     expect(p.locator(".grid-end.is-done")).to_be_visible()
     in_order = walk(library.owner.http, f"/api/albums/{pumpkins['id']}")
-    assert [t["id"] for t in tile_states(p)] == [ph["id"] for ph in in_order]
+    assert [t["id"] for t in all_tiles(p)] == [ph["id"] for ph in in_order]
     album_order = next(a["photos"] for a in library.albums if a["title"] == "Pumpkin Farm")
     assert [ph["photos_uuid"] for ph in in_order] == album_order
     snap(p, "album-pumpkin-farm")
@@ -266,16 +289,15 @@ def test_album_filter_on_photos_page_shows_only_that_album(page: Watched, librar
     p.wait_for_url(re.compile(rf"\?album={raw['id']}$"))
     expect(p.locator(".grid-end.is-done")).to_be_visible()
     expected = walk(library.owner.http, album_id=raw["id"])
-    assert [t["id"] for t in tile_states(p)] == [ph["id"] for ph in expected]
+    assert [t["id"] for t in all_tiles(p)] == [ph["id"] for ph in expected]
     assert len(expected) == raw["photo_count"]
     p.get_by_role("button", name="Months").click()  # remembered for the next visit
     expect(p.get_by_role("button", name="Months")).to_have_attribute("aria-pressed", "true")
     expect(p.locator(".grid-end.is-done")).to_be_visible()
     months = {ph["taken_at"][:7] for ph in expected}
-    assert p.eval_on_selector_all(".group", "gs => gs.map(g => g.dataset.group)") == sorted(
-        months, reverse=True
-    )
-    assert [t["id"] for t in tile_states(p)] == [ph["id"] for ph in expected]
+    groups = [t["group"] for t in all_tiles(p)]
+    assert list(dict.fromkeys(groups)) == sorted(months, reverse=True)
+    assert [t["id"] for t in all_tiles(p)] == [ph["id"] for ph in expected]
     p.get_by_role("button", name="Days").click()
 
 
@@ -290,10 +312,7 @@ def test_grid_shows_every_photo_as_thumbnail_or_placeholder_by_its_state(
     sign_in(p, library.owner.username, library.owner.password)
     expect(p.locator(".grid-end.is-done")).to_be_visible()
     by_id = {photo["id"]: photo for photo in library.listing}
-    wait_until(
-        lambda: all(t["loaded"] or not t["img"] for t in tile_states(p)), timeout=20, what="thumbnails"
-    )
-    tiles = tile_states(p)
+    tiles = all_tiles(p, loaded=True)
     assert [t["id"] for t in tiles] == [photo["id"] for photo in library.listing]
     for tile in tiles:
         photo = by_id[tile["id"]]
@@ -307,8 +326,11 @@ def test_grid_shows_every_photo_as_thumbnail_or_placeholder_by_its_state(
         assert tile["w"] / tile["h"] == pytest.approx(min(max(ratio, 0.25), 5), rel=0.03)
         day = photo["taken_at"][:10] if photo["taken_at"] else "undated"
         assert tile["group"] == day
-    headings = p.locator(".group-title").all_inner_texts()
-    assert len(headings) == len({t["group"] for t in tiles})
+    p.evaluate("window.scrollTo(0, 0)")
+    headings = p.eval_on_selector_all(
+        ".group-title", "hs => hs.sort((a, b) => a.dataset.top - b.dataset.top).map(h => h.dataset.group)"
+    )
+    assert headings and headings == list(dict.fromkeys(t["group"] for t in tiles))[: len(headings)]
     snap(p, "photos")
 
 
@@ -356,7 +378,7 @@ def test_jumping_to_the_end_with_the_end_key_still_loads_every_page(
         p.keyboard.press("End")
         p.wait_for_timeout(15)
     expect(p.locator(".grid-end.is-done")).to_contain_text(f"{big_library.count} photos")
-    assert [t["id"] for t in tile_states(p)] == big_library.expected
+    assert [t["id"] for t in all_tiles(p)] == big_library.expected
 
 
 @SQLITE
@@ -367,7 +389,7 @@ def test_a_few_hundred_photos_scroll_to_the_end_each_shown_once_without_layout_j
     p = page.page
     sign_in(p, big_library.owner.username, big_library.owner.password)
     p.locator(".tile").first.wait_for()
-    first_screen = tile_states(p)[:40]
+    first_screen = sorted(tile_states(p), key=lambda t: t["index"])[:40]
     first_boxes = p.eval_on_selector_all(
         ".tile",
         BOXES,
@@ -375,25 +397,29 @@ def test_a_few_hundred_photos_scroll_to_the_end_each_shown_once_without_layout_j
     snap(p, "scroll-start")
     scroll_to_end(p)
     snap(p, "scroll-end")
-    tiles = tile_states(p)
+    tiles = all_tiles(p)
     shown = [t["id"] for t in tiles]
     assert len(shown) == len(set(shown)), "a photo was shown twice"
     assert shown == expected, "the grid must show exactly the timeline, newest first, with no gaps"
     expect(p.locator(".grid-end")).to_contain_text(f"{big_library.count} photos")
     # what was on screen did not move while later pages arrived
+    p.evaluate("window.scrollTo(0, 0)")
+    p.wait_for_timeout(100)
     after = p.eval_on_selector_all(
         ".tile",
         BOXES,
     )
-    on_screen = [i for i, box in enumerate(first_boxes) if box[1] < 860]
+    on_screen = [i for i, box in first_boxes.items() if box[1] < 860]
     assert len(on_screen) >= 10
     for i in on_screen:
         assert after[i] == pytest.approx(first_boxes[i], abs=0.5), f"tile {i} moved"
-    assert [t["id"] for t in first_screen] == shown[:40]
+    assert [t["id"] for t in first_screen] == shown[: len(first_screen)]
     page_requests = [u for u in page.requests if "/api/photos?" in u]
     assert len(page_requests) == math.ceil(big_library.count / 100), page_requests
-    groups = p.eval_on_selector_all(".group", "gs => gs.map(g => g.dataset.group)")
-    assert groups == sorted(groups, reverse=True) and len(groups) == len(set(groups))
+    groups = list(dict.fromkeys(t["group"] for t in tiles))
+    assert groups == sorted(groups, reverse=True)
+    # only the rows near the screen are in the page
+    assert p.locator(".tile").count() < big_library.count / 2
 
 
 # -- the lightbox ----------------------------------------------------------------------------
@@ -510,9 +536,9 @@ def test_sync_dashboard_shows_devices_totals_and_recent_runs(page: Watched, acco
     expect(row).to_contain_text("active")
     expect(row.locator('[data-field="photos-synced"]')).to_have_text("7")
     runs = p.locator('section[aria-labelledby="logs-h"] tbody tr')
-    expect(runs).to_have_count(len(status["recent_logs"]))
-    assert len(status["recent_logs"]) >= 1
+    expect(runs).to_have_count(1)  # one pass, however many calls it made
     expect(runs.first).to_contain_text("Test Mac")
+    expect(runs.first.locator('[data-field="photos-sent"]')).to_contain_text("7")
     snap(p, "sync")
 
 
@@ -688,7 +714,8 @@ def test_videos_play_in_the_lightbox_and_failed_previews_are_marked(
         expect(p.locator(OPEN)).to_be_visible()
         player = p.locator(".pswp video")
         expect(player).to_have_count(1)
-        assert f"/api/photos/{listing[0]['id']}/download" in (player.get_attribute("src") or "")
+        playback = device.owner.http.get(f"/api/photos/{listing[0]['id']}/playback").json()
+        expect(player).to_have_attribute("src", playback["url"])  # the playback version, pre-signed
         wait_until(
             lambda: player.evaluate("v => v.readyState >= 1 && v.duration > 0.5"),
             timeout=15,

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.helpers.agent import album_members, all_photos, download, make_jpeg, paired_agent, sha256_file
 from tests.helpers.records import body_and_sha, photo_record
-from tests.helpers.server import Accounts, Device, Server, start_server
-
-
-@pytest.fixture(scope="module")
-def exporting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("export"), "sqlite", {})
-    yield server
-    server.stop()
+from tests.helpers.s3 import ensure_s3_server, make_s3_store
+from tests.helpers.server import Accounts, Device, Server
 
 
 def jpeg(path: Path, shade: int) -> bytes:
@@ -45,9 +36,9 @@ def sha256_file_bytes(body: bytes) -> str:
 
 
 def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a_folder_source(
-    exporting: Server, tmp_path: Path
+    library_server: Server, tmp_path: Path
 ) -> None:
-    accounts = Accounts(exporting)
+    accounts = Accounts(library_server)
     try:
         device = accounts.device()
         scratch = tmp_path / "made"
@@ -77,7 +68,7 @@ def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a
         )
 
         dest = tmp_path / "Export"
-        first = exporting.cli("export", str(dest), "--user", device.owner.username)
+        first = library_server.cli("export", str(dest), "--user", device.owner.username)
         assert "8 files copied" in first.stdout and "export: 8/8" in first.stderr
         files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
         assert files == sorted(
@@ -101,18 +92,18 @@ def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a
             "edited": sha256_file_bytes(edited),
         }
 
-        again = exporting.cli("export", str(dest), "--user", device.owner.username)
+        again = library_server.cli("export", str(dest), "--user", device.owner.username)
         assert "0 files copied" in again.stdout and "8 already there, 0 sidecars written" in again.stdout
         (dest / "Trips/Italy/IMG_3.MOV").unlink()
         (dest / "IMG_1.JPG").write_bytes(b"truncated")
-        resumed = exporting.cli("export", str(dest), "--user", device.owner.username)
+        resumed = library_server.cli("export", str(dest), "--user", device.owner.username)
         assert "2 files copied" in resumed.stdout and "6 already there" in resumed.stdout
         assert (dest / "Trips/Italy/IMG_3.MOV").read_bytes() == live_video
 
         # The round trip: the edited versions go aside (a folder source reads them as photos of their own).
         for path in dest.rglob("*_edited.*"):
             path.unlink()
-        agent = paired_agent(exporting, accounts, tmp_path / "agent")
+        agent = paired_agent(library_server, accounts, tmp_path / "agent")
         agent.sync("--folder", str(dest))
         back = all_photos(agent.user)
         by_uuid = {
@@ -135,5 +126,30 @@ def test_export_lays_out_albums_and_names_then_resumes_and_round_trips_through_a
             sha256_file_bytes(in_two)
         ]
         assert sha256_file(dest / "Family/IMG_4.JPG") == sha256_file_bytes(in_two)
+    finally:
+        accounts.close()
+
+
+def test_export_from_s3_streams_each_file_and_names_what_the_store_lacks(
+    s3_postgres_server: Server, tmp_path: Path
+) -> None:
+    accounts = Accounts(s3_postgres_server)
+    try:
+        device = accounts.device()
+        kept, lost = body_and_sha(40_000, b"kept")[0], body_and_sha(30_000, b"lost")[0]
+        records = [photo_record(filename="kept.jpg"), photo_record(filename="lost.jpg")]
+        send(device, records[0], {"original": kept})
+        send(device, records[1], {"original": lost})
+        store = make_s3_store(ensure_s3_server(), s3_postgres_server.env["MINIO_BUCKET"])
+        lost_key = next(
+            k for k in store.list_keys("originals/") if k.endswith(f"{records[1]['photos_uuid']}.jpg")
+        )
+        store.delete(lost_key)
+
+        dest = tmp_path / "out"
+        result = s3_postgres_server.cli("export", str(dest), "--user", device.owner.username, check=False)
+        assert result.returncode == 1 and f"missing in the store: {lost_key}" in result.stdout
+        assert (dest / "kept.jpg").read_bytes() == kept and not (dest / "lost.jpg").exists()
+        assert json.loads((dest / "lost.jpg.json").read_text())["photos_uuid"] == records[1]["photos_uuid"]
     finally:
         accounts.close()

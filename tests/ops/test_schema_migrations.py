@@ -149,6 +149,7 @@ def _rows_of_schema_0004(engine: Engine, data_dir: Path) -> dict[str, object]:
         "original": original,
         "edited": edited,
         "original_key": original_key,
+        "edited_key": edited_key,
     }
 
 
@@ -170,7 +171,7 @@ def test_photo_files_migration_keeps_every_file_of_the_previous_schema(backend: 
             ).scalar()
             tables = set(conn.execute(text("SELECT kind FROM photo_files")).scalars())
         engine.dispose()
-        assert source == made["original_key"]
+        assert source == made["edited_key"]  # 0012: the thumbnails show the edit (remade: pending)
         assert tables == {"original", "edited", "live_video"}
 
         server.start()

@@ -1,7 +1,8 @@
-// The sync dashboard: totals, uploads waiting, thumbnail states, each device and recent runs.
+// The sync dashboard: totals, uploads waiting, thumbnail states, each device and its recent sync
+// passes (one row per pass: a device's calls grouped by the server, see GET /api/sync/passes).
 
 import { api } from "../api.js";
-import { ago, count, esc, stamp } from "../format.js";
+import { ago, bytes, count, esc, stamp } from "../format.js";
 
 const REFRESH_MS = 10000;
 
@@ -44,27 +45,35 @@ function deviceRows(devices) {
     <tbody>${rows.join("")}</tbody></table></div>`;
 }
 
-function logRows(logs, names) {
-  if (!logs.length) return '<p class="empty">No sync runs yet.</p>';
-  const rows = logs.map((log) => {
-    const errors = log.errors_count
-      ? `<details><summary>${count(log.errors_count, "error")}</summary><ul>${(log.errors || [])
-        .slice(0, 20).map((e) => `<li>${esc(typeof e === "string" ? e : JSON.stringify(e))}</li>`)
+function duration(seconds) {
+  if (seconds < 1) return "under a second";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 90 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`;
+}
+
+function passRows(passes, names) {
+  if (!passes.length) return '<p class="empty">No sync passes yet.</p>';
+  const rows = passes.map((one) => {
+    const errors = one.errors_count
+      ? `<details><summary>${count(one.errors_count, "error")}</summary><ul>${(one.errors || [])
+        .slice(0, 20).map((e) => `<li>${esc(typeof e === "string" ? e : e.message || JSON.stringify(e))}</li>`)
         .join("")}</ul></details>`
       : "0";
-    return `<tr class="${log.errors_count ? "has-errors" : ""}">
-      <td title="${esc(stamp(log.started_at))}">${esc(ago(log.started_at))}</td>
-      <td>${esc(names.get(log.device_id) ?? "removed device")}</td>
-      <td>${esc(log.sync_type)}</td>
-      <td class="num">${Number(log.photos_synced).toLocaleString()}</td>
-      <td class="num">${Number(log.albums_synced).toLocaleString()}</td>
-      <td class="num">${log.created} / ${log.updated} / ${log.unchanged}</td>
+    return `<tr class="${one.errors_count ? "has-errors" : ""}" data-pass-device="${esc(one.device_id)}">
+      <td title="${esc(stamp(one.started_at))}">${esc(ago(one.started_at))}</td>
+      <td>${esc(names.get(one.device_id) ?? "removed device")}</td>
+      <td class="num" data-field="duration">${esc(duration(one.duration_seconds))}</td>
+      <td class="num" data-field="photos-sent">${Number(one.photos_sent).toLocaleString()}
+        <span class="hint">(${one.created} new, ${one.updated} changed)</span></td>
+      <td class="num" data-field="files">${Number(one.files_uploaded).toLocaleString()}</td>
+      <td class="num" data-field="bytes">${esc(bytes(one.bytes_uploaded) || "0 B")}</td>
       <td class="num errors">${errors}</td></tr>`;
   });
-  return `<div class="table-wrap"><table><caption class="sr-only">Recent sync runs</caption>
-    <thead><tr><th scope="col">When</th><th scope="col">Device</th><th scope="col">Kind</th>
-    <th scope="col" class="num">Photos</th><th scope="col" class="num">Albums</th>
-    <th scope="col" class="num">New / changed / same</th><th scope="col" class="num">Errors</th></tr></thead>
+  return `<div class="table-wrap"><table><caption class="sr-only">Recent sync passes</caption>
+    <thead><tr><th scope="col">When</th><th scope="col">Device</th><th scope="col" class="num">Took</th>
+    <th scope="col" class="num">Photos sent</th><th scope="col" class="num">Files uploaded</th>
+    <th scope="col" class="num">Uploaded</th><th scope="col" class="num">Errors</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table></div>`;
 }
 
@@ -76,13 +85,15 @@ export function syncPage(main) {
   const updated = main.querySelector(".updated");
   const load = async () => {
     try {
-      const [status, { devices }] = await Promise.all([api("/api/sync/status"), api("/api/devices")]);
+      const [status, { devices }, { passes }] = await Promise.all([
+        api("/api/sync/status"), api("/api/devices"), api("/api/sync/passes"),
+      ]);
       const names = new Map(devices.map((d) => [d.id, d.name]));
       body.removeAttribute("aria-busy");
       body.innerHTML = `${totals(status)}
         <section aria-labelledby="devices-h"><h2 id="devices-h">Devices</h2>${deviceRows(devices)}</section>
-        <section aria-labelledby="logs-h"><h2 id="logs-h">Recent sync runs</h2>
-        ${logRows(status.recent_logs, names)}</section>`;
+        <section aria-labelledby="logs-h"><h2 id="logs-h">Recent sync passes</h2>
+        ${passRows(passes, names)}</section>`;
       updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
       updated.textContent = `Could not refresh: ${error.message}`;

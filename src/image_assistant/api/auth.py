@@ -14,6 +14,7 @@ from image_assistant.api.deps import SESSION_COOKIE, Db, RuntimeDep, UserCaller,
 from image_assistant.api.docs import errors, json_body
 from image_assistant.api.shapes import iso, user_json
 from image_assistant.core import accounts
+from image_assistant.core.records import text
 from image_assistant.core.tokens import Claims
 from image_assistant.db.models import User
 from image_assistant.errors import Unauthorized
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 class Login(BaseModel):
     model_config = ConfigDict(strict=True)
-    username: str = Field(min_length=1, max_length=64)
+    username: str = text(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
 

@@ -17,6 +17,7 @@ from image_assistant.api.deps import Db, RuntimeDep, UserCaller, client_address,
 from image_assistant.api.docs import DeviceId, errors, json_body
 from image_assistant.api.shapes import device_json, iso
 from image_assistant.core import devices
+from image_assistant.core.records import text
 from image_assistant.errors import BadRequest
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
@@ -36,11 +37,11 @@ def taking_at_least(seconds: float) -> Iterator[None]:
 
 class Register(BaseModel):
     model_config = ConfigDict(strict=True)
-    username: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=255)
-    hardware_id: str = Field(min_length=1, max_length=255)
-    platform: str = Field(default="", max_length=64)
-    os_version: str = Field(default="", max_length=64)
+    username: str = text(min_length=1, max_length=64)
+    name: str = text(min_length=1, max_length=255)
+    hardware_id: str = text(min_length=1, max_length=255)
+    platform: str = text(default="", max_length=64)
+    os_version: str = text(default="", max_length=64)
 
 
 class Verify(BaseModel):

@@ -12,13 +12,19 @@ from image_assistant.api.shapes import iso
 from image_assistant.runtime import Runtime
 
 
+def presigned_url(request: Request, runtime: Runtime, key: str, *, filename: str | None = None) -> str:
+    """An absolute pre-signed URL of the object at `key`, valid PRESIGN_TTL."""
+    url = runtime.store.presign_get(key, expires_in=runtime.settings.presign_ttl, filename=filename)
+    if url.startswith("/"):
+        url = str(request.base_url).rstrip("/") + url
+    return url
+
+
 def presigned(
     request: Request, runtime: Runtime, key: str, *, redirect: bool, filename: str | None = None
 ) -> Response:
     ttl = runtime.settings.presign_ttl
-    url = runtime.store.presign_get(key, expires_in=ttl, filename=filename)
-    if url.startswith("/"):
-        url = str(request.base_url).rstrip("/") + url
+    url = presigned_url(request, runtime, key, filename=filename)
     if redirect:
         return RedirectResponse(url, status_code=302)
     body: dict[str, Any] = {

@@ -57,17 +57,29 @@ class BodyLimit:
 
 
 async def _reject(send: Send, limit: int) -> None:
-    body = json.dumps(
-        error_body("payload_too_large", f"the body is larger than the limit of {limit} bytes")
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    message = f"the body is larger than the limit of {limit} bytes"
+    await _answer(send, 413, "payload_too_large", message, close=True)
+
+
+async def _answer(send: Send, status: int, code: str, message: str, *, close: bool = False) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps(error_body(code, message)).encode()})
+
+
+class RequestChecks:
+    """Refuse what no route should see: a NUL character in the path or the query (400)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            await _answer(send, 400, "invalid_character", "the address contains a NUL character")
+            return
+        await self.app(scope, receive, send)
 
 
 class AccessLog:

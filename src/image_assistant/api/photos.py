@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
 from image_assistant.api.docs import PhotoId, errors
-from image_assistant.api.links import presigned
+from image_assistant.api.links import presigned, presigned_url
 from image_assistant.api.shapes import json_response, photo_json
 from image_assistant.core import files, gallery
 from image_assistant.core.files import FileKind
@@ -19,24 +20,113 @@ from image_assistant.store.keys import THUMBNAIL_SIZES
 router = APIRouter(prefix="/api/photos", tags=["photos"])
 
 
+def _moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
+    """A date (YYYY-MM-DD, UTC) or an ISO 8601 date-time with its zone."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest(
+            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 time", code="invalid_date"
+        ) from exc
+    if moment.tzinfo is None:
+        raise BadRequest(f"{name} needs its time zone (Z or ±hh:mm)", code="invalid_date")
+    return moment
+
+
+def photo_filters(
+    album_id: str | None = Query(default=None, max_length=64, json_schema_extra={"format": "uuid"}),
+    favorite: bool | None = Query(default=None, description="only favorites (true) or only the others"),
+    media_type: Literal["photo", "video", "live"] | None = Query(default=None),
+    date_from: str | None = Query(
+        default=None,
+        alias="from",
+        max_length=40,
+        description="taken on or after: YYYY-MM-DD (UTC) or ISO time",
+    ),
+    date_to: str | None = Query(
+        default=None,
+        alias="to",
+        max_length=40,
+        description="taken on or before this day (or before this time)",
+    ),
+) -> gallery.Filters:
+    """The query parameters every listing of the timeline takes."""
+    return gallery.Filters(
+        album_id=parse_uuid(album_id, "album_id") if album_id is not None else None,
+        favorite=favorite,
+        media_type=media_type,
+        taken_from=None if date_from is None else _moment(date_from, "from"),
+        taken_to=None if date_to is None else _moment(date_to, "to", end_of_day=True),
+    )
+
+
+FiltersDep = Annotated[gallery.Filters, Depends(photo_filters)]
+
+
 @router.get("", responses=errors(400, 401, 403, 404, 422))
 def list_photos(
     caller: UserCaller,
     db: Db,
+    filters: FiltersDep,
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=512),
-    album_id: str | None = Query(default=None, max_length=64, json_schema_extra={"format": "uuid"}),
+    direction: Literal["older", "newer"] = Query(
+        default="older", description="from the cursor on to older photos, or the page just newer"
+    ),
+    before: str | None = Query(
+        default=None, max_length=40, description="start at this moment: only photos taken before it"
+    ),
 ) -> Response:
-    """The library newest first (or one album's photos), a page at a time: pass `next_cursor` on."""
-    album = parse_uuid(album_id, "album_id") if album_id is not None else None
-    page = gallery.timeline(db, user_id=caller.user_id, album_id=album, after=cursor, limit=limit)
-    return json_response({"photos": [photo_json(p) for p in page.photos], "next_cursor": page.next_cursor})
+    """The library newest first (or what the filters leave of it), a page at a time: pass
+    `next_cursor` on; a page opened inside the timeline (`before`, or a cursor) also has
+    `prev_cursor`, which with `direction=newer` gives the page above it."""
+    page = gallery.timeline(
+        db,
+        user_id=caller.user_id,
+        filters=filters,
+        after=cursor,
+        before=None if before is None else _moment(before, "before"),
+        newer=direction == "newer",
+        limit=limit,
+    )
+    return json_response(
+        {
+            "photos": [photo_json(p) for p in page.photos],
+            "next_cursor": page.next_cursor,
+            "prev_cursor": page.prev_cursor,
+        }
+    )
+
+
+@router.get("/months", responses=errors(400, 401, 403, 404, 422))
+def list_months(caller: UserCaller, db: Db, filters: FiltersDep) -> Response:
+    """How many photos each month holds (UTC months, newest first), with the listing's filters:
+    what the timeline scrubber draws."""
+    months = gallery.month_counts(db, user_id=caller.user_id, filters=filters)
+    return json_response({"months": [{"month": m, "count": n} for m, n in months]})
 
 
 @router.get("/{photo_id}", responses=errors(400, 401, 403, 404))
 def get_photo(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
     row = gallery.photo_row(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
     return json_response(photo_json(row))
+
+
+@router.get("/{photo_id}/albums", responses=errors(400, 401, 403, 404))
+def photo_albums(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
+    """The albums the photo is in: `{albums: [{id, title, folder_path}]}`."""
+    albums = gallery.photo_albums(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
+    return json_response(
+        {
+            "albums": [
+                {"id": str(a.id), "title": a.title, "folder_path": list(a.folder_path or [])} for a in albums
+            ]
+        }
+    )
 
 
 @router.get("/{photo_id}/download", responses=errors(400, 401, 403, 404, 422))
@@ -72,7 +162,7 @@ def download_file(
     return presigned(request, runtime, row.object_key, redirect=redirect, filename=row.filename or None)
 
 
-@router.get("/{photo_id}/thumbnail/{size}", responses=errors(400, 401, 403, 404))
+@router.get("/{photo_id}/thumbnail/{size}", responses=errors(400, 401, 403, 404, 422))
 def thumbnail(
     photo_id: PhotoId,
     size: Annotated[str, Path(json_schema_extra={"enum": list(THUMBNAIL_SIZES)})],
@@ -81,15 +171,35 @@ def thumbnail(
     runtime: RuntimeDep,
     db: Db,
     redirect: bool = False,
+    version: Literal["current", "original"] = "current",
 ) -> Response:
-    """A pre-signed URL of the small (200 px), medium (600) or large (1200) thumbnail (1 h)."""
-    if size not in THUMBNAIL_SIZES:
-        raise BadRequest(f"size must be one of {', '.join(THUMBNAIL_SIZES)}", code="invalid_size")
+    """A pre-signed URL of the small (200 px), medium (600) or large (1200) thumbnail (1 h): of the
+    version shown (the edited one when there is one), or with `?version=original` of the original."""
     photo = gallery.get_photo(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
-    key = getattr(photo, f"thumbnail_{size}_key")
-    if key is None:
-        raise NotFound(
-            f"the {size} thumbnail is not ready (status: {photo.thumbnail_status})",
-            code="thumbnail_not_ready",
-        )
+    key = gallery.thumbnail_of(photo, size=size, version=version)
     return presigned(request, runtime, key, redirect=redirect)
+
+
+@router.get("/{photo_id}/playback", responses=errors(400, 401, 403, 404, 422))
+def playback(
+    photo_id: PhotoId,
+    request: Request,
+    caller: UserCaller,
+    runtime: RuntimeDep,
+    db: Db,
+    kind: Literal["original", "live_video"] = "original",
+) -> Response:
+    """What a browser plays for the photo's video (or `?kind=live_video`, its Live Photo motion):
+    a pre-signed URL of its H.264 MP4 (or of the video itself when browsers play it as it is), and
+    a poster image. 404 with `details.state` (none, pending, processing, failed) otherwise."""
+    found = gallery.playback(
+        db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"), kind=FileKind(kind)
+    )
+    poster = presigned_url(request, runtime, found.poster_key) if found.poster_key else None
+    return json_response(
+        {
+            "url": presigned_url(request, runtime, found.key),
+            "content_type": found.content_type,
+            "poster": poster,
+        }
+    )

@@ -11,10 +11,11 @@ from sqlalchemy import Row
 from starlette.responses import Response
 
 from image_assistant.core import devices as device_core
-from image_assistant.core.gallery import LISTED_NAMES
+from image_assistant.core.gallery import LISTED_EXTRA, LISTED_NAMES
+from image_assistant.core.synclog import SyncPass
 from image_assistant.db.models import Album, Device, Photo, SyncLog, User
 
-LISTED_ROW_NAMES = (*LISTED_NAMES, "has_original")
+LISTED_ROW_NAMES = (*LISTED_NAMES, *LISTED_EXTRA)
 
 
 def json_response(body: Any, *, status_code: int = 200) -> Response:
@@ -89,6 +90,9 @@ def photo_json(photo: Row[Any]) -> dict[str, Any]:
         "is_favorite": p["is_favorite"],
         "is_hidden": p["is_hidden"],
         "has_original": bool(p["has_original"]),
+        "has_edit": bool(p["has_edit"]),
+        "playback": p["playback"] or ("pending" if p["media_type"] == "video" else None),
+        "live_playback": p["live_playback"],
         "thumbnail_status": p["thumbnail_status"],
         "thumbnail_error": p["thumbnail_error"],
         "thumbnails": {
@@ -129,4 +133,23 @@ def sync_log_json(log: SyncLog) -> dict[str, Any]:
         "errors": log.errors or [],
         "started_at": iso(log.started_at),
         "completed_at": iso(log.completed_at),
+    }
+
+
+def sync_pass_json(sync_pass: SyncPass) -> dict[str, Any]:
+    p = sync_pass
+    return {
+        "device_id": str(p.device_id),
+        "started_at": iso(p.started_at),
+        "completed_at": iso(p.completed_at),
+        "duration_seconds": round((p.completed_at - p.started_at).total_seconds(), 3),
+        "calls": p.calls,
+        "photos_sent": p.photos_sent,
+        "created": p.created,
+        "updated": p.updated,
+        "albums": p.albums,
+        "files_uploaded": p.files_uploaded,
+        "bytes_uploaded": p.bytes_uploaded,
+        "errors_count": p.errors_count,
+        "errors": p.errors,
     }

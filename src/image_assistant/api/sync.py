@@ -42,12 +42,13 @@ from image_assistant.api.deps import (
     token_claims,
 )
 from image_assistant.api.docs import PhotosUuid, UploadId, binary_body, errors, json_body, photo_with_file
-from image_assistant.api.shapes import device_json, iso, json_response, sync_log_json
+from image_assistant.api.shapes import device_json, iso, json_response, sync_log_json, sync_pass_json
 from image_assistant.core import albums, files, ingest, synclog
 from image_assistant.core import status as sync_status
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind
 from image_assistant.core.records import (
+    MAX_BIGINT,
     AlbumSync,
     DeletedPhotos,
     PhotoBatch,
@@ -217,6 +218,15 @@ async def post_deleted(request: Request, device: DeviceDep, db: Db) -> Response:
     return json_response(await run_in_threadpool(ingest.report_deleted, db, device=device, body=body))
 
 
+@router.get("/passes", responses=errors(401, 403, 422))
+def get_passes(caller: CallerDep, db: Db, limit: int = Query(default=20, ge=1, le=200)) -> Response:
+    """The newest sync passes (a device's own, or all of a user's): its calls grouped, each with
+    when, how long, metadata sent, files and bytes uploaded and errors."""
+    device_id = caller.device.id if caller.device is not None else None
+    passes = synclog.sync_passes(db, user_id=caller.user_id, device_id=device_id, limit=limit)
+    return json_response({"passes": [sync_pass_json(p) for p in passes]})
+
+
 @router.get("/status", responses=errors(401, 403))
 def get_status(caller: CallerDep, db: Db) -> Response:
     """Totals, uploads waiting, thumbnail states and recent sync logs (a device's own, or all of a user's)."""
@@ -237,7 +247,7 @@ class UploadStart(BaseModel):
     model_config = ConfigDict(strict=True)
     photos_uuid: str = Field(max_length=64)
     kind: FileKind
-    size: int = Field(ge=1)
+    size: int = Field(ge=1, le=MAX_BIGINT)
     sha256: Sha256
 
     _uuid = field_validator("photos_uuid")(canonical_photos_uuid)

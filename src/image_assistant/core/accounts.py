@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,7 +17,8 @@ from image_assistant.db.models import Session, User
 from image_assistant.errors import Conflict, Unauthorized, Unprocessable
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+_COMMON = files("image_assistant.core") / "data" / "common-passwords.txt"
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so both paths take the same time.
@@ -31,12 +34,30 @@ def validate_username(username: str) -> str:
     return username
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = _COMMON.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password(password: str, *, username: str) -> None:
+    """NIST 800-63B's rules: long enough, and not one everybody tries first."""
+    if len(password.strip()) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters (not counting spaces at its ends)",
+            code="weak_password",
+        )
+    folded = password.strip().lower()
+    if folded in common_passwords() or len(set(folded)) < 3 or folded == username.lower():
+        raise Unprocessable(
+            "this password is among those tried first (common, repetitive, or the username); choose another",
+            code="weak_password",
+        )
+
+
 def create_user(db: DbSession, *, username: str, password: str, is_admin: bool = False) -> User:
     validate_username(username)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
-        )
+    check_password(password, username=username)
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", code="user_exists")
     user = User(username=username, password_hash=_hasher.hash(password), is_admin=is_admin)

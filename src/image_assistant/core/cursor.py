@@ -8,7 +8,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from image_assistant.core.records import representable
 from image_assistant.errors import BadRequest
+
+MAX_INT = 2**31 - 1  # an album position is an INTEGER column
 
 
 def encode(position: dict[str, Any]) -> str:
@@ -33,7 +36,7 @@ def timeline_position(cursor: str) -> tuple[datetime, uuid.UUID]:
         at = datetime.fromisoformat(value["t"])
         if at.tzinfo is None:
             raise ValueError("naive")
-        return at, uuid.UUID(value["i"])
+        return representable(at), uuid.UUID(value["i"])
     except (KeyError, TypeError, ValueError) as exc:
         raise BadRequest("cursor is not valid", code="invalid_cursor") from exc
 
@@ -41,6 +44,6 @@ def timeline_position(cursor: str) -> tuple[datetime, uuid.UUID]:
 def album_position(cursor: str) -> int:
     value = decode(cursor)
     position = value.get("p")
-    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= MAX_INT:
         raise BadRequest("cursor is not valid", code="invalid_cursor")
     return position

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import synclog
@@ -28,6 +28,7 @@ from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import photo_file_key
 from image_assistant.thumbnails.jobs import enqueue, mark_queued
+from image_assistant.thumbnails.playback import enqueue_rendition, mark_rendition_queued
 from image_assistant.thumbnails.queue import ThumbnailQueue
 
 log = logging.getLogger("image_assistant.uploads")
@@ -46,12 +47,13 @@ class KindPolicy:
     key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID>.<ext>
     always_wanted: bool = False  # wanted before any checksum is declared (the original)
     thumbnail_source: bool = False  # storing it (re)makes the photo's thumbnails
+    playback: str = "never"  # a playback rendition of it is made: never, videos (when a video), always
 
 
 POLICIES: dict[FileKind, KindPolicy] = {
-    FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True),
-    FileKind.EDITED: KindPolicy("edited"),
-    FileKind.LIVE_VIDEO: KindPolicy("live"),
+    FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True, playback="videos"),
+    FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
+    FileKind.LIVE_VIDEO: KindPolicy("live", playback="always"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
@@ -145,31 +147,61 @@ def declare(
         (row.photo_id, row.kind): row
         for row in (db.scalars(select(PhotoFile).where(PhotoFile.photo_id.in_(known))) if known else [])
     }
+    reverted: list[uuid.UUID] = []
     for record in records:
         photo_id = photo_ids[record.photos_uuid]
         for kind in FileKind:
-            _declare_one(db, rows.get((photo_id, kind.value)), photo_id, kind, record)
+            if _declare_one(db, rows.get((photo_id, kind.value)), photo_id, kind, record):
+                reverted.append(photo_id)
     db.flush()
+    if reverted:
+        _show_originals(db, reverted)
 
 
 def _declare_one(
     db: DbSession, row: PhotoFile | None, photo_id: uuid.UUID, kind: FileKind, record: PhotoRecord
-) -> None:
+) -> bool:
+    """Record one file's declaration; True when it withdraws a stored edit (the edit was reverted)."""
     sha256 = declared_sha256(record, kind)
     if kind is FileKind.ORIGINAL:
         if row is not None and sha256 is not None:
             row.declared_sha256 = sha256  # a changed original is pending again until it arrives
-        return
+        return False
     if sha256 is None:
+        withdrawn = row is not None and row.declared_sha256 is not None and row.object_key is not None
         if row is not None:
             row.declared_sha256 = None  # the edit was reverted: nothing more to fetch
-        return
+        return withdrawn and kind is FileKind.EDITED
     if row is None:
         row = PhotoFile(photo_id=photo_id, kind=kind.value)
         db.add(row)
     row.declared_sha256 = sha256
     row.filename = declared_filename(record, kind)
     row.content_type = content_type_of(row.filename)
+    return False
+
+
+def _show_originals(db: DbSession, photo_ids: list[uuid.UUID]) -> None:
+    """Photos whose edit was reverted show their original again: their thumbnails are pending
+    from it, with no queued time, so the reconciler queues them on its next round."""
+    original = select(PhotoFile).where(
+        PhotoFile.photo_id == Photo.id,
+        PhotoFile.kind == FileKind.ORIGINAL.value,
+        PhotoFile.object_key.is_not(None),
+    )
+    db.execute(
+        update(Photo)
+        .where(Photo.id.in_(photo_ids), original.exists())
+        .values(
+            thumbnail_source_key=original.with_only_columns(PhotoFile.object_key).scalar_subquery(),
+            thumbnail_source_sha256=original.with_only_columns(PhotoFile.sha256).scalar_subquery(),
+            thumbnail_status="pending",
+            thumbnail_error=None,
+            thumbnail_attempts=0,
+            thumbnail_queued_at=None,
+            thumbnail_started_at=None,
+        )
+    )
 
 
 def _declares_files(record: PhotoRecord) -> bool:
@@ -311,12 +343,19 @@ class PhotoFiles:
         commit, then delete an object it replaced."""
         replaced = _point_at(db, photo=photo, kind=kind, target=target, sha256=sha256, size=size)
         policy = POLICIES[kind]
-        if policy.thumbnail_source:
-            photo.thumbnail_source_key = target.key
-            photo.thumbnail_source_sha256 = sha256
+        shown = shown_file(db, photo=photo) if policy.thumbnail_source else None
+        thumbnail_source = shown.object_key if shown is not None else None
+        if shown is not None:
+            photo.thumbnail_source_key = shown.object_key
+            photo.thumbnail_source_sha256 = shown.sha256
             # In this very commit: a pending photo without a queued time looks stuck to the
             # reconciler, which would queue a second job for it.
             mark_queued(photo)
+        playback = _needs_playback(photo, kind, target)
+        if playback:
+            mark_rendition_queued(
+                db, photo_id=photo.id, source_kind=kind.value, source_key=target.key, source_sha256=sha256
+            )
         synclog.log_sync(
             db,
             device_id=device.id,
@@ -326,14 +365,33 @@ class PhotoFiles:
             bytes_received=size,
         )
         db.commit()
-        if policy.thumbnail_source:
-            enqueue(self.queue, photo.id, target.key)
+        if thumbnail_source is not None:
+            enqueue(self.queue, photo.id, thumbnail_source)
+        if playback:
+            enqueue_rendition(self.queue, photo.id, kind.value, target.key)
         if replaced is not None:
             try:
                 self.store.delete(replaced)
             except Exception:  # the new object is safe; an orphan is only wasted space
                 log.warning("could not delete a replaced %s", kind.value)
         return Received(photo.photos_uuid, kind, "stored", sha256, size)
+
+
+def shown_file(db: DbSession, *, photo: Photo) -> PhotoFile | None:
+    """The stored file the gallery shows: the edited version while one is declared, else the original."""
+    edited = find_file(db, photo_id=photo.id, kind=FileKind.EDITED)
+    if edited is not None and edited.object_key is not None and edited.declared_sha256 is not None:
+        return edited
+    original = find_file(db, photo_id=photo.id, kind=FileKind.ORIGINAL)
+    return original if original is not None and original.object_key is not None else None
+
+
+def _needs_playback(photo: Photo, kind: FileKind, target: Target) -> bool:
+    """Whether a playback rendition of this file is (re)made: Live videos, and videos' originals.
+    The job itself finds a video browsers play as it is (`not_needed`)."""
+    playback = POLICIES[kind].playback
+    is_video = photo.media_type == "video" or target.content_type.startswith("video/")
+    return playback == "always" or (playback == "videos" and is_video)
 
 
 def _declared_for_body(header: str | None, photo: Photo, kind: FileKind) -> str:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import aliased
 
 from image_assistant.core import cursor
 from image_assistant.core.files import FileKind
-from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile
-from image_assistant.errors import NotFound
+from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
+from image_assistant.errors import BadRequest, NotFound
+from image_assistant.store.keys import THUMBNAIL_SIZES, thumbnail_key
 
 # What a page of photos shows (api.shapes.photo_json), read as plain rows: no ORM object per photo.
 LISTED_NAMES = (
@@ -41,21 +44,45 @@ LISTED_NAMES = (
     "updated_at",
 )
 _ORIGINAL = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
+_EDITED_FILE = aliased(PhotoFile, name="edited_file")
+_EDITED = and_(_EDITED_FILE.photo_id == Photo.id, _EDITED_FILE.kind == FileKind.EDITED.value)
+_VIDEO_PLAYBACK = aliased(PlaybackRendition, name="video_playback")
+_LIVE_PLAYBACK = aliased(PlaybackRendition, name="live_playback")
 LISTED = (
     *(Photo.__table__.c[name] for name in LISTED_NAMES),
     PhotoFile.object_key.is_not(None).label("has_original"),
+    and_(_EDITED_FILE.object_key.is_not(None), _EDITED_FILE.declared_sha256.is_not(None)).label("has_edit"),
+    _VIDEO_PLAYBACK.status.label("playback"),
+    _LIVE_PLAYBACK.status.label("live_playback"),
 )
+# Extra names of a LISTED row, after LISTED_NAMES.
+LISTED_EXTRA = ("has_original", "has_edit", "playback", "live_playback")
 
 
 def _listed() -> Select[Any]:
-    """Photos as listed, each with whether its original is stored (one join on a primary key)."""
-    return select(*LISTED).select_from(Photo).outerjoin(PhotoFile, _ORIGINAL)
+    """Photos as listed, each with whether its original and an edit are stored and the state of
+    its playback renditions (outer joins on primary keys)."""
+    return (
+        select(*LISTED)
+        .select_from(Photo)
+        .outerjoin(PhotoFile, _ORIGINAL)
+        .outerjoin(_EDITED_FILE, _EDITED)
+        .outerjoin(
+            _VIDEO_PLAYBACK,
+            and_(_VIDEO_PLAYBACK.photo_id == Photo.id, _VIDEO_PLAYBACK.kind == FileKind.ORIGINAL.value),
+        )
+        .outerjoin(
+            _LIVE_PLAYBACK,
+            and_(_LIVE_PLAYBACK.photo_id == Photo.id, _LIVE_PLAYBACK.kind == FileKind.LIVE_VIDEO.value),
+        )
+    )
 
 
 @dataclass
 class Page:
     photos: list[Any]  # rows of LISTED
     next_cursor: str | None
+    prev_cursor: str | None = None
 
 
 def visible(user_id: uuid.UUID) -> list[ColumnElement[bool]]:
@@ -114,26 +141,88 @@ def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) 
     return Page(rows, next_cursor)
 
 
-def timeline(
-    db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID | None, after: str | None, limit: int
-) -> Page:
-    """Newest first by capture time, keyset-paginated on (sort_at, id)."""
-    query = _listed().where(*visible(user_id))
-    if album_id is not None:
-        album = get_album(db, user_id=user_id, album_id=album_id)
+@dataclass(frozen=True)
+class Filters:
+    """What narrows the timeline; every field unset shows the whole library."""
+
+    album_id: uuid.UUID | None = None
+    favorite: bool | None = None
+    media_type: str | None = None
+    taken_from: datetime | None = None  # inclusive
+    taken_to: datetime | None = None  # exclusive
+
+
+def _filtered(db: DbSession, user_id: uuid.UUID, filters: Filters, query: Select[Any]) -> Select[Any]:
+    query = query.where(*visible(user_id))
+    if filters.album_id is not None:
+        album = get_album(db, user_id=user_id, album_id=filters.album_id)
         query = query.join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id).where(AlbumPhoto.album_id == album.id)
+    if filters.favorite is not None:
+        query = query.where(Photo.is_favorite.is_(filters.favorite))
+    if filters.media_type is not None:
+        query = query.where(Photo.media_type == filters.media_type)
+    if filters.taken_from is not None:
+        query = query.where(Photo.sort_at >= filters.taken_from)
+    if filters.taken_to is not None:
+        query = query.where(Photo.sort_at < filters.taken_to)
+    return query
+
+
+def _position(row: Any) -> str:
+    return cursor.encode({"t": row.sort_at.isoformat(), "i": str(row.id)})
+
+
+def timeline(
+    db: DbSession,
+    *,
+    user_id: uuid.UUID,
+    filters: Filters | None = None,
+    after: str | None = None,
+    before: datetime | None = None,
+    newer: bool = False,
+    limit: int,
+) -> Page:
+    """Newest first by capture time, keyset-paginated on (sort_at, id).
+
+    `after` (a cursor) goes on to older photos; with `newer` it gives the page of photos just
+    newer than the cursor instead (still newest first), for a grid that was opened further
+    down. `before` starts the listing at a moment (a jump of the timeline scrubber). Pages that
+    may have newer photos above them carry `prev_cursor`.
+    """
+    query = _filtered(db, user_id, filters or Filters(), _listed())
     if after:
         at, last_id = cursor.timeline_position(after)
-        query = query.where(tuple_(Photo.sort_at, Photo.id) < tuple_(at, last_id))
-    query = query.order_by(Photo.sort_at.desc(), Photo.id.desc()).limit(limit + 1)
-    photos = list(db.execute(query))
+        position = tuple_(Photo.sort_at, Photo.id)
+        query = query.where(position > tuple_(at, last_id) if newer else position < tuple_(at, last_id))
+    if before is not None:
+        query = query.where(Photo.sort_at < before)
+    if newer:
+        query = query.order_by(Photo.sort_at.asc(), Photo.id.asc())
+    else:
+        query = query.order_by(Photo.sort_at.desc(), Photo.id.desc())
+    photos = list(db.execute(query.limit(limit + 1)))
     more = len(photos) > limit
     photos = photos[:limit]
-    next_cursor = None
-    if more and photos:
-        last = photos[-1]
-        next_cursor = cursor.encode({"t": last.sort_at.isoformat(), "i": str(last.id)})
-    return Page(photos, next_cursor)
+    if newer:
+        photos.reverse()
+        return Page(photos, None, _position(photos[0]) if more and photos else None)
+    next_cursor = _position(photos[-1]) if more and photos else None
+    started_inside = bool(after) or before is not None
+    return Page(photos, next_cursor, _position(photos[0]) if started_inside and photos else None)
+
+
+def month_counts(
+    db: DbSession, *, user_id: uuid.UUID, filters: Filters | None = None
+) -> list[tuple[str, int]]:
+    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber."""
+    if db.get_bind().dialect.name == "postgresql":
+        month = func.to_char(func.timezone("UTC", Photo.sort_at), "YYYY-MM")
+    else:
+        month = func.substr(Photo.sort_at, 1, 7)
+    counted = select(month.label("month"), func.count().label("n")).select_from(Photo)
+    query = _filtered(db, user_id, filters or Filters(), counted)
+    rows = db.execute(query.group_by(month).order_by(month.desc()))
+    return [(str(m), int(n)) for m, n in rows]
 
 
 def photo_row(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
@@ -151,3 +240,87 @@ def get_photo(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Phot
     if photo is None or photo.user_id != user_id or photo.deleted_at is not None:
         raise NotFound("no such photo", code="photo_not_found")
     return photo
+
+
+def thumbnail_of(photo: Photo, *, size: str, version: str) -> str:
+    """The key of a photo's thumbnail: of the version shown (`current`: the edit when there is
+    one) or of the `original`. Raises NotFound while it is not made."""
+    if size not in THUMBNAIL_SIZES:
+        raise BadRequest(f"size must be one of {', '.join(THUMBNAIL_SIZES)}", code="invalid_size")
+    key: str | None = getattr(photo, f"thumbnail_{size}_key")
+    if key is not None and version == "original" and photo.thumbnail_of_edit:
+        key = thumbnail_key(photo.user_id, photo.photos_uuid, size, of_original=True)
+    if key is None:
+        raise NotFound(
+            f"the {size} thumbnail is not ready (status: {photo.thumbnail_status})",
+            code="thumbnail_not_ready",
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class PlaybackSource:
+    """What a browser plays for a photo's video: an object, its type, and a poster image."""
+
+    key: str
+    content_type: str
+    poster_key: str | None
+
+
+PLAYABLE_KINDS = (FileKind.ORIGINAL, FileKind.LIVE_VIDEO)
+
+
+def playback(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: FileKind) -> PlaybackSource:
+    """The playback rendition of a photo's video (`original`) or Live video (`live_video`); the
+    video itself when browsers play it as it is. Raises NotFound with the state otherwise:
+    `none` (no such video), `pending`, `processing` or `failed`."""
+    if kind not in PLAYABLE_KINDS:
+        raise BadRequest("kind must be original or live_video", code="invalid_kind")
+    photo = get_photo(db, user_id=user_id, photo_id=photo_id)
+    poster = photo.thumbnail_large_key
+    row = db.get(PlaybackRendition, (photo.id, kind.value))
+    if row is None:
+        state = "pending" if _has_video(db, photo, kind) else "none"
+        raise _not_playable(state, None)
+    if row.status == "completed" and row.object_key is not None:
+        return PlaybackSource(row.object_key, "video/mp4", poster)
+    if row.status == "not_needed":
+        source = db.get(PhotoFile, (photo.id, kind.value))
+        if source is not None and source.object_key is not None:  # an MP4 (transcode.playable_as_is)
+            return PlaybackSource(source.object_key, "video/mp4", poster)
+        raise _not_playable("none", None)
+    raise _not_playable(row.status, row.error if row.status == "failed" else None)
+
+
+def _has_video(db: DbSession, photo: Photo, kind: FileKind) -> bool:
+    """Whether the photo is a video (for `original`), or declares a Live video, stored or to come."""
+    if kind is FileKind.ORIGINAL:
+        return photo.media_type == "video"
+    source = db.get(PhotoFile, (photo.id, kind.value))
+    return source is not None and (source.object_key is not None or source.declared_sha256 is not None)
+
+
+def _not_playable(state: str, error: str | None) -> NotFound:
+    details: dict[str, str] = {"state": state}
+    if error:
+        details["error"] = error
+    if state == "none":
+        return NotFound("this photo has no such video on the server", code="no_video", details=details)
+    if state == "failed":
+        return NotFound("the playback version could not be made", code="playback_failed", details=details)
+    return NotFound(
+        f"the playback version is not ready (state: {state})", code="playback_not_ready", details=details
+    )
+
+
+def photo_albums(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> list[Album]:
+    """The albums a photo of the user's is in, in the order of the album list."""
+    get_photo(db, user_id=user_id, photo_id=photo_id)
+    return list(
+        db.scalars(
+            select(Album)
+            .join(AlbumPhoto, AlbumPhoto.album_id == Album.id)
+            .where(AlbumPhoto.photo_id == photo_id, Album.user_id == user_id)
+            .order_by(Album.position, Album.title)
+        )
+    )

@@ -16,11 +16,15 @@ SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 # A plain file name: no slash, backslash or NUL, and not "." or "..".
 FILE_NAME_PATTERN = r"^(?:[^/\\\x00.][^/\\\x00]*|\.[^/\\\x00.][^/\\\x00]*|\.\.[^/\\\x00]+)?$"
 CONTENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+-]*$"
+# Any text a client sends: PostgreSQL refuses a NUL in text (SQLite would keep it).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+MAX_BIGINT = 2**63 - 1  # what a BIGINT column holds on SQLite and PostgreSQL
 # What a client reads when a field does not match its pattern (pydantic would print the regex).
 PATTERN_MESSAGES = {
     SHA256_PATTERN: "must be 64 hex digits",
     FILE_NAME_PATTERN: "must be a plain file name without slashes",
     CONTENT_TYPE_PATTERN: "must look like type/subtype",
+    NO_NUL_PATTERN: "must not contain a NUL character",
 }
 _SHA256 = re.compile(SHA256_PATTERN)
 
@@ -47,6 +51,22 @@ def check_sha256(value: str) -> str:
     if not _SHA256.match(value):
         raise ValueError("must be 64 hex digits")
     return value.lower()
+
+
+def text(*, max_length: int, min_length: int = 0, **field: Any) -> Any:
+    """A text field of a request: bounded, and without NUL characters."""
+    return Field(min_length=min_length, max_length=max_length, pattern=NO_NUL_PATTERN, **field)
+
+
+def representable(value: datetime) -> datetime:
+    """An aware datetime that has a UTC instant within the years 1-9999 (both columns' range)."""
+    try:
+        at = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if not datetime(1, 1, 2, tzinfo=UTC) <= at <= datetime(9999, 12, 30, tzinfo=UTC):
+        raise ValueError("is out of range")
+    return value
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -93,14 +113,14 @@ class PhotoRecord(Strict):
     media_type: Literal["photo", "video", "live"] = "photo"
     width: int | None = Field(default=None, ge=0, le=1_000_000)
     height: int | None = Field(default=None, ge=0, le=1_000_000)
-    file_size: int | None = Field(default=None, ge=0)
+    file_size: int | None = Field(default=None, ge=0, le=MAX_BIGINT)
     taken_at: datetime | None = None
     location_lat: float | None = Field(default=None, ge=-90, le=90)
     location_lng: float | None = Field(default=None, ge=-180, le=180)
     is_favorite: bool = False
     is_hidden: bool = False
     checksum_sha256: Sha256 | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    timezone: str | None = text(default=None, max_length=64)
     edited_sha256: Sha256 | None = None
     edited_filename: FileName = ""
     live_video_sha256: Sha256 | None = None
@@ -111,9 +131,9 @@ class PhotoRecord(Strict):
     @field_validator("taken_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        return representable(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
 
 
 class PhotoBatch(Strict):
@@ -133,9 +153,9 @@ class DeletedPhotos(Strict):
 
 class AlbumRecord(Strict):
     photos_uuid: PhotosUuid
-    title: str = Field(max_length=512)
+    title: str = text(max_length=512)
     album_type: Literal["user", "smart", "favorites", "shared"] = "user"
-    folder_path: list[Annotated[str, Field(max_length=512)]] = Field(default=[], max_length=32)
+    folder_path: list[Annotated[str, text(max_length=512)]] = Field(default=[], max_length=32)
     photos: list[PhotosUuid] = Field(default=[], max_length=200_000)
 
     _uuid = field_validator("photos_uuid")(canonical_photos_uuid)

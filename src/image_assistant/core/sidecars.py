@@ -1,22 +1,29 @@
 """A photo described in one JSON document: its facts, album paths and files with their SHA-256.
 
 The same document is written beside each original in the store (`<key>.json`, so the bucket
-alone can be understood without the database) and beside each exported original.
+alone can be understood without the database) and beside each exported original. Writing is
+off the ingest path: a sweep (in the thumbnail worker, every SIDECAR_SWEEP_EVERY) renders every
+photo's document and writes those whose SHA-256 differs from the one `photo_sidecars` records,
+so a change of facts, albums or files reaches the store within one period.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
 
 from image_assistant.core.files import FileKind
-from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile
+from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PhotoSidecar
+from image_assistant.store.base import ObjectStore
 
 _KIND_ORDER = {kind.value: index for index, kind in enumerate(FileKind)}
 FORMAT = "image-assistant/photo-sidecar/1"
@@ -102,3 +109,59 @@ def describe_many(db: DbSession, photos: list[Photo]) -> dict[uuid.UUID, dict[st
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def refresh_batch(
+    db: DbSession, store: ObjectStore, *, after: uuid.UUID | None, limit: int
+) -> tuple[int, uuid.UUID | None]:
+    """Write the sidecars of up to `limit` photos (by id, after `after`) whose document changed.
+
+    Returns how many were written and the id to continue after (None at the end).
+    """
+    query = (
+        select(Photo, PhotoFile.object_key)
+        .join(PhotoFile, and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value))
+        .where(PhotoFile.object_key.is_not(None))
+        .order_by(Photo.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(Photo.id > after)
+    rows = [(photo, key) for photo, key in db.execute(query) if key is not None]
+    if not rows:
+        return 0, None
+    photos = [photo for photo, _ in rows]
+    documents = describe_many(db, photos)
+    ids = [photo.id for photo in photos]
+    written = {
+        row.photo_id: row for row in db.scalars(select(PhotoSidecar).where(PhotoSidecar.photo_id.in_(ids)))
+    }
+    count = 0
+    for photo, original_key in rows:
+        document = render(documents[photo.id])
+        digest = hashlib.sha256(document).hexdigest()
+        known = written.get(photo.id)
+        key = sidecar_key(original_key)
+        if known is not None and known.sha256 == digest and known.object_key == key:
+            continue
+        store.put(key, io.BytesIO(document), content_type="application/json")
+        if known is None:
+            db.add(PhotoSidecar(photo_id=photo.id, object_key=key, sha256=digest))
+        else:
+            if known.object_key != key:
+                store.delete(known.object_key)  # the original moved to another extension
+            known.object_key, known.sha256, known.written_at = key, digest, datetime.now(UTC)
+        count += 1
+    db.commit()
+    return count, photos[-1].id if len(rows) == limit else None
+
+
+def refresh_all(sessions: sessionmaker[DbSession], store: ObjectStore, *, batch: int = 500) -> int:
+    """One pass over every photo with a stored original; returns the sidecars written."""
+    total, after = 0, None
+    while True:
+        with sessions() as db:
+            written, after = refresh_batch(db, store, after=after, limit=batch)
+        total += written
+        if after is None:
+            return total

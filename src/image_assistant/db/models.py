@@ -1,5 +1,5 @@
-"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files, sync_logs,
-publish_sets, publish_set_photos, publish_presets, shares."""
+"""Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files,
+playback_renditions, sync_logs, publish_sets, publish_set_photos, publish_presets, shares."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -153,6 +154,8 @@ class Photo(Timestamped, Base):
     # The stored file the thumbnails are (to be) made from, and its SHA-256 (migration 0005).
     thumbnail_source_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The thumbnails show the edited version; the original's are kept too (migration 0012).
+    thumbnail_of_edit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     deleted_at: Mapped[datetime | None]
 
 
@@ -231,6 +234,44 @@ class PhotoFile(Base):
         if self.declared_sha256 is not None and self.declared_sha256 != self.sha256:
             return "outdated"
         return "stored"
+
+
+class PhotoSidecar(Base):
+    """The sidecar document last written beside a photo's original (`<key>.json`, core.sidecars):
+    its key and SHA-256, so a sweep rewrites only the documents whose content changed."""
+
+    __tablename__ = "photo_sidecars"
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    object_key: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlaybackRendition(Base):
+    """A file the server derives from one of a photo's files for browsers: the playback MP4
+    (H.264/AAC) of a video original or a Live video (`kind` is the source file's kind).
+
+    States: pending → processing → completed | failed, or `not_needed` when browsers play the
+    source as it is. Attempts are counted here as a photo's thumbnail attempts are.
+    """
+
+    __tablename__ = "playback_renditions"
+    __table_args__ = (Index("ix_playback_renditions_status", "status"),)
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(1024))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    object_key: Mapped[str | None] = mapped_column(String(1024))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class ResumableUpload(Base):

@@ -6,16 +6,17 @@ folders. A photo's files share its name: `IMG_1.HEIC` (original), `IMG_1.MOV` (L
 `IMG_1.CR2` (RAW), `IMG_1_edited.jpeg` (edited), and `IMG_1.HEIC.json` (the sidecar), so a
 folder source pairs them again. Names are made unique with ` (2)`, ` (3)`… per photo.
 
-Resumable: a file already there with the recorded size and SHA-256 is not copied again;
-files are written to a temporary name and renamed, so a killed run leaves no partial file.
+Resumable: a file already there with the recorded size and SHA-256 is not copied again, so a
+file left short by a killed run is written again by the next one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile
 from image_assistant.errors import ObjectNotFound, OperationFailed
 from image_assistant.store.base import ObjectStore
+from image_assistant.store.local import LocalStore
 
 CHUNK = 1024 * 1024
 SAME_NAME_KINDS = {FileKind.ORIGINAL.value, FileKind.LIVE_VIDEO.value, "raw"}
@@ -58,7 +60,6 @@ class Report:
     bytes: int = 0
     sidecars_written: int = 0
     missing: list[str] = field(default_factory=list)
-    damaged: list[str] = field(default_factory=list)
 
 
 Advance = Callable[[int, int], None]
@@ -173,52 +174,54 @@ def is_done(copy: Copy) -> bool:
     return copy.sha256 is None or sha256_file(copy.path) == copy.sha256
 
 
-def copy_one(store: ObjectStore, copy: Copy) -> tuple[str, int]:
-    """`unchanged`, `copied`, `missing` or `damaged` (copied all the same: it is what is stored)."""
+def copy_one(store: ObjectStore, copy: Copy, made: set[Path]) -> tuple[str, int]:
+    """`unchanged`, `copied` or `missing`. Written in place: a copy cut short has the wrong size or
+    SHA-256, so the next run writes it again. The store's own integrity is `verify`'s job."""
     if is_done(copy):
         return "unchanged", 0
-    copy.path.parent.mkdir(parents=True, exist_ok=True)
-    partial = copy.path.with_name(f".{copy.path.name}.part")
-    digest = hashlib.sha256()
-    size = 0
+    if copy.path.parent not in made:
+        copy.path.parent.mkdir(parents=True, exist_ok=True)
+        made.add(copy.path.parent)
     try:
-        chunks: Iterator[bytes] = store.open(copy.key)
-        with partial.open("wb") as out:
+        if isinstance(store, LocalStore):
+            shutil.copyfile(store.path_of(copy.key), copy.path)  # copy_file_range: no bytes through us
+            return "copied", copy.path.stat().st_size
+        chunks = store.open(copy.key)
+        size = 0
+        with copy.path.open("wb") as out:
             for chunk in chunks:
                 out.write(chunk)
-                digest.update(chunk)
                 size += len(chunk)
-        os.replace(partial, copy.path)
+        return "copied", size
     except ObjectNotFound:
         return "missing", 0
-    finally:
-        partial.unlink(missing_ok=True)
-    if copy.sha256 is not None and digest.hexdigest() != copy.sha256:
-        return "damaged", size
-    return "copied", size
 
 
-def write_sidecar(path: Path, document: bytes) -> bool:
+def write_sidecar(path: Path, document: bytes, made: set[Path]) -> bool:
     """Write the sidecar unless it is there already with these bytes."""
     try:
         if path.read_bytes() == document:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_bytes(document)
-    os.replace(partial, path)
+    if path.parent not in made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made.add(path.parent)
+    path.write_bytes(document)
     return True
 
 
 def run(store: ObjectStore, plan: Plan, *, jobs: int, advance: Advance) -> Report:
     report = Report()
+    made: set[Path] = set()
 
     def one(copy: Copy) -> tuple[str, int]:
-        outcome = copy_one(store, copy)
+        outcome = copy_one(store, copy, made)
         advance(1, outcome[1])
         return outcome
+
+    def sidecar(item: tuple[Path, bytes]) -> bool:
+        return write_sidecar(*item, made)
 
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="export") as pool:
         for copy, (outcome, size) in zip(plan.copies, pool.map(one, plan.copies), strict=True):
@@ -229,10 +232,7 @@ def run(store: ObjectStore, plan: Plan, *, jobs: int, advance: Advance) -> Repor
                 report.missing.append(copy.key)
             else:
                 report.copied += 1
-                if outcome == "damaged":
-                    report.damaged.append(copy.key)
-    for path, document in plan.sidecars.items():
-        report.sidecars_written += write_sidecar(path, document)
+        report.sidecars_written = sum(pool.map(sidecar, plan.sidecars.items()))
     return report
 
 

@@ -44,11 +44,24 @@ def photo_file_key(prefix: str, owner_id: uuid.UUID, photos_uuid: str, filename:
     return validate_key(f"{prefix}/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")
 
 
-def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str) -> str:
-    """`thumbs/<size>/<owner>/<U[0]>/<UUID>.jpg`."""
+def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str, *, of_original: bool = False) -> str:
+    """`thumbs/<size>/<owner>/<U[0]>/<UUID>.jpg`: the thumbnail shown (of the edit when there is
+    one); `of_original` the original's, kept beside an edit's at `thumbs/<size>-original/…`."""
     if size not in THUMBNAIL_SIZES:
         raise InvalidKey(f"unknown thumbnail size {size!r}")
-    return validate_key(f"thumbs/{size}/{owner_id}/{_shard(photos_uuid)}.jpg")
+    folder = f"{size}-original" if of_original else size
+    return validate_key(f"thumbs/{folder}/{owner_id}/{_shard(photos_uuid)}.jpg")
+
+
+RENDITION_FOLDERS = {"original": "playback", "live_video": "playback-live"}
+
+
+def rendition_key(owner_id: uuid.UUID, photos_uuid: str, source_kind: str) -> str:
+    """`playback/<owner>/<U[0]>/<UUID>.mp4` (a video's), `playback-live/…` (a Live video's)."""
+    folder = RENDITION_FOLDERS.get(source_kind)
+    if folder is None:
+        raise InvalidKey(f"no rendition of {source_kind!r} files")
+    return validate_key(f"{folder}/{owner_id}/{_shard(photos_uuid)}.mp4")
 
 
 STAGING_PREFIX = "uploads/"

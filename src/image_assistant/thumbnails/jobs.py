@@ -1,5 +1,9 @@
 """One thumbnail job, start to end: claim the photo, render, store, record or retry.
 
+The job's source is the version the gallery shows: the edited version when there is one, else
+the original. With an edit, the original's thumbnails are made too (`thumbs/<size>-original/`),
+for "Show original".
+
 States on the photo row: pending → processing → completed | failed. The row counts attempts,
 so a job delivered twice, or re-queued by the reconciler, never does more than redo the same work.
 """
@@ -20,7 +24,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from image_assistant.config import Settings
-from image_assistant.db.models import Photo
+from image_assistant.db.models import Photo, PhotoFile
 from image_assistant.db.session import rows_changed
 from image_assistant.errors import QueueUnavailable
 from image_assistant.store.base import ObjectStore
@@ -41,6 +45,8 @@ class Claim:
     photos_uuid: str
     source_sha256: str | None
     attempt: int
+    original_key: str | None  # the stored original, when the source is another file (an edit)
+    of_edit: bool  # the source is the edited version
 
 
 def mark_queued(photo: Photo, *, now: datetime | None = None) -> None:
@@ -117,28 +123,40 @@ class JobRunner:
             photo.thumbnail_status = "processing"
             photo.thumbnail_attempts += 1
             photo.thumbnail_started_at = datetime.now(UTC)
+            original = db.get(PhotoFile, (photo.id, "original"))
+            original_key = original.object_key if original is not None else None
             return Claim(
                 photo.id,
                 photo.user_id,
                 photo.photos_uuid,
                 photo.thumbnail_source_sha256,
                 photo.thumbnail_attempts,
+                original_key if original_key != job.source_key else None,
+                original_key != job.source_key,
             )
 
     def _make(self, job: ThumbnailJob, claim: Claim) -> dict[str, str]:
+        """The thumbnails of the job's source (and of the original, when the source is an edit)."""
         sizes = [s for s in job.sizes if s in THUMBNAIL_SIZES] or list(THUMBNAIL_SIZES)
+        if claim.original_key is not None:
+            self._render(claim.original_key, claim, sizes, of_original=True)
+        return self._render(job.source_key, claim, sizes, of_original=False)
+
+    def _render(
+        self, source_key: str, claim: Claim, sizes: list[str], *, of_original: bool
+    ) -> dict[str, str]:
         workdir = Path(tempfile.mkdtemp(prefix="ia-thumb-"))
         try:
-            source = workdir / f"original.{extension_of(job.source_key)}"
+            source = workdir / f"source.{extension_of(source_key)}"
             with source.open("wb") as handle:
-                for chunk in self.store.open(job.source_key):
+                for chunk in self.store.open(source_key):
                     handle.write(chunk)
             rendered = render_thumbnails(source, sizes, quality=self.settings.thumbnail_jpeg_quality)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         keys: dict[str, str] = {}
         for size, data in rendered.items():
-            key = thumbnail_key(claim.owner_id, claim.photos_uuid, size)
+            key = thumbnail_key(claim.owner_id, claim.photos_uuid, size, of_original=of_original)
             self.store.put(key, io.BytesIO(data), content_type="image/jpeg")
             keys[size] = key
         return keys
@@ -146,6 +164,7 @@ class JobRunner:
     def _complete(self, claim: Claim, keys: dict[str, str]) -> None:
         values: dict[str, object] = {f"thumbnail_{size}_key": key for size, key in keys.items()}
         values.update(thumbnail_status="completed", thumbnail_error=None, thumbnail_started_at=None)
+        values.update(thumbnail_of_edit=claim.of_edit)
         with self.sessions() as db, db.begin():
             done = rows_changed(
                 db.execute(

@@ -1,7 +1,9 @@
 """The durable `thumbnail-processor` queue (Huey): SQLite in the data dir, or Redis with REDIS_URL.
 
-The queue only carries jobs `{photo_id, source_key, sizes}`; the photo row is the source of
-truth for attempts and state, so a lost or duplicated job is harmless (see reconcile.py).
+The queue only carries jobs `{photo_id, source_key, sizes, kind}`; the photo row (or the
+rendition row) is the source of truth for attempts and state, so a lost or duplicated job is
+harmless (see reconcile.py). Kinds: `thumbnails`, and `playback` / `live_playback` (the MP4
+browsers play, of a video original or of a Live video: playback.py).
 """
 
 from __future__ import annotations
@@ -20,18 +22,23 @@ from image_assistant.store.keys import THUMBNAIL_SIZES
 
 log = logging.getLogger("image_assistant.thumbnails")
 TASK_NAME = "render_thumbnails"
+THUMBNAILS = "thumbnails"
 
 
 @dataclass(frozen=True)
 class ThumbnailJob:
-    """What a worker needs to make a photo's thumbnails."""
+    """What a worker needs to make a photo's thumbnails, or (`kind`) another derived file."""
 
     photo_id: str
     source_key: str
     sizes: tuple[str, ...] = tuple(THUMBNAIL_SIZES)
+    kind: str = THUMBNAILS
 
     def payload(self) -> dict[str, Any]:
-        return {"photo_id": self.photo_id, "source_key": self.source_key, "sizes": list(self.sizes)}
+        body = {"photo_id": self.photo_id, "source_key": self.source_key, "sizes": list(self.sizes)}
+        if self.kind != THUMBNAILS:
+            body["kind"] = self.kind
+        return body
 
 
 JobHandler = Callable[[ThumbnailJob], None]
@@ -74,10 +81,10 @@ class ThumbnailQueue:
         if hasattr(storage, "close"):
             storage.close()  # the SQLite queue's connection
 
-    def _run(self, photo_id: str, source_key: str, sizes: Sequence[str]) -> None:
+    def _run(self, photo_id: str, source_key: str, sizes: Sequence[str], kind: str = THUMBNAILS) -> None:
         if self._handler is None:
             raise RuntimeError("a job reached a process that runs no worker")
-        self._handler(ThumbnailJob(photo_id, source_key, tuple(sizes)))
+        self._handler(ThumbnailJob(photo_id, source_key, tuple(sizes), kind))
 
 
 def make_queue(settings: Settings) -> ThumbnailQueue:

@@ -1,4 +1,4 @@
-"""Thumbnail workers: a Huey consumer running jobs, plus the reconciler every so often.
+"""Thumbnail workers: a Huey consumer running jobs, plus the reconciler and the sidecar sweep every so often.
 
 Embedded in `serve` (threads beside the API, started and stopped with it) or alone in
 `image-assistant worker`, on any machine that reaches the same database, store and queue.
@@ -17,7 +17,9 @@ from sqlalchemy.orm import sessionmaker
 from image_assistant.config import Settings
 from image_assistant.store.base import ObjectStore
 from image_assistant.thumbnails.jobs import JobRunner
-from image_assistant.thumbnails.queue import ThumbnailQueue
+from image_assistant.thumbnails.memory import bound_memory, release_memory
+from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
+from image_assistant.thumbnails.queue import THUMBNAILS, ThumbnailJob, ThumbnailQueue
 from image_assistant.thumbnails.reconcile import reconcile
 
 log = logging.getLogger("image_assistant.thumbnails")
@@ -43,12 +45,14 @@ class ThumbnailWorker:
         concurrency: int | None = None,
     ) -> None:
         logging.getLogger("pyvips").setLevel(logging.WARNING)  # it logs every file name at INFO
+        bound_memory()
         self.settings = settings
         self.sessions = sessions
         self.queue = queue
         self.concurrency = concurrency or settings.thumbnail_concurrency
-        runner = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
-        queue.bind(runner.run)
+        self._thumbnails = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        self._renditions = PlaybackRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        queue.bind(self._run)
         self._consumer: Any = _EmbeddedConsumer(
             queue.huey,
             workers=self.concurrency,
@@ -63,11 +67,14 @@ class ThumbnailWorker:
         )
         self._stop = threading.Event()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="reconciler", daemon=True)
+        self.store = store
+        self._sidecars = threading.Thread(target=self._sweep_sidecars_forever, name="sidecars", daemon=True)
 
     def start(self) -> None:
         """Start the job threads and the reconciler; returns at once."""
         self._consumer.start()
         self._reconciler.start()
+        self._sidecars.start()
         log.info(
             "thumbnail worker started: %d concurrent jobs on the %s queue %r",
             self.concurrency,
@@ -80,6 +87,7 @@ class ThumbnailWorker:
         self._stop.set()
         self._consumer.stop(graceful=True)
         self._reconciler.join(timeout=5)
+        self._sidecars.join(timeout=5)
         log.info("thumbnail worker stopped")
 
     def request_stop(self) -> None:
@@ -91,14 +99,24 @@ class ThumbnailWorker:
         while not self._stop.wait(1.0):
             pass
 
+    def _run(self, job: ThumbnailJob) -> None:
+        try:
+            if job.kind == THUMBNAILS:
+                self._thumbnails.run(job)
+            else:
+                self._renditions.run(job)
+        finally:
+            release_memory()
+
     def reconcile_once(self) -> None:
         try:
-            reconcile(
-                sessions=self.sessions,
-                queue=self.queue,
-                stuck_after=self.settings.thumbnail_stuck_seconds,
-                max_attempts=self.settings.thumbnail_max_attempts,
-            )
+            for reconcile_kind in (reconcile, reconcile_playback):
+                reconcile_kind(
+                    sessions=self.sessions,
+                    queue=self.queue,
+                    stuck_after=self.settings.thumbnail_stuck_seconds,
+                    max_attempts=self.settings.thumbnail_max_attempts,
+                )
         except Exception as exc:  # the database may be briefly away; try again next round
             log.warning("reconciler round failed: %s: %s", type(exc).__name__, exc)
 
@@ -107,3 +125,18 @@ class ThumbnailWorker:
         while not self._stop.is_set():
             self.reconcile_once()
             self._stop.wait(interval)
+
+    def sweep_sidecars_once(self) -> None:
+        from image_assistant.core.sidecars import refresh_all
+
+        try:
+            written = refresh_all(self.sessions, self.store)
+            if written:
+                log.info("sidecars: %d rewritten", written)
+        except Exception as exc:  # the database or store may be briefly away; next round
+            log.warning("sidecar sweep failed: %s: %s", type(exc).__name__, exc)
+
+    def _sweep_sidecars_forever(self) -> None:
+        interval = self.settings.sidecar_sweep_seconds
+        while not self._stop.wait(interval):
+            self.sweep_sidecars_once()

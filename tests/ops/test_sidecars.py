@@ -1,0 +1,57 @@
+"""The self-describing store: a JSON sidecar beside each original, rewritten when the photo changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.helpers.agent import wait_until
+from tests.helpers.records import body_and_sha, photo_record
+from tests.helpers.server import Accounts, Server
+
+
+def sidecar(server: Server, photos_uuid: str) -> dict[str, Any]:
+    found = list((server.data_dir / "objects" / "originals").rglob(f"{photos_uuid}.jpg.json"))
+    return json.loads(found[0].read_text()) if found else {}
+
+
+def test_a_sidecar_beside_the_original_describes_the_photo_and_follows_its_changes(
+    library_server: Server,
+) -> None:
+    accounts = Accounts(library_server)
+    try:
+        device = accounts.device()
+        body, sha = body_and_sha(10_000)
+        record = photo_record(filename="IMG_7.JPG", checksum_sha256=sha, is_favorite=False)
+        uid = record["photos_uuid"]
+        assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
+        assert device.http.put(f"/api/sync/photos/{uid}/original", content=body).status_code == 200
+        album = {"photos_uuid": "B0000000-0000-0000-0000-000000000001", "title": "Italy",
+                 "folder_path": ["Trips"], "photos": [uid]}  # fmt: skip
+        assert device.http.post("/api/sync/albums", json={"albums": [album]}).status_code == 200
+
+        wait_until(lambda: sidecar(library_server, uid).get("albums"), 30, "no sidecar was written")
+        first = sidecar(library_server, uid)
+        assert first["photos_uuid"] == uid and first["filename"] == "IMG_7.JPG"
+        assert first["albums"] == [["Trips", "Italy"]] and first["is_favorite"] is False
+        assert first["files"] == [
+            {
+                "kind": "original",
+                "filename": "IMG_7.JPG",
+                "content_type": "image/jpeg",
+                "size": 10_000,
+                "sha256": sha,
+            }
+        ]
+
+        changed = {**record, "is_favorite": True}
+        assert device.http.post("/api/sync/photos", json={"photos": [changed]}).status_code == 200
+        wait_until(
+            lambda: sidecar(library_server, uid)["is_favorite"] is True, 30, "the sidecar was not rewritten"
+        )
+        assert sidecar(library_server, uid)["albums"] == [["Trips", "Italy"]]
+
+        verified = library_server.cli("verify", "--user", device.owner.username)
+        assert "0 orphaned" in verified.stdout  # a sidecar is named by its original
+    finally:
+        accounts.close()

@@ -1,0 +1,169 @@
+"""Playback renditions through the real server: an iPhone-style HEVC .MOV and a Live video become
+H.264/AAC MP4s (at most 1080p, moov first) served with Range; videos browsers play stay as they are."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers.server import Accounts, Device, Server
+from tests.helpers.thumbnails import launch, wait_for
+from tests.helpers.videos import describe, make_video
+
+
+def send_video(device: Device, data: bytes, filename: str, *, live: bytes | None = None) -> str:
+    """Metadata and files of a made-up video (or, with `live`, a Live Photo); returns its id."""
+    record: dict[str, Any] = {
+        "photos_uuid": str(uuid.uuid4()).upper(),
+        "filename": filename,
+        "media_type": "photo" if live else "video",
+        "taken_at": "2024-05-01T10:00:00+00:00",
+    }
+    if live is not None:
+        record["live_video_sha256"] = hashlib.sha256(live).hexdigest()
+        record["live_video_filename"] = "IMG_0001.MOV"
+    created = device.http.post("/api/sync/photos", json={"photos": [record]})
+    assert created.status_code == 200, created.text
+    put(device, record["photos_uuid"], "original", data)
+    if live is not None:
+        put(device, record["photos_uuid"], "live_video", live)
+    return str(created.json()["results"][0]["id"])
+
+
+def put(device: Device, photos_uuid: str, kind: str, data: bytes) -> None:
+    stored = device.http.put(
+        f"/api/sync/photos/{photos_uuid}/{kind}",
+        content=data,
+        headers={"x-content-sha256": hashlib.sha256(data).hexdigest()},
+    )
+    assert stored.status_code == 200, stored.text
+
+
+def playback_when_ready(http: httpx.Client, photo_id: str, kind: str = "original") -> dict[str, Any]:
+    def ready() -> dict[str, Any] | None:
+        answer = http.get(f"/api/photos/{photo_id}/playback", params={"kind": kind})
+        if answer.status_code == 200:
+            return dict(answer.json())
+        assert answer.status_code == 404, answer.text
+        state = answer.json()["error"]["details"]["state"]
+        assert state in ("pending", "processing"), answer.text
+        return None
+
+    return dict(wait_for(ready, 90, f"the {kind} playback of {photo_id}", every=0.3))
+
+
+# The HEVC test runs on every backend (S3 answers the Range requests itself); the rest on one.
+SQLITE_ONLY = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def iphone_video() -> bytes:
+    """HEVC in a QuickTime file, taller than 1080 on its short side, turned a quarter."""
+    return make_video(width=1620, height=1200, frames=3, rotation=90)
+
+
+def test_an_hevc_mov_plays_as_an_h264_mp4_of_at_most_1080p_served_with_ranges(
+    server: Server, accounts: Accounts, iphone_video: bytes
+) -> None:
+    device = accounts.device()
+    photo_id = send_video(device, iphone_video, "IMG_0001.MOV")
+    http = device.owner.http
+    found = playback_when_ready(http, photo_id)
+    assert found["content_type"] == "video/mp4"
+    assert found["poster"] is None or found["poster"].startswith("http")
+    whole = httpx.get(found["url"], timeout=30)
+    assert whole.status_code == 200
+    video = describe(whole.content)
+    assert video["video"] == "h264" and video["pixels"] == "yuv420p" and video["audio"] == ["aac"]
+    assert (video["width"], video["height"]) == (1458, 1080)
+    assert video["rotation"] == 90  # the player turns it, as it turns the original
+    assert video["faststart"] and video["brand"] != b"qt  "
+    part = httpx.get(found["url"], headers={"range": "bytes=100-299"}, timeout=30)
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 100-299/{len(whole.content)}"
+    assert part.content == whole.content[100:300]
+    row = http.get(f"/api/photos/{photo_id}").json()
+    assert row["playback"] == "completed" and row["has_edit"] is False
+    other = accounts.user()
+    assert other.http.get(f"/api/photos/{photo_id}/playback").status_code == 404
+
+
+@SQLITE_ONLY
+def test_a_live_photo_motion_plays_muted_from_its_own_rendition(server: Server, accounts: Accounts) -> None:
+    device = accounts.device()
+    from tests.helpers.thumbnails import jpeg
+
+    live = make_video(frames=6)
+    photo_id = send_video(device, jpeg(320, 240), "IMG_0001.HEIC", live=live)
+    http = device.owner.http
+    found = playback_when_ready(http, photo_id, "live_video")
+    video = describe(httpx.get(found["url"], timeout=30).content)
+    assert video["video"] == "h264" and video["audio"] == [] and video["faststart"]
+    row = http.get(f"/api/photos/{photo_id}").json()
+    assert row["live_playback"] == "completed" and row["playback"] is None
+    still = http.get(f"/api/photos/{photo_id}/playback")
+    assert still.status_code == 404
+    assert still.json()["error"]["details"]["state"] == "none"
+
+
+@SQLITE_ONLY
+def test_an_h264_mp4_needs_no_rendition_and_plays_as_it_is(server: Server, accounts: Accounts) -> None:
+    device = accounts.device()
+    data = make_video(codec="libx264", container="mp4", frames=6)
+    photo_id = send_video(device, data, "clip.mp4")
+    http = device.owner.http
+    found = playback_when_ready(http, photo_id)
+    assert found["content_type"] == "video/mp4"
+    assert httpx.get(found["url"], timeout=30).content == data
+    assert http.get(f"/api/photos/{photo_id}").json()["playback"] == "not_needed"
+
+
+@SQLITE_ONLY
+def test_playback_answers_why_it_is_missing(server: Server, accounts: Accounts) -> None:
+    device = accounts.device()
+    http = device.owner.http
+    record = {"photos_uuid": str(uuid.uuid4()).upper(), "filename": "IMG_2.MOV", "media_type": "video"}
+    created = device.http.post("/api/sync/photos", json={"photos": [record]}).json()["results"][0]
+    waiting = http.get(f"/api/photos/{created['id']}/playback")
+    assert waiting.status_code == 404
+    assert waiting.json()["error"]["code"] == "playback_not_ready"
+    assert waiting.json()["error"]["details"] == {"state": "pending"}
+    assert http.get(f"/api/photos/{created['id']}").json()["playback"] == "pending"
+    no_live = http.get(f"/api/photos/{created['id']}/playback", params={"kind": "live_video"})
+    assert no_live.status_code == 404 and no_live.json()["error"]["details"] == {"state": "none"}
+    bad = http.get(f"/api/photos/{created['id']}/playback", params={"kind": "edited"})
+    assert bad.status_code == 422 and "error" in bad.json()
+
+
+@pytest.fixture(scope="module")
+def one_attempt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = launch(tmp_path_factory.mktemp("playback"), "one-attempt", {"THUMBNAIL_MAX_ATTEMPTS": "1"})
+    yield server
+    server.stop()
+
+
+def test_a_video_that_cannot_be_decoded_ends_failed_with_its_reason(
+    one_attempt: Server, tmp_path: Path
+) -> None:
+    accounts = Accounts(one_attempt)
+    try:
+        device = accounts.device()
+        broken = b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00" + b"not a movie" * 100
+        photo_id = send_video(device, broken, "IMG_3.MOV")
+
+        def failed() -> dict[str, Any] | None:
+            answer = device.owner.http.get(f"/api/photos/{photo_id}/playback")
+            body = answer.json()["error"]
+            return body if body["details"]["state"] == "failed" else None
+
+        error = wait_for(failed, 60, "the playback to fail")
+        assert error["code"] == "playback_failed" and "not a readable video" in error["details"]["error"]
+        assert device.owner.http.get(f"/api/photos/{photo_id}").json()["playback"] == "failed"
+    finally:
+        accounts.close()
