@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import re
 import shutil
 import sys
 import threading
@@ -24,6 +25,7 @@ from image_assistant.agent.sources.base import Asset
 DEFAULT_STAGING_MAX = 5 * 1024**3
 MIN_FREE_RATIO = 0.10
 NEEDS_MACOS = "fetching originals from iCloud needs macOS with Photos"
+SIZE = re.compile(r"(\d+(?:\.\d+)?)([A-Z]*)")
 UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3}
 
 
@@ -108,12 +110,10 @@ def load_fetcher(spec: str, library: Path | None) -> OriginalFetcher:
 
 def parse_size(text: str) -> int:
     """`5GB`, `500MB`, `750M`, `1048576` → bytes."""
-    cleaned = text.strip().upper().replace(" ", "")
-    digits = cleaned.rstrip("KMGB")
-    unit = cleaned[len(digits) :]
-    if unit not in UNITS:
-        raise ValueError(f"unknown size unit {unit!r}; use B, KB, MB or GB")
-    return int(float(digits) * UNITS[unit])
+    found = SIZE.fullmatch(text.strip().upper().replace(" ", ""))
+    if found is None or found.group(2) not in UNITS:
+        raise ValueError(f"unknown size unit in {text!r}; use a number with B, KB, MB or GB")
+    return int(float(found.group(1)) * UNITS[found.group(2)])
 
 
 class Staging:
