@@ -8,16 +8,20 @@ import { albumPage, albumsPage } from "./pages/albums.js";
 import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
 import { photosPage } from "./pages/photos.js";
+import { setPage, setsPage } from "./pages/sets.js";
+import { sharePage } from "./pages/share.js";
 import { syncPage } from "./pages/sync.js";
 
 const ROUTES = [
   [/^\/$/, photosPage, "Photos"],
   [/^\/albums$/, albumsPage, "Albums"],
   [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/sets$/, setsPage, "Sets"],
+  [/^\/sets\/([0-9a-fA-F-]{36})$/, setPage, "Sets"],
   [/^\/sync$/, syncPage, "Sync"],
   [/^\/devices$/, devicesPage, "Devices"],
 ];
-const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sync", "Sync"], ["/devices", "Devices"]];
+const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sets", "Sets"], ["/sync", "Sync"], ["/devices", "Devices"]];
 
 const app = document.getElementById("app");
 let unmount = null;
@@ -64,6 +68,13 @@ async function render() {
   if (path === "/login") {
     app.innerHTML = '<main id="main" class="login-main"></main>';
     unmount = loginPage(app.querySelector("main"), { params });
+    return;
+  }
+  const shared = path.match(/^\/s\/([A-Za-z0-9_-]{1,128})$/);
+  if (shared) {
+    // A share link's page is public: no sign-in, no navigation to the owner's gallery.
+    app.innerHTML = '<main id="main" class="share-main" tabindex="-1"></main>';
+    unmount = sharePage(app.querySelector("main"), { match: shared }) ?? null;
     return;
   }
   const route = ROUTES.find(([pattern]) => pattern.test(path));

@@ -257,3 +257,54 @@ def test_passwords_must_be_ten_characters_and_not_common(server: Server, account
     admin.close()
     cli = server.cli("users", "create", f"c{uuid.uuid4().hex[:8]}", input="qwertyuiop\n", check=False)
     assert cli.returncode != 0 and "Traceback" not in cli.stderr and "password" in cli.stderr
+
+
+# 7. Logs
+
+
+def test_log_lines_cannot_be_forged_and_hold_no_nul(server: Server) -> None:
+    marker = uuid.uuid4().hex
+    with httpx.Client(base_url=server.url) as http:
+        http.get(f"/api/{marker}%0a2026-01-01 00:00:00,000 INFO forged: GET /admin 200")
+        http.get(f"/api/{marker}%00nul")
+    time.sleep(0.5)
+    raw = server.log_path.read_bytes() if server.log_path else b""
+    assert b"\x00" not in raw
+    lines = raw.decode(errors="replace").splitlines()
+    assert not any(line.startswith("2026-01-01 00:00:00,000 INFO forged") for line in lines)
+    assert any(marker in line and "\\x0a2026-01-01" in line for line in lines)
+
+
+# 8. CSRF
+
+
+def test_cookie_requests_from_another_site_change_nothing(server: Server, accounts: Accounts) -> None:
+    admin_token = accounts.admin_token()
+    name = f"x{uuid.uuid4().hex[:10]}"
+    body = json.dumps({"username": name, "password": "a long passphrase", "is_admin": True})
+    with httpx.Client(base_url=server.url, cookies={"ia_session": admin_token}) as browser:
+        foreign = {"origin": "https://evil.example"}
+        as_text = browser.post("/api/users", content=body, headers={**foreign, "content-type": "text/plain"})
+        as_json = browser.post(
+            "/api/users", content=body, headers={**foreign, "content-type": "application/json"}
+        )
+        assert as_text.status_code in (403, 415) and as_json.status_code == 403
+        assert as_json.json()["error"]["code"] == "cross_origin"
+        plain_login = browser.post(
+            "/api/auth/login",
+            content=json.dumps({"username": "admin", "password": "admin-password-1"}),
+            headers={**foreign, "content-type": "text/plain"},
+        )
+        assert plain_login.status_code in (403, 415) and "set-cookie" not in plain_login.headers
+        listed = [u["username"] for u in browser.get("/api/users").json()["users"]]
+        assert name not in listed
+        own = browser.post(
+            "/api/users", content=body, headers={"origin": server.url, "content-type": "application/json"}
+        )
+        assert own.status_code == 201
+    with server.client(admin_token) as api_client:  # a bearer token is not a browser's ambient credential
+        other = f"y{uuid.uuid4().hex[:10]}"
+        answer = api_client.post(
+            "/api/users", json={"username": other, "password": "a long passphrase"}, headers=foreign
+        )
+        assert answer.status_code == 201

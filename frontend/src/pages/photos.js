@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { esc } from "../format.js";
 import { PhotoGrid, pager } from "../grid.js";
 import { openLightbox } from "../lightbox.js";
+import { Selection } from "../selection.js";
 import { Scrubber, afterMonth } from "../scrubber.js";
 
 const GROUP_KEY = "ia.groupBy";
@@ -113,6 +114,7 @@ export function photosPage(main, { params, navigate }) {
         <button type="button" data-group="day" aria-pressed="${groupBy === "day"}">Days</button>
         <button type="button" data-group="month" aria-pressed="${groupBy === "month"}">Months</button>
       </div>
+      <button type="button" class="select-toggle" aria-pressed="false">Select</button>
     </div>
     <nav class="views" aria-label="Views">${viewLinks(view)}</nav>
     <div class="filters">
@@ -196,8 +198,10 @@ export function photosPage(main, { params, navigate }) {
     onPosition: (photo) => rail.show(photo),
   });
   // The album list waits for the first screen of photos: it is not what the user came for.
+  const selection = new Selection(grid, main.querySelector(".select-toggle"), { navigate });
   grid.loadMore().catch(() => {}).finally(fillAlbums);
   return () => {
+    selection.destroy();
     clearTimeout(typing);
     grid.destroy();
   };

@@ -179,7 +179,9 @@ def pending(
     db: Db,
     after: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=1000, ge=1, le=10_000),
-    kinds: str | None = Query(default=None, max_length=64, description="e.g. original,edited,live_video"),
+    kinds: str | None = Query(
+        default=None, max_length=256, description="e.g. original,edited,live_video,raw"
+    ),
 ) -> Response:
     """What the server lacks: `items` of {photos_uuid, kind} (with `kinds`), else originals' photos_uuids."""
     items, cursor = files.pending_items(db, user_id=device.user_id, after=after, limit=limit)

@@ -38,6 +38,8 @@ class FileKind(StrEnum):
     ORIGINAL = "original"
     EDITED = "edited"
     LIVE_VIDEO = "live_video"
+    RAW = "raw"  # the RAW of a RAW+JPEG pair (a RAW-only photo's RAW is its original)
+    EDITED_LIVE_VIDEO = "edited_live_video"  # the video of an edited Live Photo
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ POLICIES: dict[FileKind, KindPolicy] = {
     FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True, playback="videos"),
     FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
     FileKind.LIVE_VIDEO: KindPolicy("live", playback="always"),
+    FileKind.RAW: KindPolicy("raw"),
+    FileKind.EDITED_LIVE_VIDEO: KindPolicy("edited_live"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}

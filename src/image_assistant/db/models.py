@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -120,6 +121,7 @@ class Photo(Timestamped, Base):
         UniqueConstraint("user_id", "photos_uuid", name="uq_photos_user_photos_uuid"),
         Index("ix_photos_timeline", "user_id", "sort_at", "id"),
         Index("ix_photos_thumbnail_status", "thumbnail_status"),
+        Index("ix_photos_burst", "user_id", "burst_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -156,7 +158,19 @@ class Photo(Timestamped, Base):
     thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
     # The thumbnails show the edited version; the original's are kept too (migration 0012).
     thumbnail_of_edit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Removed from the device's library (or by hand): kept, listed with ?deleted=true, restorable.
     deleted_at: Mapped[datetime | None]
+    # The facts in Photos (migration 0006): what people typed, the place, camera, subtypes.
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    persons: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    place: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # name, city, country
+    camera: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    subtypes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # Frames of one burst share burst_id; burst_key marks the picked (key) frames.
+    burst_id: Mapped[str | None] = mapped_column(String(64))
+    burst_key: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Album(Timestamped, Base):
@@ -284,7 +298,7 @@ class ResumableUpload(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
     photos_uuid: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     received: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -154,6 +154,24 @@ def devices_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "Devices")
 
 
+@router.get("/sets")
+def sets_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Publish sets")
+
+
+@router.get("/sets/{set_id}")
+def set_page(set_id: str, request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Publish set")
+
+
+@router.get("/s/{token}")
+def share_page(token: str) -> Response:
+    """The public page of a share link: no sign-in; the page asks the share API with the token."""
+    response = _page("Shared photos")
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Add the gallery's pages and its static files to the app."""
     app.include_router(router)
