@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from image_assistant import __version__
 from image_assistant.api import (
+    account_links,
     albums,
     auth,
     devices,
@@ -19,6 +20,7 @@ from image_assistant.api import (
     objects,
     photos,
     publish,
+    setup,
     shares,
     sync,
     users,
@@ -37,7 +39,20 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, devices, sync, albums, photos, objects, users, health, publish, shares):
+    for module in (
+        auth,
+        setup,
+        account_links,
+        devices,
+        sync,
+        albums,
+        photos,
+        objects,
+        users,
+        health,
+        publish,
+        shares,
+    ):
         app.include_router(module.router)
     install_gallery(app)
     docs.document(app)

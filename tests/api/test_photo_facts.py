@@ -272,3 +272,14 @@ def test_views_cannot_be_combined(accounts: Accounts) -> None:
         response = device.owner.http.get("/api/photos", params=params)
         assert response.status_code == 400 and response.json()["error"]["code"] == "conflicting_filters"
     assert device.owner.http.get("/api/photos", params={"hidden": "maybe"}).status_code == 422
+
+
+def test_the_views_facts_and_kinds_are_in_the_openapi_document(accounts: Accounts) -> None:
+    with accounts.server.client() as http:
+        document = http.get("/openapi.json").json()
+    listing = document["paths"]["/api/photos"]["get"]["parameters"]
+    assert {"hidden", "deleted", "burst_id"} <= {p["name"] for p in listing}
+    assert "/api/photos/{photo_id}/restore" in document["paths"]
+    record = document["components"]["schemas"]["PhotoRecord"]["properties"]
+    assert {*FACTS, "raw_sha256", "edited_live_video_sha256"} <= set(record)
+    assert {"raw", "edited_live_video"} <= set(document["components"]["schemas"]["FileKind"]["enum"])

@@ -154,6 +154,27 @@ def devices_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "Devices")
 
 
+@router.get("/welcome")
+def welcome_page() -> Response:
+    """An invitation or reset link (its token is in the fragment, read by the page)."""
+    return _page("Welcome")
+
+
+@router.get("/devices/add")
+def add_device_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Add a device")
+
+
+@router.get("/account")
+def account_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Account")
+
+
+@router.get("/admin/accounts")
+def people_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "People")
+
+
 @router.get("/sets")
 def sets_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "Publish sets")
