@@ -11,6 +11,7 @@ import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
 import { peoplePage } from "./pages/people.js";
 import { photosPage } from "./pages/photos.js";
+import { personsPage, placesPage } from "./pages/views.js";
 import { setPage, setsPage } from "./pages/sets.js";
 import { sharePage } from "./pages/share.js";
 import { syncPage } from "./pages/sync.js";
@@ -20,6 +21,8 @@ const ROUTES = [
   [/^\/$/, photosPage, "Photos"],
   [/^\/albums$/, albumsPage, "Albums"],
   [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/people$/, personsPage, "Photos"],
+  [/^\/places$/, placesPage, "Photos"],
   [/^\/sets$/, setsPage, "Sets"],
   [/^\/sets\/([0-9a-fA-F-]{36})$/, setPage, "Sets"],
   [/^\/sync$/, syncPage, "Sync"],

@@ -144,6 +144,16 @@ def album_page(album_id: str, request: Request, runtime: RuntimeDep, db: Db) -> 
     return _gallery_page(request, runtime, db, "Album")
 
 
+@router.get("/people")
+def persons_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "People")
+
+
+@router.get("/places")
+def places_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Places")
+
+
 @router.get("/sync")
 def sync_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "Sync")
