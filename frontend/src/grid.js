@@ -7,9 +7,10 @@
 // (a jump of the scrubber) loads newer pages as the reader scrolls up, keeping what is on screen
 // where it is. Pending thumbnails show a placeholder and are re-checked while visible.
 
-import { api, thumbnailUrl } from "./api.js";
+import { api } from "./api.js";
 import { altText, count, dayKey, esc, groupTitle, monthKey } from "./format.js";
 import { isLive, livePlayer } from "./live.js";
+import { imageAttrs } from "./srcset.js";
 
 const AHEAD_PX = 2000; // fetch the next page two screens before the end
 const OVERSCAN_PX = 800; // rows kept in the page above and below the viewport
@@ -17,6 +18,7 @@ const RECHECK_MS = 5000;
 const RECHECK_BATCH = 24;
 const GAP = 4;
 const HEADER_H = 48;
+const NARROW = 640; // px: a phone's width, where rows hold 3-5 tiles
 const GROUPERS = { day: dayKey, month: monthKey };
 
 export function aspect(photo) {
@@ -50,16 +52,23 @@ function badge(photo) {
   return "";
 }
 
-export function tileInner(photo) {
+/** A tile's content; `box` is its {width, height} in CSS px (the image covers it). */
+export function tileInner(photo, box) {
   const status = state(photo);
   const alt = esc(altText(photo));
   const fav = photo.is_favorite ? '<span class="fav" aria-hidden="true">♥</span>' : "";
   if (status === "ready") {
-    return `<img src="${thumbnailUrl(photo.id, "small")}" alt="${alt}" decoding="async"
+    return `<img ${imageAttrs(photo, coverWidth(photo, box))} alt="${alt}" decoding="async"
       draggable="false">${badge(photo)}${fav}`;
   }
   const mark = status === "failed" ? '<span class="mark" aria-hidden="true">!</span>' : "";
   return `<span class="ph" role="img" aria-label="${alt} (${STATE_LABELS[status]})">${mark}</span>${badge(photo)}${fav}`;
+}
+
+/** How wide the image must be to cover the tile with object-fit: cover. */
+function coverWidth(photo, box) {
+  if (!box) return 200;
+  return Math.max(box.width, box.height * aspect(photo));
 }
 
 function tileHtml(photo, index, x, width, height) {
@@ -67,7 +76,7 @@ function tileHtml(photo, index, x, width, height) {
   const title = status === "failed" ? ` title="${esc(photo.thumbnail_error || "The preview could not be made")}"` : "";
   const live = isLive(photo) ? " data-live" : "";
   return `<button type="button" class="tile is-${status}" data-id="${photo.id}" data-index="${index}"${live}
-    style="left:${x}px;width:${width}px;height:${height}px"${title}>${tileInner(photo)}</button>`;
+    style="left:${x}px;width:${width}px;height:${height}px"${title}>${tileInner(photo, { width, height })}</button>`;
 }
 
 /** Binary search: the first block whose bottom is below `y`. */
@@ -160,8 +169,16 @@ export class PhotoGrid {
     clearInterval(this.recheckTimer);
   }
 
+  /** The target row height: on a narrow screen a quarter of the width (about four square tiles
+   * a row, three landscape ones), else 200 px. */
   rowHeight() {
-    return this.width < 640 ? 110 : 200;
+    if (this.width >= NARROW) return 200;
+    return Math.max(60, Math.floor((this.width - GAP * 3) / 4));
+  }
+
+  /** At most this many tiles a row (a phone shows 3-5 columns, whatever the aspect ratios). */
+  maxPerRow() {
+    return this.width < NARROW ? 5 : Infinity;
   }
 
   // -- loading -------------------------------------------------------------------------------
@@ -312,6 +329,7 @@ export class PhotoGrid {
     const changed = this.blocks.length;
     const width = this.width || this.gridEl.clientWidth || 1000;
     const target = this.rowHeight();
+    const most = this.maxPerRow();
     const headers = Boolean(this.options.groupBy);
     let top = this.totalHeight();
     let i = start;
@@ -345,7 +363,7 @@ export class PhotoGrid {
       while (i < this.photos.length && this.groupOf(this.photos[i]) === group) {
         row.push(i);
         sum += aspect(this.photos[i]);
-        if (sum * target + GAP * (row.length - 1) >= width) flush(true);
+        if (sum * target + GAP * (row.length - 1) >= width || row.length >= most) flush(true);
         i += 1;
       }
       if (row.length) flush(false);
@@ -485,7 +503,7 @@ export class PhotoGrid {
     const after = state(photo);
     if (after === before) return;
     tile.classList.replace(`is-${before}`, `is-${after}`);
-    tile.innerHTML = tileInner(photo);
+    tile.innerHTML = tileInner(photo, { width: tile.offsetWidth, height: tile.offsetHeight });
   }
 }
 

@@ -10,6 +10,7 @@
 import PhotoSwipe from "photoswipe";
 import { api, downloadUrl, thumbnailUrl } from "./api.js";
 import { infoPanel } from "./info.js";
+import { candidates } from "./srcset.js";
 import { isLive, livePlayer } from "./live.js";
 import { altText, bytes, captureTime, esc, place } from "./format.js";
 
@@ -51,6 +52,10 @@ export function slideData(photo) {
     const size = t.large ? "large" : "medium";
     return {
       src: thumbnailUrl(photo.id, size, version),
+      // PhotoSwipe sets `sizes` to the shown width, so a small phone screen may take the medium one.
+      srcset: candidates(photo, ["medium", "large"])
+        .map((c) => `${thumbnailUrl(photo.id, c.size, version)} ${c.width}w`)
+        .join(", "),
       msrc: t.large && t.medium ? thumbnailUrl(photo.id, "medium", version) : undefined,
       ...scaled(photo, t.large ? 1200 : 600),
       alt,

@@ -1,6 +1,7 @@
 // Albums in the folders the user made in Photos.app, and one album's grid in its own order.
 
-import { api, thumbnailUrl } from "../api.js";
+import { api } from "../api.js";
+import { imageAttrs } from "../srcset.js";
 import { count, esc } from "../format.js";
 import { PhotoGrid, pager } from "../grid.js";
 import { openLightbox } from "../lightbox.js";
@@ -26,10 +27,16 @@ function tree(albums) {
   return root;
 }
 
+// A cover is a square at most 300 CSS px wide (styles.css .album-list: columns of 150 px and up);
+// a 3:2 photo cropped to it needs 1.5 times that.
+const COVER_PX = 450;
+
 function cover(album) {
   const c = album.cover;
   if (c && c.thumbnail_status === "completed") {
-    return `<img src="${thumbnailUrl(c.id, "small")}" alt="" loading="lazy" decoding="async">`;
+    // The album's cover comes without sizes or dimensions: offer all three.
+    const photo = { id: c.id, thumbnails: { small: true, medium: true, large: true } };
+    return `<img ${imageAttrs(photo, COVER_PX)} alt="" loading="lazy" decoding="async">`;
   }
   const mark = c && c.thumbnail_status === "failed" ? '<span class="mark" aria-hidden="true">!</span>' : "";
   return `<span class="ph${c ? "" : " is-empty"}" aria-hidden="true">${mark}</span>`;
