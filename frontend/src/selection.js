@@ -36,8 +36,10 @@ export class Selection {
     this.handlers = [
       [this.el, "click", (e) => this.onClick(e), true],
       [this.el, "pointerdown", (e) => this.onPointerDown(e), false],
-      [this.el, "pointerup", () => clearTimeout(this.pressTimer), false],
-      [this.el, "pointerleave", () => clearTimeout(this.pressTimer), false],
+      // On the document: the grid may paint the row again under the finger (its tile is then gone).
+      [document, "pointerup", () => clearTimeout(this.pressTimer), false],
+      [document, "pointercancel", () => clearTimeout(this.pressTimer), false],
+      [document, "scroll", () => clearTimeout(this.pressTimer), false],
       [this.el, "contextmenu", (e) => { if (this.pressed) e.preventDefault(); }, false],
       [document, "keydown", (e) => this.onKey(e), false],
       [toggle, "click", () => this.setActive(!this.active), false],
@@ -120,7 +122,10 @@ export class Selection {
       return;
     }
     const box = tile.getBoundingClientRect();
-    const onTick = event.clientX - box.left < TICK_PX && event.clientY - box.top < TICK_PX;
+    const x = event.clientX - box.left;
+    const y = event.clientY - box.top;
+    // A click from the keyboard (Enter, Space) has no position (detail 0): it opens, never ticks.
+    const onTick = event.detail > 0 && x >= 0 && y >= 0 && x < TICK_PX && y < TICK_PX;
     if (!(this.active || onTick || event.shiftKey)) return; // an ordinary click opens the lightbox
     event.stopPropagation();
     event.preventDefault();
@@ -133,7 +138,7 @@ export class Selection {
   onPointerDown(event) {
     const tile = event.target.closest(".tile");
     this.pressed = false;
-    if (!tile || event.button !== 0) return;
+    if (!tile || event.pointerType !== "touch") return; // a mouse has the tick and shift-click
     clearTimeout(this.pressTimer);
     this.pressTimer = setTimeout(() => {
       this.pressed = true;
