@@ -4,20 +4,36 @@ import "photoswipe/style.css";
 import "./styles.css";
 import { api, loginUrl } from "./api.js";
 import { esc } from "./format.js";
+import { accountPage } from "./pages/account.js";
+import { addDevicePage } from "./pages/adddevice.js";
 import { albumPage, albumsPage } from "./pages/albums.js";
 import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
+import { peoplePage } from "./pages/people.js";
 import { photosPage } from "./pages/photos.js";
+import { personsPage, placesPage } from "./pages/views.js";
+import { setPage, setsPage } from "./pages/sets.js";
+import { sharePage } from "./pages/share.js";
 import { syncPage } from "./pages/sync.js";
+import { welcomePage } from "./pages/welcome.js";
 
 const ROUTES = [
   [/^\/$/, photosPage, "Photos"],
   [/^\/albums$/, albumsPage, "Albums"],
   [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/people$/, personsPage, "Photos"],
+  [/^\/places$/, placesPage, "Photos"],
+  [/^\/sets$/, setsPage, "Sets"],
+  [/^\/sets\/([0-9a-fA-F-]{36})$/, setPage, "Sets"],
   [/^\/sync$/, syncPage, "Sync"],
   [/^\/devices$/, devicesPage, "Devices"],
+  [/^\/devices\/add$/, addDevicePage, "Devices"],
+  [/^\/account$/, accountPage, "Account"],
+  [/^\/admin\/accounts$/, peoplePage, "People"],
 ];
-const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sync", "Sync"], ["/devices", "Devices"]];
+// Pages for people who are not signed in.
+const PUBLIC = { "/login": loginPage, "/welcome": welcomePage };
+const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sets", "Sets"], ["/sync", "Sync"], ["/devices", "Devices"]];
 
 const app = document.getElementById("app");
 let unmount = null;
@@ -31,7 +47,8 @@ export function navigate(url, { replace = false } = {}) {
 }
 
 function shell(section) {
-  const links = NAV.map(([href, label]) => {
+  const nav = me.is_admin ? [...NAV, ["/admin/accounts", "People"]] : NAV;
+  const links = nav.map(([href, label]) => {
     const current = label === section ? ' aria-current="page"' : "";
     return `<a href="${href}"${current}>${label}</a>`;
   }).join("");
@@ -39,7 +56,8 @@ function shell(section) {
     <header class="top">
       <a class="brand" href="/" aria-label="Image Assistant, Photos">Image Assistant</a>
       <nav aria-label="Gallery">${links}</nav>
-      <div class="who"><span class="user" title="Signed in">${esc(me.username)}</span>
+      <div class="who"><a class="user" href="/account" title="Your account"
+        ${section === "Account" ? 'aria-current="page"' : ""}>${esc(me.username)}</a>
         <button type="button" class="signout">Sign out</button></div>
     </header>
     <main id="main" tabindex="-1"></main>`;
@@ -61,9 +79,16 @@ async function render() {
   unmount = null;
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
-  if (path === "/login") {
+  if (PUBLIC[path]) {
     app.innerHTML = '<main id="main" class="login-main"></main>';
-    unmount = loginPage(app.querySelector("main"), { params });
+    unmount = PUBLIC[path](app.querySelector("main"), { params });
+    return;
+  }
+  const shared = path.match(/^\/s\/([A-Za-z0-9_-]{1,128})$/);
+  if (shared) {
+    // A share link's page is public: no sign-in, no navigation to the owner's gallery.
+    app.innerHTML = '<main id="main" class="share-main" tabindex="-1"></main>';
+    unmount = sharePage(app.querySelector("main"), { match: shared }) ?? null;
     return;
   }
   const route = ROUTES.find(([pattern]) => pattern.test(path));
@@ -81,7 +106,7 @@ async function render() {
     return;
   }
   const match = path.match(route[0]);
-  unmount = route[1](main, { params, match, navigate }) ?? null;
+  unmount = route[1](main, { params, match, navigate, me }) ?? null;
 }
 
 document.addEventListener("click", (event) => {

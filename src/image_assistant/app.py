@@ -10,15 +10,19 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from image_assistant import __version__
 from image_assistant.api import (
+    account_links,
     albums,
     auth,
     devices,
     docs,
     errors,
     health,
+    library,
     objects,
     photos,
     publish,
+    setup,
+    shares,
     sync,
     users,
 )
@@ -36,7 +40,21 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, devices, sync, albums, photos, objects, users, health, publish):
+    for module in (
+        auth,
+        setup,
+        account_links,
+        devices,
+        sync,
+        albums,
+        photos,
+        library,
+        objects,
+        users,
+        health,
+        publish,
+        shares,
+    ):
         app.include_router(module.router)
     install_gallery(app)
     docs.document(app)
@@ -50,6 +68,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes, json_limit=settings.max_json_bytes)
-    app.add_middleware(RequestChecks)
+    origins = tuple(o.strip() for o in settings.cors_origin.split(",") if o.strip())
+    app.add_middleware(RequestChecks, allowed_origins=origins)
     app.add_middleware(AccessLog)
     return app

@@ -89,7 +89,12 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.sqlalchemy_url)
     store = make_store(settings, secret)
     queue = make_queue(settings)
-    files = PhotoFiles(store=store, queue=queue, max_bytes=settings.max_upload_bytes)
+    files = PhotoFiles(
+        store=store,
+        queue=queue,
+        max_bytes=settings.max_upload_bytes,
+        pause_before_commit=settings.test_pause_before_commit,
+    )
     return Runtime(
         settings=settings,
         engine=engine,

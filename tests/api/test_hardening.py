@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import statistics
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.records import photo_record
+from tests.helpers.records import body_and_sha, photo_record
 from tests.helpers.server import Accounts, Server, start_server
+from tests.helpers.thumbnails import put_original
 
 SQL_BACKENDS = pytest.mark.parametrize("server", ["sqlite", "postgres"], indirect=True)
 
@@ -257,3 +260,106 @@ def test_passwords_must_be_ten_characters_and_not_common(server: Server, account
     admin.close()
     cli = server.cli("users", "create", f"c{uuid.uuid4().hex[:8]}", input="qwertyuiop\n", check=False)
     assert cli.returncode != 0 and "Traceback" not in cli.stderr and "password" in cli.stderr
+
+
+# 7. Logs
+
+
+def test_log_lines_cannot_be_forged_and_hold_no_nul(server: Server) -> None:
+    marker = uuid.uuid4().hex
+    with httpx.Client(base_url=server.url) as http:
+        http.get(f"/api/{marker}%0a2026-01-01 00:00:00,000 INFO forged: GET /admin 200")
+        http.get(f"/api/{marker}%00nul")
+    time.sleep(0.5)
+    raw = server.log_path.read_bytes() if server.log_path else b""
+    assert b"\x00" not in raw
+    lines = raw.decode(errors="replace").splitlines()
+    assert not any(line.startswith("2026-01-01 00:00:00,000 INFO forged") for line in lines)
+    assert any(marker in line and "\\x0a2026-01-01" in line for line in lines)
+
+
+# 8. CSRF
+
+
+def test_cookie_requests_from_another_site_change_nothing(server: Server, accounts: Accounts) -> None:
+    admin_token = accounts.admin_token()
+    name = f"x{uuid.uuid4().hex[:10]}"
+    body = json.dumps({"username": name, "password": "a long passphrase", "is_admin": True})
+    with httpx.Client(base_url=server.url, cookies={"ia_session": admin_token}) as browser:
+        foreign = {"origin": "https://evil.example"}
+        as_text = browser.post("/api/users", content=body, headers={**foreign, "content-type": "text/plain"})
+        as_json = browser.post(
+            "/api/users", content=body, headers={**foreign, "content-type": "application/json"}
+        )
+        assert as_text.status_code in (403, 415) and as_json.status_code == 403
+        assert as_json.json()["error"]["code"] == "cross_origin"
+        plain_login = browser.post(
+            "/api/auth/login",
+            content=json.dumps({"username": "admin", "password": "admin-password-1"}),
+            headers={**foreign, "content-type": "text/plain"},
+        )
+        assert plain_login.status_code in (403, 415) and "set-cookie" not in plain_login.headers
+        listed = [u["username"] for u in browser.get("/api/users").json()["users"]]
+        assert name not in listed
+        own = browser.post(
+            "/api/users", content=body, headers={"origin": server.url, "content-type": "application/json"}
+        )
+        assert own.status_code == 201
+    with server.client(admin_token) as api_client:  # a bearer token is not a browser's ambient credential
+        other = f"y{uuid.uuid4().hex[:10]}"
+        answer = api_client.post(
+            "/api/users", json={"username": other, "password": "a long passphrase"}, headers=foreign
+        )
+        assert answer.status_code == 201
+
+
+# 6. A crash while replacing an original
+
+
+def test_a_kill_between_the_new_object_and_its_commit_leaves_the_old_version_whole(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    server = start_server(
+        tmp_path_factory.mktemp("crash"), "sqlite", {"IMAGE_ASSISTANT_TEST_PAUSE_BEFORE_COMMIT": "60"}
+    )
+    try:
+        accounts = Accounts(server)
+        device = accounts.device()
+        record = photo_record(filename="IMG_0001.JPG")
+        first, first_sha = body_and_sha(40_000, b"first")
+        second, second_sha = body_and_sha(50_000, b"second")
+        assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
+        assert put_original(device.http, record, first).status_code == 200
+        replacing = threading.Thread(target=lambda: _quietly(put_original, device.http, record, second))
+        replacing.start()
+        deadline = time.monotonic() + 30
+        while "pausing" not in server.log_text():
+            assert time.monotonic() < deadline, "the replacement never reached its commit"
+            time.sleep(0.1)
+        server.kill()  # SIGKILL: the new object is stored, the database still names the old one
+        replacing.join()
+        server.start()
+        photo_id = device.owner.http.get("/api/photos").json()["photos"][0]["id"]
+        url = device.owner.http.get(f"/api/photos/{photo_id}/download").json()["url"]
+        assert httpx.get(server.url + url if url.startswith("/") else url).content == first
+        pending = device.http.get("/api/sync/pending").json()
+        assert pending.get("photos_uuids", []) == [] or record["photos_uuid"] not in str(pending)
+        server.env["IMAGE_ASSISTANT_TEST_PAUSE_BEFORE_COMMIT"] = "0"
+        server.stop()
+        server.start()
+        assert put_original(device.http, record, second).status_code == 200
+        url = device.owner.http.get(f"/api/photos/{photo_id}/download").json()["url"]
+        assert httpx.get(server.url + url if url.startswith("/") else url).content == second
+        objects = [p for p in (server.data_dir / "objects" / "originals").rglob("*") if p.is_file()]
+        assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in objects].count(first_sha) == 0
+        assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in objects].count(second_sha) >= 1
+        accounts.close()
+    finally:
+        server.stop()
+
+
+def _quietly(call: Any, *args: Any) -> None:
+    try:
+        call(*args)
+    except httpx.HTTPError:
+        pass  # the server was killed under it

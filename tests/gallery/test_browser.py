@@ -567,6 +567,23 @@ def test_devices_page_shows_pending_code_and_revoking_stops_the_token(
     snap(p, "devices-revoked")
 
 
+@SQLITE
+def test_devices_page_says_pairing_is_locked_after_too_many_wrong_codes(
+    page: Watched, accounts: Accounts
+) -> None:
+    owner = accounts.user()
+    with accounts.server.client() as http:
+        for _ in range(2):
+            device_id = accounts.register(owner)
+            code = accounts.code_for(owner, device_id)
+            wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+            for _ in range(5):
+                http.post("/api/devices/verify", json={"device_id": device_id, "code": wrong})
+    p = page.page
+    sign_in(p, owner.username, owner.password, path="/devices")
+    expect(p.locator(".pairing-locked")).to_contain_text("pairing locked until")
+
+
 # -- privacy, phone width, self-contained ---------------------------------------------------
 
 

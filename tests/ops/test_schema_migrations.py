@@ -1,4 +1,5 @@
-"""Schema migrations move data made by the previous schema: photo_files (0005) on SQLite and PostgreSQL."""
+"""Schema migrations keep data made by previous schemas: photo_files (0005) and photo facts (0006),
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -154,13 +155,15 @@ def _rows_of_schema_0004(engine: Engine, data_dir: Path) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_photo_files_migration_keeps_every_file_of_the_previous_schema(backend: str, tmp_path: Path) -> None:
+def test_migrations_keep_every_file_and_photo_of_the_previous_schemas(backend: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with database(backend, data_dir) as db_env:
         env = {**base_env(data_dir), **db_env}
         engine = _engine(env, data_dir)
         command.upgrade(alembic_config(engine), "0004")
         made = _rows_of_schema_0004(engine, data_dir)
+        command.upgrade(alembic_config(engine), "0005")
+        made_0005 = _rows_of_schema_0005(engine, data_dir)
 
         server = Server(url="", env=env, data_dir=data_dir, backend=backend)
         server.cli("db", "upgrade")
@@ -197,5 +200,97 @@ def test_photo_files_migration_keeps_every_file_of_the_previous_schema(backend: 
             items = {(i["photos_uuid"], i["kind"]) for i in pending.json()["items"]}
             assert items == {(made["stored_uuid"], "live_video"), (made["waiting_uuid"], "original")}
             owner.http.close()
+            _photos_of_0005_have_empty_facts(server, made_0005)
         finally:
             server.stop()
+
+
+def _rows_of_schema_0005(engine: Engine, data_dir: Path) -> dict[str, object]:
+    """A user, a device, an album and a hidden photo with its stored original, as 0005 kept them."""
+    user_id, device_id, photo_id, album_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    photos_uuid = str(uuid.uuid4()).upper()
+    original = b"original of 0005 " * 64
+    sha = hashlib.sha256(original).hexdigest()
+    key = f"originals/{user_id}/{photos_uuid[0]}/{photos_uuid}.jpg"
+    _put_object(data_dir, key, original)
+    sqlite = engine.dialect.name == "sqlite"
+    now = datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)
+
+    def ident(value: uuid.UUID) -> object:
+        return value.hex if sqlite else value
+
+    username = f"old{uuid.uuid4().hex[:8]}"
+    ids = {"user": ident(user_id), "device": ident(device_id), "photo": ident(photo_id), "now": now}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, is_admin, created_at, updated_at)"
+                " VALUES (:user, :name, :hash, false, :now, :now)"
+            ),
+            {**ids, "name": username, "hash": PasswordHasher().hash(PASSWORD)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO devices (id, user_id, name, hardware_id, platform, os_version, code_attempts,"
+                " verified, status, token_generation, created_at, updated_at) VALUES (:device, :user, 'Mac',"
+                " 'hw-5', 'macOS', '14', 0, true, 'active', 1, :now, :now)"
+            ),
+            ids,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO photos (id, user_id, device_id, photos_uuid, filename, content_type, media_type,"
+                " file_size, sort_at, is_favorite, is_hidden, checksum_sha256, thumbnail_status,"
+                " thumbnail_attempts, created_at, updated_at) VALUES (:photo, :user, :device, :uuid,"
+                " 'IMG_5.JPG', 'image/jpeg', 'photo', :size, :now, true, true, :sha, 'pending', 0, :now,"
+                " :now)"
+            ),
+            {**ids, "uuid": photos_uuid, "size": len(original), "sha": sha},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO photo_files (photo_id, kind, filename, content_type, declared_sha256,"
+                " object_key, sha256, size, stored_at, updated_at) VALUES (:photo, 'original',"
+                " 'IMG_5.JPG', 'image/jpeg', :sha, :key, :sha, :size, :now, :now)"
+            ),
+            {**ids, "sha": sha, "key": key, "size": len(original)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO albums (id, user_id, device_id, photos_uuid, title, album_type, folder_path,"
+                " position, photo_count, created_at, updated_at) VALUES (:album, :user, :device, :uuid,"
+                " 'Old', 'user', '[]', 0, 1, :now, :now)"
+            ),
+            {**ids, "album": ident(album_id), "uuid": str(album_id).upper()},
+        )
+        conn.execute(
+            text("INSERT INTO album_photos (album_id, photo_id, position) VALUES (:album, :photo, 0)"),
+            {**ids, "album": ident(album_id)},
+        )
+    return {"username": username, "photo": str(photo_id), "photos_uuid": photos_uuid, "sha": sha}
+
+
+def _photos_of_0005_have_empty_facts(server: Server, made: dict[str, object]) -> None:
+    """A photo made before 0006 is shown, hidden, with its file, no facts, and takes new facts."""
+    login = httpx.post(
+        f"{server.url}/api/auth/login", json={"username": made["username"], "password": PASSWORD}
+    )
+    http = server.client(login.json()["token"])
+    shown = http.get(f"/api/photos/{made['photo']}").json()
+    assert (shown["photos_uuid"], shown["is_favorite"], shown["is_hidden"]) == (
+        made["photos_uuid"],
+        True,
+        True,
+    )
+    assert [(f["kind"], f["sha256"]) for f in shown["files"]] == [("original", made["sha"])]
+    facts = ("title", "keywords", "persons", "place", "camera", "subtypes", "burst_id", "burst_key")
+    assert [shown[name] for name in facts] == [None, [], [], None, None, [], None, False]
+    hidden = http.get("/api/photos", params={"hidden": "true"}).json()["photos"]
+    assert [p["id"] for p in hidden] == [made["photo"]]
+    assert http.get("/api/albums").json()["albums"][0]["photo_count"] == 0  # its only photo is hidden
+
+    device = Accounts(server).device(User(str(made["username"]), PASSWORD, login.json()["token"], http))
+    record = {"photos_uuid": made["photos_uuid"], "filename": "IMG_5.JPG", "keywords": ["kept"]}
+    assert device.http.post("/api/sync/photos", json={"photos": [record]}).json()["updated"] == 1
+    assert http.get(f"/api/photos/{made['photo']}").json()["keywords"] == ["kept"]
+    http.close()

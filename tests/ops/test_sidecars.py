@@ -22,34 +22,51 @@ def test_a_sidecar_beside_the_original_describes_the_photo_and_follows_its_chang
     try:
         device = accounts.device()
         body, sha = body_and_sha(10_000)
-        record = photo_record(filename="IMG_7.JPG", checksum_sha256=sha, is_favorite=False)
+        raw, raw_sha = body_and_sha(12_000, b"raw")
+        record = photo_record(
+            filename="IMG_7.JPG",
+            checksum_sha256=sha,
+            raw_sha256=raw_sha,
+            raw_filename="IMG_7.CR2",
+            title="Harbour",
+            keywords=["boats"],
+            place={"name": "Vernazza", "city": "Vernazza", "country": "Italy"},
+        )
         uid = record["photos_uuid"]
         assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
         assert device.http.put(f"/api/sync/photos/{uid}/original", content=body).status_code == 200
+        put_raw = device.http.put(
+            f"/api/sync/photos/{uid}/raw", content=raw, headers={"x-content-sha256": raw_sha}
+        )
+        assert put_raw.status_code == 200
         album = {"photos_uuid": "B0000000-0000-0000-0000-000000000001", "title": "Italy",
                  "folder_path": ["Trips"], "photos": [uid]}  # fmt: skip
         assert device.http.post("/api/sync/albums", json={"albums": [album]}).status_code == 200
 
-        wait_until(lambda: sidecar(library_server, uid).get("albums"), 30, "no sidecar was written")
+        wait_until(lambda: len(sidecar(library_server, uid).get("files", [])) == 2, 30, "no sidecar written")
         first = sidecar(library_server, uid)
         assert first["photos_uuid"] == uid and first["filename"] == "IMG_7.JPG"
         assert first["albums"] == [["Trips", "Italy"]] and first["is_favorite"] is False
-        assert first["files"] == [
-            {
-                "kind": "original",
-                "filename": "IMG_7.JPG",
-                "content_type": "image/jpeg",
-                "size": 10_000,
-                "sha256": sha,
-            }
+        assert (first["title"], first["keywords"], first["place"]["name"]) == (
+            "Harbour",
+            ["boats"],
+            "Vernazza",
+        )
+        assert [(f["kind"], f["filename"], f["size"], f["sha256"]) for f in first["files"]] == [
+            ("original", "IMG_7.JPG", 10_000, sha),
+            ("raw", "IMG_7.CR2", 12_000, raw_sha),
         ]
 
-        changed = {**record, "is_favorite": True}
+        changed = {**record, "title": "Harbour at dusk", "keywords": ["boats", "dusk"], "is_favorite": True}
         assert device.http.post("/api/sync/photos", json={"photos": [changed]}).status_code == 200
         wait_until(
-            lambda: sidecar(library_server, uid)["is_favorite"] is True, 30, "the sidecar was not rewritten"
+            lambda: sidecar(library_server, uid)["title"] == "Harbour at dusk",
+            30,
+            "the sidecar was not rewritten",
         )
-        assert sidecar(library_server, uid)["albums"] == [["Trips", "Italy"]]
+        again = sidecar(library_server, uid)
+        assert again["keywords"] == ["boats", "dusk"] and again["is_favorite"] is True
+        assert again["albums"] == [["Trips", "Italy"]]
 
         verified = library_server.cli("verify", "--user", device.owner.username)
         assert "0 orphaned" in verified.stdout  # a sidecar is named by its original

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import pyvips
 
 from tests.helpers.publish import jpeg, mean, metadata_fields, photo_ids, send_photo, unzip
@@ -93,6 +94,7 @@ def test_missing_originals_are_reported_in_the_zip_or_refused_before_it_starts(a
     assert re.search(rf"mixed-01\.jpg \(photo {waiting_id}\): missing", report), report
 
 
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)  # the CLI reads what the API wrote
 def test_the_cli_writes_a_sets_renditions_into_a_folder(accounts: Accounts, scratch) -> None:
     device = accounts.device()
     records = [send_photo(device, jpeg(2400, 1800)), send_photo(device, jpeg(1600, 2000))]

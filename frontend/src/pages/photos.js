@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { esc } from "../format.js";
 import { PhotoGrid, pager } from "../grid.js";
 import { openLightbox } from "../lightbox.js";
+import { Selection } from "../selection.js";
 import { Scrubber, afterMonth } from "../scrubber.js";
 
 const GROUP_KEY = "ia.groupBy";
@@ -65,9 +66,9 @@ function albumOptions(albums, selected) {
 }
 
 // What the server answers today (the rest of VIEWS and the search come with it).
-const READY = new Set(["", "favorites", "videos"]);
+const READY = new Set(["", "favorites", "videos", "people", "places", "hidden", "deleted"]);
 
-function viewLinks(current) {
+export function viewLinks(current) {
   return VIEWS.filter(([key]) => READY.has(key)).map(([key, label, href]) => {
     const url = href ?? (key ? `/?view=${key}` : "/");
     const here = key === current ? ' aria-current="page"' : "";
@@ -104,7 +105,7 @@ export function photosPage(main, { params, navigate }) {
   const groupBy = groupChoice();
   main.innerHTML = `<div class="toolbar">
       <h1>${heading(params)}</h1>
-      <form class="search" role="search" hidden>
+      <form class="search" role="search">
         <label class="sr-only" for="q">Search photos</label>
         <input id="q" name="q" type="search" placeholder="Search titles, people, places, keywords…"
           autocomplete="off" value="${esc(params.get("q") || "")}">
@@ -113,10 +114,11 @@ export function photosPage(main, { params, navigate }) {
         <button type="button" data-group="day" aria-pressed="${groupBy === "day"}">Days</button>
         <button type="button" data-group="month" aria-pressed="${groupBy === "month"}">Months</button>
       </div>
+      <button type="button" class="select-toggle" aria-pressed="false">Select</button>
     </div>
     <nav class="views" aria-label="Views">${viewLinks(view)}</nav>
     <div class="filters">
-      <div class="chips" role="group" aria-label="Kind" hidden>${chipButtons(params.get("subtype") || "")}</div>
+      <div class="chips" role="group" aria-label="Kind">${chipButtons(params.get("subtype") || "")}</div>
       <label class="filter">From <input type="date" name="from" value="${esc(params.get("from") || "")}"></label>
       <label class="filter">To <input type="date" name="to" value="${esc(params.get("to") || "")}"></label>
       <label class="filter">Album
@@ -196,8 +198,10 @@ export function photosPage(main, { params, navigate }) {
     onPosition: (photo) => rail.show(photo),
   });
   // The album list waits for the first screen of photos: it is not what the user came for.
+  const selection = new Selection(grid, main.querySelector(".select-toggle"), { navigate });
   grid.loadMore().catch(() => {}).finally(fillAlbums);
   return () => {
+    selection.destroy();
     clearTimeout(typing);
     grid.destroy();
   };

@@ -624,3 +624,41 @@ def _first_pass(agent_dir: AgentDir, chosen: dict[str, str]) -> None:
         _fail(exc)
         return
     _print_report(report, as_json=False)
+
+
+@agent.command("offload-check")
+@_source_options
+@click.pass_context
+def offload_check(ctx: click.Context, library: Path | None, folder: Path | None) -> None:
+    """Is every original on this disk on the server, byte-identical (SHA-256), under the name the
+    library's originals folder uses? Exits 0 only when all are (see docs/offload.md)."""
+    from image_assistant.agent import offload
+    from image_assistant.agent.status_page import human_bytes
+
+    agent_dir = _agent_dir(ctx)
+    chosen = _remembered_source(agent_dir, library, folder)
+    try:
+        with _session(agent_dir, Backoff()) as (client, state, _progress):
+            snapshot = _make_source(chosen, state).read()
+            originals_dir = Path(chosen["path"]) / "originals" if chosen["kind"] == "library" else None
+            mine, elsewhere = offload.local_originals(snapshot.assets, originals_dir)
+            report = offload.compare(mine, client.stored_originals(), elsewhere)
+    except AgentError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{report.checked} files in the originals on this disk ({human_bytes(report.checked_bytes)})")
+    click.echo(
+        f"  on the server, identical (SHA-256): {report.identical} ({human_bytes(report.identical_bytes)})"
+    )
+    click.echo(f"  missing on the server: {len(report.missing)} ({human_bytes(report.missing_bytes)})")
+    click.echo(f"  different on the server: {len(report.different)}")
+    click.echo(f"  stored under another name: {len(report.misplaced)}")
+    click.echo(f"  not on this disk (nothing to offload): {report.not_on_disk}")
+    for label, items in (("missing", report.missing), ("different", report.different),
+                         ("misplaced", report.misplaced)):  # fmt: skip
+        for item in items:
+            click.echo(f"{label}: {item.photos_uuid} {item.relative or item.path}")
+    if not report.all_safe:
+        click.echo("NOT safe to offload: run `image-assistant agent sync` and check again", err=True)
+        sys.exit(1)
+    click.echo("every original here is safely on the server")

@@ -308,6 +308,12 @@ class ServerClient:
         self.sleep(delay)
         return int(self.request("GET", f"/api/sync/uploads/{upload_id}").json()["offset"])
 
+    def stored_originals(self) -> list[dict[str, Any]]:
+        """Every original the server holds for this account, with its SHA-256, size, path in
+        the library's layout and whether the store has the object now."""
+        items: list[dict[str, Any]] = self.request("GET", "/api/sync/originals").json()["items"]
+        return items
+
     def status(self) -> dict[str, Any]:
         """The server's side for this device (photos and albums it holds, uploads it waits for,
         the last sync it recorded), in one try: callers fall back to what they knew."""

@@ -16,8 +16,8 @@ router = APIRouter(prefix="/api/albums", tags=["albums"])
 
 @router.get("", responses=errors(401, 403))
 def list_albums(caller: UserCaller, db: Db) -> dict[str, Any]:
-    rows = gallery.list_albums(db, user_id=caller.user_id)
-    return {"albums": [album_json(album, cover) for album, cover in rows]}
+    entries = gallery.list_albums(db, user_id=caller.user_id)
+    return {"albums": [album_json(e.album, e.photo_count, e.cover) for e in entries]}
 
 
 @router.get("/{album_id}", responses=errors(400, 401, 403, 404, 422))
@@ -30,7 +30,7 @@ def get_album(
 ) -> Response:
     album = gallery.get_album(db, user_id=caller.user_id, album_id=parse_uuid(album_id, "album id"))
     page = gallery.album_photos(db, album=album, after=cursor, limit=limit)
-    body = album_json(album)
+    body = album_json(album, gallery.album_photo_count(db, album=album))
     body["photos"] = [photo_json(p) for p in page.photos]
     body["next_cursor"] = page.next_cursor
     return json_response(body)

@@ -23,6 +23,7 @@ _ERROR_MEANINGS = {
     404: "No such resource (or another user's)",
     405: "Method not allowed (the Allow header lists the methods)",
     409: "Conflict: it exists already, or changed meanwhile (retry)",
+    410: "Gone: it existed and ended (a used or expired one-time link, an expired or revoked share)",
     413: "The body is larger than the limit",
     415: "A body type the route does not take",
     422: "Well-formed, but a field is not valid (details say which)",
@@ -115,6 +116,7 @@ DeviceId = Annotated[str, _uuid_path("the device's id")]
 UploadId = Annotated[str, _uuid_path("the resumable upload's id")]
 PhotosUuid = Annotated[str, _uuid_path("the photo's id in Photos.app (photos_uuid)")]
 SetId = Annotated[str, _uuid_path("the publish set's id")]
+ShareToken = Annotated[str, Path(description="the share link's token", min_length=1, max_length=128)]
 
 
 def _one_error_shape(schema: dict[str, Any]) -> None:

@@ -24,6 +24,15 @@ from image_assistant.errors import AppError, BadRequest, TooManyAttempts, Unproc
 
 log = logging.getLogger("image_assistant.api")
 
+# A share link's token is a password: it is blanked wherever a path is logged.
+_SHARE_TOKEN = re.compile(r"^(/api/shares/|/s/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The request path with a share token blanked out."""
+    return _SHARE_TOKEN.sub(r"\1***", path)
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -55,10 +64,16 @@ def app_error(request: Request, exc: Exception) -> AppError:
     if isinstance(exc, ClientDisconnect):
         return BadRequest("the body ended early", code="client_disconnected")
     if isinstance(exc, SQLAlchemyError) and (mapped := database_error(exc)) is not None:
-        log.warning("database error on %s %s: %s", request.method, request.url.path, mapped.code)
+        log.warning(
+            "database error on %s %s: %s", request.method, loggable_path(request.url.path), mapped.code
+        )
         return mapped
     log.error(
-        "unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc
+        "unexpected error on %s %s: %s",
+        request.method,
+        loggable_path(request.url.path),
+        type(exc).__name__,
+        exc_info=exc,
     )
     return AppError("something went wrong on the server")
 

@@ -6,10 +6,12 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from image_assistant.api.errors import error_body
+from image_assistant.api.deps import SESSION_COOKIE
+from image_assistant.api.errors import error_body, loggable_path
 from image_assistant.errors import PayloadTooLarge
 
 access_log = logging.getLogger("image_assistant.access")
@@ -69,21 +71,72 @@ async def _answer(send: Send, status: int, code: str, message: str, *, close: bo
     await send({"type": "http.response.body", "body": json.dumps(error_body(code, message)).encode()})
 
 
-class RequestChecks:
-    """Refuse what no route should see: a NUL character in the path or the query (400)."""
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestChecks:
+    """Refuse what no route should see, before any route runs:
+
+    - a NUL character in the path or the query (400 `invalid_character`);
+    - a body that is not JSON sent to a JSON route (415): a form or `text/plain` POST, which a
+      browser sends cross-site without asking, never reaches a route;
+    - a state-changing request that rides on the session cookie (or signs in) from another
+      origin than this server's or CORS_ORIGIN's (403 `cross_origin`): CSRF.
+    """
+
+    def __init__(self, app: ASGIApp, *, allowed_origins: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
             await _answer(send, 400, "invalid_character", "the address contains a NUL character")
             return
+        method, path = scope["method"], scope["path"]
+        if method not in _SAFE_METHODS and path.startswith("/api/"):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            if _foreign_origin(headers, path, self.allowed_origins):
+                await _answer(send, 403, "cross_origin", "this request comes from another site")
+                return
+            if _needs_json(method, path, headers):
+                await _answer(send, 415, "unsupported_media_type", "send the body as application/json")
+                return
         await self.app(scope, receive, send)
 
 
+def _needs_json(method: str, path: str, headers: dict[str, str]) -> bool:
+    content_type = headers.get("content-type", "")
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    if not has_body or _is_upload(method, path, content_type):
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return not (media == "application/json" or (media.startswith("application/") and media.endswith("+json")))
+
+
+# Routes that start a session without one: a foreign page must not sign a browser in either.
+_SIGN_IN_PATHS = frozenset({"/api/auth/login", "/api/setup", "/api/account-links/use"})
+
+
+def _foreign_origin(headers: dict[str, str], path: str, allowed: set[str]) -> bool:
+    """A cookie-authenticated (or sign-in) request whose Origin is neither this host nor allowed."""
+    cookie_auth = "authorization" not in headers and f"{SESSION_COOKIE}=" in headers.get("cookie", "")
+    if not (cookie_auth or path in _SIGN_IN_PATHS):
+        return False
+    origin = headers.get("origin")
+    if origin is None:  # browsers send Origin on every cross-site POST; older ones say Sec-Fetch-Site
+        return headers.get("sec-fetch-site", "") == "cross-site"
+    origin = origin.rstrip("/").lower()
+    if origin in allowed:
+        return False
+    return urlsplit(origin).netloc != headers.get("host", "").lower()
+
+
 class AccessLog:
-    """One line per request: method, path (never the query: it may hold a signature), status."""
+    """One line per request: method, path (never the query: it may hold a signature; a share
+    token blanked), status."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -106,7 +159,7 @@ class AccessLog:
             access_log.info(
                 "%s %s %s %.1fms",
                 scope["method"],
-                scope["path"],
+                loggable_path(scope["path"]),
                 status["code"],
                 (time.perf_counter() - started) * 1000,
             )

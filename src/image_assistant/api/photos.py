@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
 from image_assistant.api.docs import PhotoId, errors
 from image_assistant.api.links import presigned, presigned_url
-from image_assistant.api.shapes import json_response, photo_json
+from image_assistant.api.shapes import json_response, photo_detail_json, photo_json
 from image_assistant.core import files, gallery
 from image_assistant.core.files import FileKind
 from image_assistant.errors import BadRequest, NotFound
@@ -38,6 +38,18 @@ def _moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
 
 
 def photo_filters(
+    q: str | None = Query(
+        default=None,
+        max_length=200,
+        description="words, each the start of a word of the photo's title, caption, keywords, people, "
+        "place, albums or file name (case and accents do not matter)",
+    ),
+    subtype: Literal[
+        "screenshot", "selfie", "panorama", "portrait", "slow_mo", "time_lapse", "live", "burst", "raw"
+    ]
+    | None = Query(default=None),
+    person: str | None = Query(default=None, max_length=200, description="a named person in the photo"),
+    place: str | None = Query(default=None, max_length=200, description="the name of the photo's place"),
     album_id: str | None = Query(default=None, max_length=64, json_schema_extra={"format": "uuid"}),
     favorite: bool | None = Query(default=None, description="only favorites (true) or only the others"),
     media_type: Literal["photo", "video", "live"] | None = Query(default=None),
@@ -53,15 +65,40 @@ def photo_filters(
         max_length=40,
         description="taken on or before this day (or before this time)",
     ),
+    hidden: bool = Query(default=False, description="true: only hidden photos (the Hidden album)"),
+    deleted: bool = Query(default=False, description="true: only photos removed from the library"),
+    burst_id: str | None = Query(
+        default=None, min_length=1, max_length=64, description="the frames of this burst"
+    ),
 ) -> gallery.Filters:
     """The query parameters every listing of the timeline takes."""
     return gallery.Filters(
+        query=q,
+        subtype=subtype,
+        person=person,
+        place=place,
+        view=_view(album_id=album_id, hidden=hidden, deleted=deleted, burst_id=burst_id),
+        burst_id=burst_id,
         album_id=parse_uuid(album_id, "album_id") if album_id is not None else None,
         favorite=favorite,
         media_type=media_type,
         taken_from=None if date_from is None else _moment(date_from, "from"),
         taken_to=None if date_to is None else _moment(date_to, "to", end_of_day=True),
     )
+
+
+def _view(*, album_id: str | None, hidden: bool, deleted: bool, burst_id: str | None) -> gallery.View:
+    """The one view asked for: an album, the Hidden album, removed photos, a burst, or the library."""
+    asked = {
+        "album_id": (album_id is not None, gallery.View.LIBRARY),
+        "hidden": (hidden, gallery.View.HIDDEN),
+        "deleted": (deleted, gallery.View.DELETED),
+        "burst_id": (burst_id is not None, gallery.View.BURST),
+    }
+    chosen = [view for given, view in asked.values() if given]
+    if len(chosen) > 1:
+        raise BadRequest("choose one of album_id, hidden, deleted and burst_id", code="conflicting_filters")
+    return chosen[0] if chosen else gallery.View.LIBRARY
 
 
 FiltersDep = Annotated[gallery.Filters, Depends(photo_filters)]
@@ -81,7 +118,8 @@ def list_photos(
         default=None, max_length=40, description="start at this moment: only photos taken before it"
     ),
 ) -> Response:
-    """The library newest first (or what the filters leave of it), a page at a time: pass
+    """The library newest first, a burst as one item with `burst_count` (or what the filters and
+    views leave of it: an album, the Hidden album, removed photos, a burst's frames), a page at a time: pass
     `next_cursor` on; a page opened inside the timeline (`before`, or a cursor) also has
     `prev_cursor`, which with `direction=newer` gives the page above it."""
     page = gallery.timeline(
@@ -112,8 +150,16 @@ def list_months(caller: UserCaller, db: Db, filters: FiltersDep) -> Response:
 
 @router.get("/{photo_id}", responses=errors(400, 401, 403, 404))
 def get_photo(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
-    row = gallery.photo_row(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
-    return json_response(photo_json(row))
+    """One photo (hidden and removed ones too) with the facts in Photos and its stored `files`."""
+    detail = gallery.photo_detail(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
+    return json_response(photo_detail_json(detail))
+
+
+@router.post("/{photo_id}/restore", responses=errors(400, 401, 403, 404))
+def restore(photo_id: PhotoId, caller: UserCaller, db: Db) -> Response:
+    """Bring a photo removed from the library back into it; answers the photo."""
+    detail = gallery.restore(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
+    return json_response(photo_detail_json(detail))
 
 
 @router.get("/{photo_id}/albums", responses=errors(400, 401, 403, 404))

@@ -11,7 +11,7 @@ from sqlalchemy import Row
 from starlette.responses import Response
 
 from image_assistant.core import devices as device_core
-from image_assistant.core.gallery import LISTED_EXTRA, LISTED_NAMES
+from image_assistant.core.gallery import LISTED_EXTRA, LISTED_NAMES, PhotoDetail
 from image_assistant.core.synclog import SyncPass
 from image_assistant.db.models import Album, Device, Photo, SyncLog, User
 
@@ -100,19 +100,52 @@ def photo_json(photo: Row[Any]) -> dict[str, Any]:
             "medium": p["thumbnail_medium_key"] is not None,
             "large": p["thumbnail_large_key"] is not None,
         },
+        "burst_id": p["burst_id"],
+        "burst_count": p["burst_count"],
+        "deleted_at": p["deleted_at"],
         "created_at": p["created_at"],
         "updated_at": p["updated_at"],
     }
 
 
-def album_json(album: Album, cover: Photo | None = None) -> dict[str, Any]:
+def photo_detail_json(detail: PhotoDetail) -> dict[str, Any]:
+    """One photo as listed, with the facts in Photos and every stored file."""
+    body = photo_json(detail.row)
+    photo = detail.photo
+    body.update(
+        {
+            "title": photo.title,
+            "description": photo.description,
+            "keywords": list(photo.keywords or []),
+            "persons": list(photo.persons or []),
+            "place": photo.place,
+            "camera": photo.camera,
+            "subtypes": list(photo.subtypes or []),
+            "burst_key": photo.burst_key,
+            "files": [
+                {
+                    "kind": f.kind,
+                    "filename": f.filename,
+                    "content_type": f.content_type,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                }
+                for f in detail.files
+            ],
+        }
+    )
+    return body
+
+
+def album_json(album: Album, photo_count: int, cover: Photo | None = None) -> dict[str, Any]:
+    """An album; `photo_count` is what its listing shows (hidden and deleted photos are not)."""
     return {
         "id": str(album.id),
         "photos_uuid": album.photos_uuid,
         "title": album.title,
         "album_type": album.album_type,
         "folder_path": list(album.folder_path or []),
-        "photo_count": album.photo_count,
+        "photo_count": photo_count,
         "cover": None if cover is None else {"id": str(cover.id), "thumbnail_status": cover.thumbnail_status},
         "updated_at": iso(album.updated_at),
     }

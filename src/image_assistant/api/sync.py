@@ -43,7 +43,7 @@ from image_assistant.api.deps import (
 )
 from image_assistant.api.docs import PhotosUuid, UploadId, binary_body, errors, json_body, photo_with_file
 from image_assistant.api.shapes import device_json, iso, json_response, sync_log_json, sync_pass_json
-from image_assistant.core import albums, files, ingest, synclog
+from image_assistant.core import albums, files, ingest, offload, synclog
 from image_assistant.core import status as sync_status
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind
@@ -179,7 +179,9 @@ def pending(
     db: Db,
     after: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=1000, ge=1, le=10_000),
-    kinds: str | None = Query(default=None, max_length=64, description="e.g. original,edited,live_video"),
+    kinds: str | None = Query(
+        default=None, max_length=256, description="e.g. original,edited,live_video,raw"
+    ),
 ) -> Response:
     """What the server lacks: `items` of {photos_uuid, kind} (with `kinds`), else originals' photos_uuids."""
     items, cursor = files.pending_items(db, user_id=device.user_id, after=after, limit=limit)
@@ -198,6 +200,15 @@ def pending(
             "next_after": cursor if len(originals) == limit else None,
         }
     )
+
+
+@router.get("/originals", responses=errors(401, 403))
+def stored_originals(device: DeviceDep, runtime: RuntimeDep, db: Db) -> Response:
+    """Every file of a library's originals folder (originals, Live videos) the server holds for
+    the account: `items` of {photos_uuid, kind, path (as in that folder), sha256, size, in_store};
+    what `agent offload-check` reads."""
+    items = offload.stored_originals(db, runtime.store, user_id=device.user_id)
+    return json_response({"items": items, "count": len(items)})
 
 
 @router.post("/albums", openapi_extra=json_body(AlbumSync), responses=errors(400, 401, 403, 409, 413, 422))

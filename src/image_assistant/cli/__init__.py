@@ -27,6 +27,7 @@ COMMANDS = {
     "mount": "image_assistant.cli.operations:mount_command",
     "unmount": "image_assistant.cli.operations:unmount_command",
     "migrate-storage": "image_assistant.cli.operations:migrate_storage_command",
+    "migrate-keys": "image_assistant.cli.operations:migrate_keys_command",
     "verify": "image_assistant.cli.operations:verify_command",
     "export": "image_assistant.cli.operations:export_command",
     "publish": "image_assistant.cli.publish:publish_command",

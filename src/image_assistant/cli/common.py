@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -101,12 +102,33 @@ def _migrate(settings: Settings) -> None:
         engine.dispose()
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escaped(value: str) -> str:
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def escape_controls(record: logging.LogRecord) -> bool:
+    """A log line is one line: control characters in its message and values are written escaped
+    (a path with %0a cannot forge a line, nor %00 write a NUL); tracebacks keep their lines."""
+    if isinstance(record.msg, str):
+        record.msg = _escaped(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(
+            arg if isinstance(arg, int | float) else _escaped(str(arg)) for arg in record.args
+        )
+    return True
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(escape_controls)
     # Their debug output carries request headers and signatures: never below WARNING.
     for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore", "multipart"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

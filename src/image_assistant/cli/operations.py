@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 @click.option(
     "--dry-run", is_flag=True, help="Print the rclone command (credentials stay in its environment)."
 )
+@click.option(
+    "--user",
+    "username",
+    default=None,
+    help="Only this user's files, read-only, laid out as a Photos library's originals folder.",
+)
 @data_dir_option
 def mount_command(
     prefix: str,
@@ -44,25 +50,37 @@ def mount_command(
     cache_max_size: str,
     cache_max_age: str,
     dry_run: bool,
+    username: str | None,
     data_dir: Path | None,
 ) -> None:
-    """Mount PREFIX of the S3 store (originals: read-only, video-projects: read-write) at MOUNTPOINT."""
+    """Mount PREFIX of the S3 store (originals: read-only, video-projects: read-write) at MOUNTPOINT.
+
+    With --user NAME: that user's originals as `<first hex char>/<UUID>.<ext>`, the relative
+    paths of their Photos library's own originals folder (see docs/offload.md).
+    """
     from image_assistant.ops import mount
 
     settings = load_settings(data_dir)
+    owner_id = None
+    if username is not None:
+        with opened_runtime(settings) as runtime:
+            owner_id = _user_id(runtime, username)
     cache = mount.CacheLimits(
         directory=(cache_dir or settings.data_dir / "mount-cache" / prefix).resolve(),
         max_size=cache_max_size,
         max_age=cache_max_age,
     )
-    plan = mount.plan_mount(settings, prefix, mountpoint.resolve(), cache)
+    plan = mount.plan_mount(settings, prefix, mountpoint.resolve(), cache, owner_id)
     if dry_run:
         click.echo(plan.printable())
         return
     log_file = settings.data_dir.resolve() / "logs" / f"mount-{prefix}.log"
     mount.mount(plan, mountpoint.resolve(), log_file=log_file)
     mode = "read-only" if plan.read_only else "read-write"
-    click.echo(f"mounted {prefix} ({mode}) at {mountpoint}; cache {cache.directory} up to {cache.max_size}")
+    whose = f" of {username}" if username else ""
+    click.echo(
+        f"mounted {prefix}{whose} ({mode}) at {mountpoint}; cache {cache.directory} up to {cache.max_size}"
+    )
     click.echo(f"note: {plan.cache_note()}")
 
 
@@ -242,5 +260,24 @@ def export_command(dest: Path, username: str | None, jobs: int, data_dir: Path |
         f"exported to {root}: {report.copied} files copied ({report.bytes / 1e6:.1f} MB), "
         f"{report.unchanged} already there, {report.sidecars_written} sidecars written"
     )
+    if report.missing:
+        sys.exit(1)
+
+
+@click.command("migrate-keys")
+@data_dir_option
+def migrate_keys_command(data_dir: Path | None) -> None:
+    """Move stored files to the keys the current naming gives (Photos.app's: `<UUID>.jpeg`).
+
+    Each object is copied with its SHA-256 checked before its row moves, then the old one is
+    deleted; running it again moves nothing. Stop the server and workers first.
+    """
+    from image_assistant.ops import rekey
+
+    with opened_runtime(load_settings(data_dir)) as runtime:
+        report = rekey.rekey(sessions=runtime.sessions, store=runtime.store)
+    click.echo(f"moved {report.moved} files ({report.bytes} bytes); {report.unchanged} already in place")
+    for key in report.missing:
+        click.echo(f"missing in the store (left as is): {key}")
     if report.missing:
         sys.exit(1)

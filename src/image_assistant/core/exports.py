@@ -71,7 +71,8 @@ class Plan:
 
 
 def sources(db: DbSession, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Source]:
-    """Each photo's stored edited version, else its stored original."""
+    """Each photo's stored edited version while one is declared, else its stored original: the
+    file the gallery shows (files.shown_file), for many photos in one query."""
     found: dict[uuid.UUID, Source] = {}
     kinds = (FileKind.EDITED.value, FileKind.ORIGINAL.value)
     for start in range(0, len(photo_ids), 500):
@@ -84,32 +85,47 @@ def sources(db: DbSession, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, So
         for row in rows:
             if row.sha256 is None or row.object_key is None:
                 continue
+            if row.kind == FileKind.EDITED.value and row.declared_sha256 is None:
+                continue  # a reverted edit: the original is what the gallery shows (files.shown_file)
             if row.photo_id not in found or row.kind == FileKind.EDITED.value:
                 found[row.photo_id] = Source(row.object_key, row.sha256, row.kind)
     return found
 
 
-def plan(db: DbSession, *, title: str, preset: Preset, members: Sequence[Member]) -> Plan:
-    """What the zip will hold; 409 when not one photo has a file on the server yet."""
-    found = sources(db, [m.photo.id for m in members])
+def plan_names(title: str, preset: Preset, members: Sequence[Member]) -> list[str]:
+    """Each member's file name, from the preset's pattern and its place in the order."""
+    return [
+        file_name(
+            preset,
+            set_title=title,
+            number=i + 1,
+            count=len(members),
+            taken_at=m.photo.taken_at,
+            original=m.photo.filename,
+        )
+        for i, m in enumerate(members)
+    ]
+
+
+def plan(
+    db: DbSession, *, title: str, preset: Preset, members: Sequence[Member], only: uuid.UUID | None = None
+) -> Plan:
+    """What the zip will hold (or just the photo `only`, numbered as in the whole);
+    409 when not one photo has a file on the server yet."""
+    chosen = [(i, m) for i, m in enumerate(members) if only is None or m.photo.id == only]
+    found = sources(db, [m.photo.id for _, m in chosen])
+    names = plan_names(title, preset, members)
     items = [
         Item(
             photo_id=m.photo.id,
             owner_id=m.photo.user_id,
             number=i + 1,
-            name=file_name(
-                preset,
-                set_title=title,
-                number=i + 1,
-                count=len(members),
-                taken_at=m.photo.taken_at,
-                original=m.photo.filename,
-            ),
+            name=names[i],
             focal=m.focal,
             source=found.get(m.photo.id),
             media_type=m.photo.media_type,
         )
-        for i, m in enumerate(members)
+        for i, m in chosen
     ]
     if items and all(item.source is None for item in items):
         raise Conflict(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import secrets
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.models import Photo, PhotoFile
 from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.base import ObjectStore
-from image_assistant.store.keys import photo_file_key
+from image_assistant.store.keys import photo_file_key, validate_key
 from image_assistant.thumbnails.jobs import enqueue, mark_queued
 from image_assistant.thumbnails.playback import enqueue_rendition, mark_rendition_queued
 from image_assistant.thumbnails.queue import ThumbnailQueue
@@ -38,22 +40,28 @@ class FileKind(StrEnum):
     ORIGINAL = "original"
     EDITED = "edited"
     LIVE_VIDEO = "live_video"
+    RAW = "raw"  # the RAW of a RAW+JPEG pair (a RAW-only photo's RAW is its original)
+    EDITED_LIVE_VIDEO = "edited_live_video"  # the video of an edited Live Photo
 
 
 @dataclass(frozen=True)
 class KindPolicy:
     """What a kind of file is to the server."""
 
-    key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID>.<ext>
+    key_prefix: str  # its objects: <prefix>/<owner>/<U[0]>/<UUID><suffix>.<ext>
     always_wanted: bool = False  # wanted before any checksum is declared (the original)
     thumbnail_source: bool = False  # storing it (re)makes the photo's thumbnails
     playback: str = "never"  # a playback rendition of it is made: never, videos (when a video), always
+    key_suffix: str = ""  # after the UUID, as Photos.app names this kind in its originals folder
 
 
 POLICIES: dict[FileKind, KindPolicy] = {
     FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True, playback="videos"),
     FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
-    FileKind.LIVE_VIDEO: KindPolicy("live", playback="always"),
+    # A Live Photo's video sits beside its photo in a library's originals folder: <UUID>_3.mov.
+    FileKind.LIVE_VIDEO: KindPolicy("originals", playback="always", key_suffix="_3"),
+    FileKind.RAW: KindPolicy("raw"),
+    FileKind.EDITED_LIVE_VIDEO: KindPolicy("edited_live"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
@@ -106,14 +114,34 @@ class Target:
 
 def target_for(db: DbSession, *, photo: Photo, kind: FileKind) -> Target:
     """The key, file name and content type a file of `kind` of this photo is stored under."""
+    row = find_file(db, photo_id=photo.id, kind=kind)
+    named = canonical_target(photo=photo, kind=kind, row=row)
+    return Target(_beside(named.key, row.object_key if row is not None else None), named.filename,
+                  named.content_type)  # fmt: skip
+
+
+def canonical_target(*, photo: Photo, kind: FileKind, row: PhotoFile | None) -> Target:
+    """Where a file of `kind` belongs in the Photos.app layout (a new version may sit beside it
+    until the next one; `migrate-keys` moves it home)."""
     if kind is FileKind.ORIGINAL:
         filename, content_type = photo.filename, photo.content_type
     else:
-        row = find_file(db, photo_id=photo.id, kind=kind)
         filename = (row.filename if row is not None and row.filename else None) or photo.filename
         content_type = content_type_of(filename)
-    key = photo_file_key(POLICIES[kind].key_prefix, photo.user_id, photo.photos_uuid, filename)
+    policy = POLICIES[kind]
+    key = photo_file_key(
+        policy.key_prefix, photo.user_id, photo.photos_uuid, filename, content_type, suffix=policy.key_suffix
+    )
     return Target(key, filename, content_type)
+
+
+def _beside(key: str, stored: str | None) -> str:
+    """A key no row points at: a new version never overwrites the one the database names, so a
+    crash before the commit leaves the old version whole (the new object is then an orphan)."""
+    if stored != key:
+        return key
+    stem, ext = key.rsplit(".", 1)
+    return validate_key(f"{stem}.{secrets.token_hex(4)}.{ext}")
 
 
 def declared_sha256(record: PhotoRecord, kind: FileKind) -> str | None:
@@ -282,10 +310,13 @@ class Received:
 class PhotoFiles:
     """Files arriving from devices: check, store, record, log, queue derived work, drop the replaced."""
 
-    def __init__(self, *, store: ObjectStore, queue: ThumbnailQueue, max_bytes: int) -> None:
+    def __init__(
+        self, *, store: ObjectStore, queue: ThumbnailQueue, max_bytes: int, pause_before_commit: float = 0
+    ) -> None:
         self.store = store
         self.queue = queue
         self.max_bytes = max_bytes
+        self.pause_before_commit = pause_before_commit  # tests only: a window to kill the server in
 
     def receive(
         self,
@@ -364,6 +395,11 @@ class PhotoFiles:
             photos_synced=1,
             bytes_received=size,
         )
+        if replaced is not None and self.pause_before_commit:
+            log.warning(
+                "replacement stored; pausing %.1fs before its commit (test hook)", self.pause_before_commit
+            )
+            time.sleep(self.pause_before_commit)
         db.commit()
         if thumbnail_source is not None:
             enqueue(self.queue, photo.id, thumbnail_source)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from image_assistant.core import cursor
+from image_assistant.core import cursor, files, search
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
@@ -42,7 +43,29 @@ LISTED_NAMES = (
     "thumbnail_large_key",
     "created_at",
     "updated_at",
+    "burst_id",
+    "deleted_at",
 )
+_frame = aliased(Photo, name="frame")
+# The visible frames of the listed photo's burst (correlated with the outer Photo).
+_SAME_BURST = (
+    _frame.user_id == Photo.user_id,
+    _frame.burst_id == Photo.burst_id,
+    _frame.deleted_at.is_(None),
+    _frame.is_hidden.is_(False),
+)
+# The frame a burst shows as in the library: a key frame, else the first; the earliest of those.
+_BURST_LEAD = (
+    select(_frame.id)
+    .where(*_SAME_BURST)
+    .order_by(_frame.burst_key.desc(), _frame.sort_at, _frame.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_BURST_COUNT = case(
+    (Photo.burst_id.is_(None), None),
+    else_=select(func.count()).select_from(_frame).where(*_SAME_BURST).scalar_subquery(),
+).label("burst_count")
 _ORIGINAL = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
 _EDITED_FILE = aliased(PhotoFile, name="edited_file")
 _EDITED = and_(_EDITED_FILE.photo_id == Photo.id, _EDITED_FILE.kind == FileKind.EDITED.value)
@@ -54,9 +77,10 @@ LISTED = (
     and_(_EDITED_FILE.object_key.is_not(None), _EDITED_FILE.declared_sha256.is_not(None)).label("has_edit"),
     _VIDEO_PLAYBACK.status.label("playback"),
     _LIVE_PLAYBACK.status.label("live_playback"),
+    _BURST_COUNT,
 )
 # Extra names of a LISTED row, after LISTED_NAMES.
-LISTED_EXTRA = ("has_original", "has_edit", "playback", "live_playback")
+LISTED_EXTRA = ("has_original", "has_edit", "playback", "live_playback", "burst_count")
 
 
 def _listed() -> Select[Any]:
@@ -89,30 +113,46 @@ def visible(user_id: uuid.UUID) -> list[ColumnElement[bool]]:
     return [Photo.user_id == user_id, Photo.deleted_at.is_(None), Photo.is_hidden.is_(False)]
 
 
-def list_albums(db: DbSession, *, user_id: uuid.UUID) -> list[tuple[Album, Photo | None]]:
-    """Albums in the order the device sent them, each with its first photo as cover."""
+@dataclass
+class AlbumEntry:
+    """An album as listed: its cover (first listed photo) and how many photos it lists."""
+
+    album: Album
+    cover: Photo | None
+    photo_count: int
+
+
+def list_albums(db: DbSession, *, user_id: uuid.UUID) -> list[AlbumEntry]:
+    """Albums in the order the device sent them, each with its first photo as cover and the
+    count of the photos its listing shows (hidden and deleted ones are not)."""
     albums = list(
         db.scalars(select(Album).where(Album.user_id == user_id).order_by(Album.position, Album.title))
     )
-    first = (
-        select(AlbumPhoto.album_id, func.min(AlbumPhoto.position).label("position"))
+    listed = (
+        select(
+            AlbumPhoto.album_id,
+            func.min(AlbumPhoto.position).label("position"),
+            func.count().label("photo_count"),
+        )
         .join(Album, Album.id == AlbumPhoto.album_id)
-        .where(Album.user_id == user_id)
+        .join(Photo, Photo.id == AlbumPhoto.photo_id)
+        .where(Album.user_id == user_id, *visible(user_id))
         .group_by(AlbumPhoto.album_id)
         .subquery()
     )
-    covers = {
-        album_id: photo
-        for album_id, photo in db.execute(
-            select(AlbumPhoto.album_id, Photo)
-            .join(
-                first,
-                and_(first.c.album_id == AlbumPhoto.album_id, first.c.position == AlbumPhoto.position),
-            )
-            .join(Photo, Photo.id == AlbumPhoto.photo_id)
+    counts: dict[uuid.UUID, int] = {}
+    covers: dict[uuid.UUID, Photo] = {}
+    for album_id, count, photo in db.execute(
+        select(listed.c.album_id, listed.c.photo_count, Photo)
+        .select_from(listed)
+        .join(
+            AlbumPhoto,
+            and_(AlbumPhoto.album_id == listed.c.album_id, AlbumPhoto.position == listed.c.position),
         )
-    }
-    return [(album, covers.get(album.id)) for album in albums]
+        .join(Photo, Photo.id == AlbumPhoto.photo_id)
+    ):
+        counts[album_id], covers[album_id] = count, photo
+    return [AlbumEntry(album, covers.get(album.id), counts.get(album.id, 0)) for album in albums]
 
 
 def get_album(db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID) -> Album:
@@ -120,6 +160,17 @@ def get_album(db: DbSession, *, user_id: uuid.UUID, album_id: uuid.UUID) -> Albu
     if album is None or album.user_id != user_id:
         raise NotFound("no such album", code="album_not_found")
     return album
+
+
+def album_photo_count(db: DbSession, *, album: Album) -> int:
+    """How many photos the album's listing shows."""
+    count = db.scalar(
+        select(func.count())
+        .select_from(AlbumPhoto)
+        .join(Photo, Photo.id == AlbumPhoto.photo_id)
+        .where(AlbumPhoto.album_id == album.id, *visible(album.user_id))
+    )
+    return int(count or 0)
 
 
 def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) -> Page:
@@ -141,6 +192,15 @@ def album_photos(db: DbSession, *, album: Album, after: str | None, limit: int) 
     return Page(rows, next_cursor)
 
 
+class View(StrEnum):
+    """Which photos a listing shows."""
+
+    LIBRARY = "library"  # neither hidden nor deleted; a burst is one item (its key frame)
+    HIDDEN = "hidden"  # the Hidden album: hidden, not deleted
+    DELETED = "deleted"  # removed from the library (kept, restorable), hidden or not
+    BURST = "burst"  # the visible frames of one burst (`burst_id`)
+
+
 @dataclass(frozen=True)
 class Filters:
     """What narrows the timeline; every field unset shows the whole library."""
@@ -150,10 +210,30 @@ class Filters:
     media_type: str | None = None
     taken_from: datetime | None = None  # inclusive
     taken_to: datetime | None = None  # exclusive
+    query: str | None = None  # words, see core/search.py
+    subtype: str | None = None  # screenshot, selfie, panorama, live, raw, burst…
+    person: str | None = None
+    place: str | None = None  # a place's name
+    view: View = View.LIBRARY
+    burst_id: str | None = None
+
+
+def _in_view(user_id: uuid.UUID, filters: Filters) -> list[ColumnElement[bool]]:
+    """The photos of the filters' view; an album shows its own photos, every frame of a burst."""
+    view = filters.view
+    if view is View.HIDDEN:
+        return [Photo.user_id == user_id, Photo.deleted_at.is_(None), Photo.is_hidden.is_(True)]
+    if view is View.DELETED:
+        return [Photo.user_id == user_id, Photo.deleted_at.is_not(None)]
+    if view is View.BURST:
+        return [*visible(user_id), Photo.burst_id == filters.burst_id]
+    if filters.album_id is not None:
+        return visible(user_id)
+    return [*visible(user_id), or_(Photo.burst_id.is_(None), Photo.id == _BURST_LEAD)]
 
 
 def _filtered(db: DbSession, user_id: uuid.UUID, filters: Filters, query: Select[Any]) -> Select[Any]:
-    query = query.where(*visible(user_id))
+    query = query.where(*_in_view(user_id, filters))
     if filters.album_id is not None:
         album = get_album(db, user_id=user_id, album_id=filters.album_id)
         query = query.join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id).where(AlbumPhoto.album_id == album.id)
@@ -165,6 +245,16 @@ def _filtered(db: DbSession, user_id: uuid.UUID, filters: Filters, query: Select
         query = query.where(Photo.sort_at >= filters.taken_from)
     if filters.taken_to is not None:
         query = query.where(Photo.sort_at < filters.taken_to)
+    if filters.query:
+        matching = search.matches(db, filters.query)
+        if matching is not None:
+            query = query.where(matching)
+    if filters.subtype:
+        query = query.where(search.has_subtype(db, filters.subtype))
+    if filters.person:
+        query = query.where(search.has_person(db, filters.person))
+    if filters.place:
+        query = query.where(search.at_place(filters.place))
     return query
 
 
@@ -226,20 +316,44 @@ def month_counts(
 
 
 def photo_row(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
-    """One photo as the timeline lists it (a row of LISTED)."""
-    row = db.execute(
-        _listed().where(Photo.id == photo_id, Photo.user_id == user_id, Photo.deleted_at.is_(None))
-    ).first()
+    """One photo as the timeline lists it (a row of LISTED), hidden or deleted ones too."""
+    row = db.execute(_listed().where(Photo.id == photo_id, Photo.user_id == user_id)).first()
     if row is None:
         raise NotFound("no such photo", code="photo_not_found")
     return row
 
 
+@dataclass
+class PhotoDetail:
+    """One photo with everything known of it: its listed row, facts and stored files."""
+
+    row: Any  # a row of LISTED
+    photo: Photo
+    files: list[PhotoFile]
+
+
+def photo_detail(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> PhotoDetail:
+    row = photo_row(db, user_id=user_id, photo_id=photo_id)
+    photo = db.get_one(Photo, photo_id)
+    return PhotoDetail(row, photo, files.stored_files(db, photo_id=photo_id))
+
+
 def get_photo(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Photo:
+    """The user's photo (hidden and deleted ones too: they are kept, viewed and downloaded)."""
     photo = db.get(Photo, photo_id)
-    if photo is None or photo.user_id != user_id or photo.deleted_at is not None:
+    if photo is None or photo.user_id != user_id:
         raise NotFound("no such photo", code="photo_not_found")
     return photo
+
+
+def restore(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> PhotoDetail:
+    """Bring a photo removed from the library back into it (a photo not removed stays as it is)."""
+    photo = get_photo(db, user_id=user_id, photo_id=photo_id)
+    if photo.deleted_at is not None:
+        photo.deleted_at = None
+        photo.updated_at = datetime.now(UTC)
+        db.commit()
+    return photo_detail(db, user_id=user_id, photo_id=photo_id)
 
 
 def thumbnail_of(photo: Photo, *, size: str, version: str) -> str:

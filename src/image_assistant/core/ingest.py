@@ -12,10 +12,10 @@ from typing import IO, Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from image_assistant.core import files, synclog
+from image_assistant.core import files, search, synclog
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind, PhotoFiles
-from image_assistant.core.records import DeletedPhotos, PhotoBatch, PhotoRecord, parse_json
+from image_assistant.core.records import FACT_FIELDS, DeletedPhotos, PhotoBatch, PhotoRecord, parse_json
 from image_assistant.core.uploads import VerifiedReader
 from image_assistant.db.bulk import insert_rows, one_of
 from image_assistant.db.models import Base, Photo, PhotoFile
@@ -36,6 +36,7 @@ RECORD_FIELDS = (
     "is_hidden",
     "checksum_sha256",
     "timezone",
+    *FACT_FIELDS,
 )
 READ_SIZE = 1024 * 1024
 
@@ -143,6 +144,7 @@ def _ingest_with_file(
 def _ingest_logged(db: DbSession, device: DeviceRef, records: list[PhotoRecord]) -> IngestResult:
     started_at = datetime.now(UTC)
     result = ingest_photos(db, device=device, records=records)
+    search.refresh(db, (r.id for r in result.results if r.status != "unchanged"))
     files.declare(
         db,
         records=records,
@@ -178,6 +180,10 @@ def _values(record: PhotoRecord) -> dict[str, Any]:
     values["taken_tz_offset"] = _offset_minutes(taken_at)
     if taken_at is not None:
         values["taken_at"] = taken_at.astimezone(UTC)
+    if record.place is not None:
+        values["place"] = record.place.model_dump()
+    if record.camera is not None:
+        values["camera"] = record.camera.model_dump()
     return values
 
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from image_assistant.core.files import FileKind
-from image_assistant.core.gallery import LISTED, visible
-from image_assistant.db.models import Photo, PhotoFile, PublishSet, PublishSetPhoto, utcnow
+from image_assistant.core.gallery import _listed as gallery_listed
+from image_assistant.core.gallery import visible
+from image_assistant.db.models import Photo, PublishSet, PublishSetPhoto, utcnow
 from image_assistant.errors import NotFound, Unprocessable
 
 MAX_PHOTOS = 1000
@@ -148,11 +148,9 @@ def list_sets(db: DbSession, *, user_id: uuid.UUID) -> list[SetSummary]:
 
 def set_photos(db: DbSession, *, publish_set: PublishSet) -> list[SetPhoto]:
     """The set's photos in its order, as the timeline lists them, with their focal points."""
-    original = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
     query = (
-        select(*LISTED, PublishSetPhoto.position, PublishSetPhoto.focal_x, PublishSetPhoto.focal_y)
-        .select_from(Photo)
-        .outerjoin(PhotoFile, original)
+        gallery_listed()  # the timeline's own select: every join its columns need
+        .add_columns(PublishSetPhoto.position, PublishSetPhoto.focal_x, PublishSetPhoto.focal_y)
         .join(PublishSetPhoto, PublishSetPhoto.photo_id == Photo.id)
         .where(PublishSetPhoto.set_id == publish_set.id, Photo.deleted_at.is_(None))
         .order_by(PublishSetPhoto.position)

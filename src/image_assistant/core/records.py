@@ -32,6 +32,28 @@ _SHA256 = re.compile(SHA256_PATTERN)
 Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN, to_lower=True)]
 FileName = Annotated[str, StringConstraints(max_length=512, pattern=FILE_NAME_PATTERN)]
 ContentType = Annotated[str, StringConstraints(max_length=128, pattern=CONTENT_TYPE_PATTERN, to_lower=True)]
+# Text people typed: bounded, and no NUL (PostgreSQL refuses it in text).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+PATTERN_MESSAGES[NO_NUL_PATTERN] = "must not contain NUL characters"
+Title = Annotated[str, StringConstraints(max_length=1024, pattern=NO_NUL_PATTERN)]
+Description = Annotated[str, StringConstraints(max_length=65_536, pattern=NO_NUL_PATTERN)]
+Name = Annotated[str, StringConstraints(max_length=256, pattern=NO_NUL_PATTERN)]
+MAX_KEYWORDS = 1000
+MAX_PERSONS = 1000
+SUBTYPES = (
+    "screenshot",
+    "selfie",
+    "panorama",
+    "portrait",
+    "slow_mo",
+    "time_lapse",
+    "live",
+    "burst",
+    "raw",
+)
+Subtype = Literal[
+    "screenshot", "selfie", "panorama", "portrait", "slow_mo", "time_lapse", "live", "burst", "raw"
+]
 
 
 _HYPHENATED_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -106,6 +128,40 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
 
 
+# The facts a record carries beside its file metadata (columns of `photos` of the same names).
+FACT_FIELDS = (
+    "title",
+    "description",
+    "keywords",
+    "persons",
+    "place",
+    "camera",
+    "subtypes",
+    "burst_id",
+    "burst_key",
+)
+
+
+class Place(Strict):
+    """Photos' reverse geocoding of where a photo was taken."""
+
+    name: Name
+    city: Name | None = None
+    country: Name | None = None
+
+
+class Camera(Strict):
+    """What took the photo (EXIF): shutter in seconds, focal length in mm; any may be unknown."""
+
+    make: Name | None = None
+    model: Name | None = None
+    lens: Name | None = None
+    iso: int | None = Field(default=None, ge=0, le=10_000_000)
+    aperture: float | None = Field(default=None, ge=0, le=1000)
+    shutter: float | None = Field(default=None, ge=0, le=100_000)
+    focal_length: float | None = Field(default=None, ge=0, le=100_000)
+
+
 class PhotoRecord(Strict):
     photos_uuid: PhotosUuid
     filename: FileName = ""
@@ -125,8 +181,31 @@ class PhotoRecord(Strict):
     edited_filename: FileName = ""
     live_video_sha256: Sha256 | None = None
     live_video_filename: FileName = ""
+    raw_sha256: Sha256 | None = None
+    raw_filename: FileName = ""
+    edited_live_video_sha256: Sha256 | None = None
+    edited_live_video_filename: FileName = ""
+    # The facts in Photos; absent means none (each record says the photo's whole state).
+    title: Title | None = None
+    description: Description | None = None
+    keywords: list[Name] = Field(default=[], max_length=MAX_KEYWORDS)
+    persons: list[Name] = Field(default=[], max_length=MAX_PERSONS)
+    place: Place | None = None
+    camera: Camera | None = None
+    subtypes: list[Subtype] = Field(default=[], max_length=len(SUBTYPES))
+    burst_id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)] | None
+    ) = None
+    burst_key: bool = False
 
     _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
+
+    @field_validator("subtypes")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("names a subtype twice")
+        return value
 
     @field_validator("taken_at")
     @classmethod

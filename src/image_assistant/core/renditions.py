@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
 
-from image_assistant.core.presets import CROP, FIT, Preset
+from image_assistant.core.presets import CROP, FIT, FULL, Preset
 from image_assistant.core.publish import FocalPoint
 from image_assistant.thumbnails.render import UndecodableImage, decode, sniff, tiff_orientation
 
@@ -62,15 +62,36 @@ def _scale(preset: Preset, width: int, height: int) -> float:
 
 
 def render(source: Path, presets: Sequence[Preset], focal: FocalPoint | None = None) -> dict[str, Rendition]:
-    """Each preset's rendition of the file at `source`, from one decode (the cascade)."""
+    """Each preset's rendition of the file at `source`, from one decode (the cascade); an
+    original-clean of an upright sRGB JPEG is made without decoding it."""
     focal = focal or FocalPoint()
     width, height = upright_size(source)
-    decode_width = max(math.ceil(width * _scale(p, width, height)) for p in presets)
+    made: dict[str, Rendition] = {}
+    cut = []
+    for preset in presets:
+        clean = _lossless(source, width, height) if preset.mode == FULL else None
+        if clean is not None:
+            made[preset.name] = clean
+        else:
+            cut.append(preset)
+    if not cut:
+        return made
+    decode_width = max(math.ceil(width * _scale(p, width, height)) for p in cut)
     try:
         image = decode(source, decode_width)
-        return {p.name: _cut(image, p, focal) for p in presets}
+        made.update({p.name: _cut(image, p, focal) for p in cut})
     except pyvips.Error as exc:
         raise UndecodableImage(f"could not render: {(exc.message or '').strip()[:200]}") from None
+    return made
+
+
+def _lossless(source: Path, width: int, height: int) -> Rendition | None:
+    if sniff(source) != "jpeg":
+        return None
+    try:
+        return Rendition(b"".join(clean_jpeg(source.read_bytes())), width, height)
+    except NotLossless:
+        return None
 
 
 def _cut(image: pyvips.Image, preset: Preset, focal: FocalPoint) -> Rendition:

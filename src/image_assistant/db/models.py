@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -67,6 +68,8 @@ class User(Timestamped, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
 
 
 class Session(Base):
@@ -79,6 +82,36 @@ class Session(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    client: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class AccountLink(Base):
+    """A one-time link that lets a person set their password: an invitation or a reset.
+
+    Only the SHA-256 of the link's token is kept; the token itself is shown once.
+    """
+
+    __tablename__ = "account_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "invitation" or "reset"
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ServerSetup(Base):
+    """The first-run setup code's hash, while no account exists (one row, id 1)."""
+
+    __tablename__ = "server_setup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Device(Timestamped, Base):
@@ -120,6 +153,7 @@ class Photo(Timestamped, Base):
         UniqueConstraint("user_id", "photos_uuid", name="uq_photos_user_photos_uuid"),
         Index("ix_photos_timeline", "user_id", "sort_at", "id"),
         Index("ix_photos_thumbnail_status", "thumbnail_status"),
+        Index("ix_photos_burst", "user_id", "burst_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -154,9 +188,22 @@ class Photo(Timestamped, Base):
     # The stored file the thumbnails are (to be) made from, and its SHA-256 (migration 0005).
     thumbnail_source_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
+    search_text: Mapped[str | None] = mapped_column(Text)  # folded words, see core/search.py (0020)
     # The thumbnails show the edited version; the original's are kept too (migration 0012).
     thumbnail_of_edit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Removed from the device's library (or by hand): kept, listed with ?deleted=true, restorable.
     deleted_at: Mapped[datetime | None]
+    # The facts in Photos (migration 0006): what people typed, the place, camera, subtypes.
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    persons: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    place: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # name, city, country
+    camera: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    subtypes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # Frames of one burst share burst_id; burst_key marks the picked (key) frames.
+    burst_id: Mapped[str | None] = mapped_column(String(64))
+    burst_key: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Album(Timestamped, Base):
@@ -284,7 +331,7 @@ class ResumableUpload(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
     photos_uuid: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     received: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ _UNITS = {"": 1 << 10, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}  
 # 8 KiB a file, reserved as 1/64 of the bound (files of 512 KiB or more on average).
 # docs/deploy.md states the rule.
 EVICT_INTERVAL_MS = 250
+PER_OWNER_PREFIXES = ("originals", "edited", "live")
 BWLIMIT_BURST = 4 << 20
 MIN_HEADROOM = 16 << 20
 
@@ -143,7 +145,11 @@ def remote_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def plan_mount(settings: Settings, prefix: str, mountpoint: Path, cache: CacheLimits) -> MountPlan:
+def plan_mount(
+    settings: Settings, prefix: str, mountpoint: Path, cache: CacheLimits, owner_id: uuid.UUID | None = None
+) -> MountPlan:
+    """The rclone mount of `prefix`; with `owner_id`, only that user's files, read-only, in the
+    Photos.app layout of a library's originals folder (`<U[0]>/<UUID>.<ext>`)."""
     if settings.storage_backend != "s3":
         raise MountError(
             "mount needs STORAGE_BACKEND=s3; the local store is already a directory: "
@@ -155,11 +161,16 @@ def plan_mount(settings: Settings, prefix: str, mountpoint: Path, cache: CacheLi
     budget = cache_budget(parse_size(cache.max_size))
     if not _AGE.match(cache.max_age):
         raise MountError(f"--cache-max-age {cache.max_age!r} must look like 30m, 24h or 7d")
-    read_only = prefixes[prefix]
+    read_only = prefixes[prefix] or owner_id is not None
+    remote = f"{REMOTE}:{settings.minio_bucket}/{prefix}"
+    if owner_id is not None:
+        if prefix not in PER_OWNER_PREFIXES:
+            raise MountError(f"--user needs a prefix of photo files: {', '.join(PER_OWNER_PREFIXES)}")
+        remote += f"/{uuid.UUID(str(owner_id))}"
     argv = [
         "rclone",
         "mount",
-        f"{REMOTE}:{settings.minio_bucket}/{prefix}",
+        remote,
         str(mountpoint),
         "--vfs-cache-mode",
         "full",
@@ -180,6 +191,8 @@ def plan_mount(settings: Settings, prefix: str, mountpoint: Path, cache: CacheLi
     ]
     if read_only:
         argv.append("--read-only")
+    if owner_id is not None:
+        argv += ["--exclude", "*.json"]  # sidecars beside the files: not in a library's layout
     return MountPlan(argv=argv, env=remote_env(settings), read_only=read_only, cache=budget)
 
 

@@ -33,15 +33,53 @@ def extension_of(filename: str | None) -> str:
     return ext if _EXTENSION.match(ext) else "bin"
 
 
+# The extension Photos.app gives a file of each type in its originals folder (the type's preferred
+# one: IMG_1.JPG is kept as <UUID>.jpeg), so a mounted originals tree matches the library's.
+PHOTOS_EXTENSIONS = {
+    "image/jpeg": "jpeg",
+    "image/heic": "heic",
+    "image/heif": "heif",
+    "image/png": "png",
+    "image/tiff": "tiff",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/x-adobe-dng": "dng",
+    "image/x-canon-cr2": "cr2",
+    "image/x-canon-cr3": "cr3",
+    "image/x-nikon-nef": "nef",
+    "image/x-sony-arw": "arw",
+    "video/quicktime": "mov",
+    "video/mp4": "mp4",
+    "video/x-m4v": "m4v",
+}
+
+
+def photos_extension(filename: str | None, content_type: str | None) -> str:
+    """The extension Photos.app would use for this file: by its type, else its name's."""
+    return PHOTOS_EXTENSIONS.get((content_type or "").lower()) or extension_of(filename)
+
+
 def _shard(photos_uuid: str) -> str:
     canonical = str(uuid.UUID(photos_uuid)).upper()
     return f"{canonical[0]}/{canonical}"
 
 
-def photo_file_key(prefix: str, owner_id: uuid.UUID, photos_uuid: str, filename: str | None) -> str:
-    """`<prefix>/<owner>/<U[0]>/<UUID>.<ext>`: a file of a photo (originals/, edited/, live/…),
-    in the Photos.app layout under one owner."""
-    return validate_key(f"{prefix}/{owner_id}/{_shard(photos_uuid)}.{extension_of(filename)}")
+def photo_file_key(
+    prefix: str,
+    owner_id: uuid.UUID,
+    photos_uuid: str,
+    filename: str | None,
+    content_type: str | None = None,
+    *,
+    suffix: str = "",
+) -> str:
+    """`<prefix>/<owner>/<U[0]>/<UUID><suffix>.<ext>`: a file of a photo (originals/, edited/…),
+    in the Photos.app layout under one owner (the extension Photos.app gives its type; a Live
+    Photo's video is `<UUID>_3.mov` beside its photo)."""
+    if suffix and not _SEGMENT.match(f"x{suffix}"):
+        raise InvalidKey("unsafe key suffix")
+    ext = photos_extension(filename, content_type)
+    return validate_key(f"{prefix}/{owner_id}/{_shard(photos_uuid)}{suffix}.{ext}")
 
 
 def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str, *, of_original: bool = False) -> str:

@@ -144,6 +144,16 @@ def album_page(album_id: str, request: Request, runtime: RuntimeDep, db: Db) -> 
     return _gallery_page(request, runtime, db, "Album")
 
 
+@router.get("/people")
+def persons_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "People")
+
+
+@router.get("/places")
+def places_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Places")
+
+
 @router.get("/sync")
 def sync_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "Sync")
@@ -152,6 +162,45 @@ def sync_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
 @router.get("/devices")
 def devices_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _gallery_page(request, runtime, db, "Devices")
+
+
+@router.get("/welcome")
+def welcome_page() -> Response:
+    """An invitation or reset link (its token is in the fragment, read by the page)."""
+    return _page("Welcome")
+
+
+@router.get("/devices/add")
+def add_device_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Add a device")
+
+
+@router.get("/account")
+def account_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Account")
+
+
+@router.get("/admin/accounts")
+def people_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "People")
+
+
+@router.get("/sets")
+def sets_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Publish sets")
+
+
+@router.get("/sets/{set_id}")
+def set_page(set_id: str, request: Request, runtime: RuntimeDep, db: Db) -> Response:
+    return _gallery_page(request, runtime, db, "Publish set")
+
+
+@router.get("/s/{token}")
+def share_page(token: str) -> Response:
+    """The public page of a share link: no sign-in; the page asks the share API with the token."""
+    response = _page("Shared photos")
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,254 @@
+"""Publishing: rendition throughput against sharp, five presets at once, and a 200-photo zip.
+
+    .venv/bin/python bench/publish.py [--rounds 3] [--photos 200] [--skip-zip]
+
+1. web-2048 from 12-MP JPEGs (4032x3024, made here, with noise so they code like photos) and
+   HEICs: photos per CPU-second, ours (core.renditions.render) against sharp doing the same
+   resize + strip + sRGB (one pipeline per photo, bench/node/publish.mjs); one core and one
+   libvips thread each, after a warm-up; medians. sharp's prebuilt libvips has no HEVC decoder:
+   the HEIC figure is ours alone.
+2. All five built-in presets of each photo at once (one decode, the cascade; original-clean
+   of an upright sRGB JPEG is not decoded at all) against web-2048 alone: ratio of times.
+3. A zip of PHOTOS original-clean photos (about 1 GB) from a real `image-assistant serve`
+   (SQLite + local store): the server's peak RSS sampled every 20 ms while it streams, and the
+   zip's throughput against reading the same objects (in this process from the store, and
+   over HTTP from the same server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))
+
+from thumbnails import NODE_DIR, ensure_sharp, one_core_env, pinned  # noqa: E402
+
+QUALITY = 85
+
+
+def make_inputs(folder: Path, jpegs: int, heics: int) -> tuple[list[Path], list[Path]]:
+    import pillow_heif
+    import pyvips
+
+    folder.mkdir(parents=True, exist_ok=True)
+    made_jpegs, made_heics = [], []
+    for i in range(max(jpegs, heics)):
+        base = pyvips.Image.xyz(4032, 3024)
+        image = (base[0] * (0.04 + i * 0.005) + base[1] * 0.05).bandjoin(
+            [base[1] * 0.06, base[0] * 0.03 + 40]
+        )
+        image = (
+            (image + pyvips.Image.gaussnoise(4032, 3024, sigma=18)).cast("uchar").copy(interpretation="srgb")
+        )
+        if i < jpegs:
+            path = folder / f"photo-{i:02d}.jpg"
+            image.jpegsave(str(path), Q=92)
+            made_jpegs.append(path)
+        if i < heics:
+            path = folder / f"photo-{i:02d}.heic"
+            pixels = image.write_to_memory()
+            heif = pillow_heif.from_bytes(mode="RGB", size=(4032, 3024), data=pixels)
+            heif.save(str(path), quality=85)
+            made_heics.append(path)
+    return made_jpegs, made_heics
+
+
+def child(kind: str, rounds: int, files: list[Path]) -> None:
+    import pyvips
+
+    from image_assistant.core.presets import BUILTIN
+    from image_assistant.core.renditions import render
+
+    pyvips.cache_set_max(0)
+    chosen = [BUILTIN["web-2048"]] if kind == "web" else list(BUILTIN.values())
+
+    def work() -> None:
+        for path in files:
+            render(path, chosen)
+
+    work()
+    seconds, cpu = [], []
+    for _ in range(rounds):
+        start, used = time.perf_counter(), time.process_time()
+        work()
+        seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - used)
+    print(json.dumps({"seconds": seconds, "cpu": cpu}))
+
+
+def run_child(kind: str, rounds: int, files: list[Path]) -> dict[str, list[float]]:
+    command = [sys.executable, __file__, "--child", kind, "--rounds", str(rounds), *map(str, files)]
+    out = subprocess.run(pinned(command, 0), env=one_core_env(), capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_sharp(rounds: int, files: list[Path]) -> dict[str, list[float]]:
+    ensure_sharp()
+    command = ["node", str(NODE_DIR / "publish.mjs"), str(rounds + 1), str(QUALITY), *map(str, files)]
+    out = subprocess.run(pinned(command, 0), env=one_core_env(), capture_output=True, text=True, check=True)
+    found = json.loads(out.stdout)
+    return {"seconds": found["seconds"][1:], "cpu": found["cpu"][1:]}
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def per_cpu_second(count: int, timing: dict[str, list[float]]) -> float:
+    return count / statistics.median(timing["cpu"])
+
+
+def renditions(rounds: int, work: Path) -> None:
+    jpegs, heics = make_inputs(work / "inputs", 6, 3)
+    ours = run_child("web", rounds, jpegs)
+    sharp = run_sharp(rounds, jpegs)
+    ours_heic = run_child("web", rounds, heics)
+    five = run_child("five", rounds, jpegs)
+    a, b = per_cpu_second(len(jpegs), ours), per_cpu_second(len(jpegs), sharp)
+    print("\n1. web-2048 from 12-MP JPEGs, photos per CPU-second (one core, median)")
+    print(f"   ours  {a:6.2f}\n   sharp {b:6.2f}\n   ratio {a / b:6.2f}x  (goal >= 1.0: {verdict(a >= b)})")
+    print(f"   HEIC (ours; sharp's libvips cannot decode HEVC): {per_cpu_second(len(heics), ours_heic):.2f}")
+    one, all_five = statistics.median(ours["seconds"]), statistics.median(five["seconds"])
+    ratio = all_five / one
+    print("\n2. all five built-in presets at once vs web-2048 alone (seconds for the 6 JPEGs)")
+    print(f"   one {one:.2f} s, five {all_five:.2f} s: {ratio:.2f}x  (goal <= 2.0: {verdict(ratio <= 2)})")
+
+
+def rss_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def zip_bench(photos: int, work: Path) -> None:
+    import httpx
+
+    from tests.helpers.server import Accounts, start_server
+
+    jpegs, _ = make_inputs(work / "zip-inputs", 5, 0)
+    bodies = [p.read_bytes() for p in jpegs]
+    server = start_server(work / "server", "sqlite", {"LOG_LEVEL": "WARNING"})
+    accounts = Accounts(server)
+    try:
+        device = accounts.device()
+        records = []
+        for i in range(photos):
+            body = bodies[i % len(bodies)]
+            record = {
+                "photos_uuid": str(uuid.uuid4()).upper(),
+                "filename": f"IMG_{i:04d}.JPG",
+                "media_type": "photo",
+                "width": 4032,
+                "height": 3024,
+                "checksum_sha256": hashlib.sha256(body).hexdigest(),
+            }
+            records.append(record)
+        for start in range(0, photos, 100):
+            device.http.post("/api/sync/photos", json={"photos": records[start : start + 100]})
+        for i, record in enumerate(records):
+            device.http.put(
+                f"/api/sync/photos/{record['photos_uuid']}/original", content=bodies[i % len(bodies)]
+            )
+        ids = [p["id"] for p in device.owner.http.get("/api/photos", params={"limit": 500}).json()["photos"]]
+        set_id = device.owner.http.post(
+            "/api/publish-sets", json={"title": "Bench", "photo_ids": ids}
+        ).json()["id"]
+        total = sum(len(bodies[i % len(bodies)]) for i in range(photos))
+        pid = server.process.pid
+        idle = rss_of(pid)
+        peak = [idle]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_of(pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        start = time.perf_counter()
+        size = 0
+        with httpx.Client(
+            base_url=server.url, timeout=600, headers={"authorization": f"Bearer {device.owner.token}"}
+        ) as http:
+            with http.stream(
+                "GET", f"/api/publish-sets/{set_id}/download", params={"preset": "original-clean"}
+            ) as r:
+                for chunk in r.iter_bytes(1 << 20):
+                    size += len(chunk)
+        zip_seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        from image_assistant.store.local import LocalStore
+
+        store = LocalStore(server.data_dir / "objects", signing_key=b"x")
+        keys = [
+            str(p.relative_to(server.data_dir / "objects"))
+            for p in (server.data_dir / "objects" / "originals").rglob("*.*")
+        ]
+        start = time.perf_counter()
+        read = sum(len(c) for key in keys for c in store.open(key))
+        read_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        over_http = 0
+        for photo_id in ids:
+            url = device.owner.http.get(f"/api/photos/{photo_id}/download").json()["url"]
+            over_http += len(httpx.get(url, timeout=60).content)
+        http_seconds = time.perf_counter() - start
+        mb = 1024 * 1024
+        print(
+            f"\n3. zip of {photos} original-clean photos, {total / mb:.0f} MiB of originals, "
+            f"zip {size / mb:.0f} MiB"
+        )
+        print(
+            f"   server RSS idle {idle / mb:.0f} MiB, peak while streaming {peak[0] / mb:.0f} MiB "
+            f"(goal < 150: {verdict(peak[0] < 150 * mb)})"
+        )
+        print(f"   zip        {size / mb / zip_seconds:7.0f} MiB/s")
+        print(
+            f"   read store {read / mb / read_seconds:7.0f} MiB/s in process: "
+            f"ratio {(size / zip_seconds) / (read / read_seconds):.2f}"
+        )
+        print(
+            f"   read HTTP  {over_http / mb / http_seconds:7.0f} MiB/s, one GET per object: "
+            f"ratio {(size / zip_seconds) / (over_http / http_seconds):.2f} (goal >= 0.7)"
+        )
+    finally:
+        accounts.close()
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--photos", type=int, default=200)
+    parser.add_argument("--skip-zip", action="store_true")
+    parser.add_argument("files", nargs="*")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.rounds, [Path(f) for f in args.files])
+        return
+    with tempfile.TemporaryDirectory(prefix="ia-bench-publish-") as tmp:
+        renditions(args.rounds, Path(tmp))
+        if not args.skip_zip:
+            zip_bench(args.photos, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

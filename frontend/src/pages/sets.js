@@ -1,0 +1,189 @@
+// Publish sets: the list, and one set's page (photos large in order, drag to reorder, a note,
+// click a photo to set its focal point, a zip per preset, share links with their view counts).
+
+import { api, thumbnailUrl } from "../api.js";
+import { ago, count, esc, stamp } from "../format.js";
+
+export function setsPage(main) {
+  document.title = "Sets · Image Assistant";
+  main.innerHTML = `<div class="toolbar"><h1>Publish sets</h1></div><div class="sets" aria-busy="true"></div>`;
+  const list = main.querySelector(".sets");
+  api("/api/publish-sets").then(({ publish_sets: sets }) => {
+    list.removeAttribute("aria-busy");
+    if (!sets.length) {
+      list.innerHTML = `<p class="empty">No sets yet. In Photos, press Select, pick the photos of a shoot and
+        choose Create set.</p>`;
+      return;
+    }
+    list.innerHTML = `<ul class="set-list">${sets.map((s) => `<li><a href="/sets/${s.id}">
+      ${s.cover_id ? `<img src="${thumbnailUrl(s.cover_id, "small")}" alt="" loading="lazy">` : '<span class="ph"></span>'}
+      <span class="set-title">${esc(s.title)}</span>
+      <span class="set-meta">${count(s.photo_count, "photo")} · changed ${esc(ago(s.updated_at))}</span></a></li>`).join("")}</ul>`;
+  }, (error) => {
+    list.textContent = `Could not load the sets: ${error.message}`;
+  });
+}
+
+const EXPIRIES = [["86400", "1 day"], ["604800", "7 days"], ["2592000", "30 days"], ["31536000", "1 year"]];
+
+export function setPage(main, { match, navigate }) {
+  const id = match[1];
+  document.title = "Set · Image Assistant";
+  main.innerHTML = '<p aria-busy="true">Loading the set…</p>';
+  let photos = [];
+  let set = null;
+
+  const save = (body) => api(`/api/publish-sets/${id}`, { method: "PUT", body }).then((fresh) => {
+    set = fresh;
+    photos = fresh.photos;
+    return fresh;
+  });
+
+  function photoItem(p, i) {
+    const { x, y } = p.focal_point;
+    return `<li class="set-photo" draggable="true" data-id="${p.id}">
+      <span class="order" aria-label="Number ${i + 1}">${i + 1}</span>
+      <div class="frame" title="Click to set the point crops keep" style="aspect-ratio:${p.width || 4}/${p.height || 3}">
+        <img src="${thumbnailUrl(p.id, "large")}" alt="${esc(p.filename)}" draggable="false">
+        <span class="focal" style="left:${x * 100}%;top:${y * 100}%" aria-hidden="true"></span>
+      </div>
+      <button type="button" class="remove" aria-label="Remove ${esc(p.filename)} from the set">×</button>
+    </li>`;
+  }
+
+  function renderPhotos() {
+    const ol = main.querySelector(".set-photos");
+    ol.innerHTML = photos.map(photoItem).join("");
+    main.querySelector(".photo-count").textContent = count(photos.length, "photo");
+  }
+
+  async function renderShares() {
+    const box = main.querySelector(".share-list");
+    const { shares } = await api(`/api/publish-sets/${id}/shares`);
+    box.innerHTML = shares.length ? `<table><thead><tr><th>Made</th><th>Preset</th><th>Expires</th><th>Views</th>
+      <th>State</th><th></th></tr></thead><tbody>${shares.map((s) => `<tr data-id="${s.id}">
+      <td>${esc(stamp(s.created_at))}</td><td>${esc(s.preset)}${s.has_password ? " 🔒" : ""}${s.allow_download ? " ⬇" : ""}</td>
+      <td>${esc(stamp(s.expires_at))}</td><td class="views">${s.view_count}</td><td>${esc(s.state)}</td>
+      <td>${s.state === "active" ? '<button type="button" class="revoke">Revoke</button>' : ""}</td></tr>`).join("")}
+      </tbody></table>` : "<p>No links yet.</p>";
+  }
+
+  function render(presets) {
+    const options = presets.map((p) => `<option value="${esc(p.name)}">${esc(p.name)}</option>`).join("");
+    main.innerHTML = `<div class="toolbar set-head">
+        <h1><input class="title" aria-label="Set title" value="${esc(set.title)}" maxlength="200"></h1>
+        <span class="photo-count"></span>
+        <button type="button" class="delete-set">Delete set</button>
+      </div>
+      <label class="note">Note <textarea rows="2" maxlength="10000">${esc(set.note)}</textarea></label>
+      <section class="set-actions">
+        <form class="download"><label>Preset <select name="preset">${options}</select></label>
+          <button>Download zip</button></form>
+        <form class="share"><label>Link for <select name="expires_in">${EXPIRIES.map(([v, l]) => `<option value="${v}">${l}</option>`).join("")}</select></label>
+          <label>Preset <select name="preset">${options}</select></label>
+          <label>Password <input name="password" type="password" autocomplete="new-password" placeholder="optional"></label>
+          <label><input name="allow_download" type="checkbox" checked> Downloads allowed</label>
+          <button>Create share link</button>
+          <output class="share-url"></output></form>
+      </section>
+      <ol class="set-photos"></ol>
+      <section class="shares"><h2>Share links</h2><div class="share-list"></div></section>`;
+    renderPhotos();
+    renderShares().catch(() => {});
+    wire();
+  }
+
+  function wire() {
+    main.querySelector(".title").addEventListener("change", (e) => save({ title: e.target.value }));
+    main.querySelector(".note textarea").addEventListener("change", (e) => save({ note: e.target.value }));
+    main.querySelector(".delete-set").addEventListener("click", async () => {
+      if (!confirm(`Delete the set “${set.title}”? Its share links stop working.`)) return;
+      await api(`/api/publish-sets/${id}`, { method: "DELETE" });
+      navigate("/sets");
+    });
+    main.querySelector(".download").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const link = document.createElement("a");
+      link.href = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`;
+      link.download = "";
+      document.body.append(link);
+      link.click();
+      link.remove();
+    });
+    main.querySelector(".share").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const form = e.target;
+      const body = {
+        expires_in: Number(form.expires_in.value),
+        preset: form.preset.value,
+        allow_download: form.allow_download.checked,
+      };
+      if (form.password.value) body.password = form.password.value;
+      const made = await api(`/api/publish-sets/${id}/shares`, { method: "POST", body });
+      const out = form.querySelector(".share-url");
+      out.innerHTML = `<a href="${esc(made.url)}" target="_blank" rel="noopener">${esc(made.url)}</a>
+        <button type="button" class="copy">Copy</button>`;
+      out.querySelector(".copy").addEventListener("click", () => navigator.clipboard?.writeText(made.url));
+      form.password.value = "";
+      renderShares();
+    });
+    main.querySelector(".share-list").addEventListener("click", async (e) => {
+      const row = e.target.closest("button.revoke")?.closest("tr");
+      if (!row) return;
+      await api(`/api/shares/${row.dataset.id}`, { method: "DELETE" });
+      renderShares();
+    });
+    const ol = main.querySelector(".set-photos");
+    // A thumbnail still being made leaves its frame as a placeholder of the photo's shape.
+    ol.addEventListener("error", (e) => {
+      if (e.target.tagName === "IMG") e.target.style.visibility = "hidden";
+    }, true);
+    ol.addEventListener("click", (e) => {
+      const item = e.target.closest(".set-photo");
+      if (!item) return;
+      if (e.target.closest(".remove")) {
+        save({ photo_ids: photos.filter((p) => p.id !== item.dataset.id).map((p) => p.id) }).then(renderPhotos);
+        return;
+      }
+      const img = e.target.closest(".frame")?.querySelector("img");
+      if (!img) return;
+      const box = img.getBoundingClientRect();
+      const x = Math.min(1, Math.max(0, (e.clientX - box.left) / box.width));
+      const y = Math.min(1, Math.max(0, (e.clientY - box.top) / box.height));
+      const marker = item.querySelector(".focal");
+      marker.style.left = `${x * 100}%`;
+      marker.style.top = `${y * 100}%`;
+      save({ focal_points: { [item.dataset.id]: { x: Number(x.toFixed(3)), y: Number(y.toFixed(3)) } } });
+    });
+    let dragged = null;
+    ol.addEventListener("dragstart", (e) => {
+      dragged = e.target.closest(".set-photo");
+      dragged?.classList.add("dragging");
+      e.dataTransfer.effectAllowed = "move";
+    });
+    ol.addEventListener("dragover", (e) => {
+      const over = e.target.closest(".set-photo");
+      if (!dragged || !over || over === dragged) return;
+      e.preventDefault();
+      const box = over.getBoundingClientRect();
+      const after = e.clientX > box.left + box.width / 2;
+      over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
+    });
+    ol.addEventListener("dragend", () => {
+      dragged?.classList.remove("dragging");
+      dragged = null;
+      const order = [...ol.querySelectorAll(".set-photo")].map((li) => li.dataset.id);
+      if (order.join() === photos.map((p) => p.id).join()) return;
+      save({ photo_ids: order }).then(renderPhotos);
+    });
+  }
+
+  Promise.all([api(`/api/publish-sets/${id}`), api("/api/presets")]).then(([fresh, { presets }]) => {
+    set = fresh;
+    photos = fresh.photos;
+    document.title = `${set.title} · Image Assistant`;
+    render(presets);
+  }, (error) => {
+    main.innerHTML = `<h1>Not found</h1><p>${esc(error.message)}. <a href="/sets">All sets</a></p>`;
+  });
+}

@@ -1,0 +1,81 @@
+"""Publishing in a real Chromium: select photos in the grid, make a set, share it, and open the
+link anonymously: the set shows, the lightbox opens, the zip downloads."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers.browser import chromium, new_context, sign_in, snap
+from tests.helpers.publish import jpeg, send_photo
+from tests.helpers.server import Accounts
+
+SQLITE = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
+
+@SQLITE
+def test_select_make_a_set_share_it_and_open_the_link_anonymously(accounts: Accounts, scratch: Path) -> None:
+    device = accounts.device()
+    for i in range(4):
+        picture = jpeg(1400, 1000, colour=(60 * i, 120, 200))
+        send_photo(device, picture, taken_at=f"2026-11-01T1{i}:00:00+00:00")
+    owner = device.owner
+    with chromium() as (_, browser):
+        context = new_context(browser, accounts.server.url)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, owner.username, owner.password)
+        tiles = page.locator(".tile")
+        expect(tiles).to_have_count(4)
+        page.get_by_role("button", name="Select").click()
+        tiles.nth(0).click()
+        tiles.nth(2).click(modifiers=["Shift"])
+        expect(page.locator(".tile.is-selected")).to_have_count(3)
+        tiles.nth(3).focus()
+        page.keyboard.press("x")
+        expect(page.locator(".select-bar .count")).to_have_text("4 photos selected")
+        page.keyboard.press("x")
+        expect(page.locator(".select-bar .count")).to_have_text("3 photos selected")
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("x")  # the focus moved to the third photo: it leaves the selection
+        expect(page.locator(".select-bar .count")).to_have_text("2 photos selected")
+        page.locator(".group-title").first.click()  # select the day
+        expect(page.locator(".select-bar .count")).to_have_text("4 photos selected")
+        page.get_by_label("New set title").fill("Shoot 2026-11-01")
+        page.get_by_role("button", name="Create set").click()
+        page.wait_for_url(re.compile(r"/sets/[0-9a-f-]{36}$"))
+        expect(page.locator(".set-photo .order")).to_have_text(["1", "2", "3", "4"])
+        snap(page, "publish-set-page")
+        share = page.locator("form.share")
+        share.get_by_label("Preset").select_option("web-2048")
+        share.get_by_role("button", name="Create share link").click()
+        url = share.locator(".share-url a").get_attribute("href")
+        assert url and "/s/" in url
+        expect(page.locator(".share-list tbody tr")).to_have_count(1)
+
+        anonymous = new_context(browser, accounts.server.url)
+        viewer = anonymous.new_page()
+        viewer.goto(url)
+        expect(viewer.get_by_role("heading", name="Shoot 2026-11-01")).to_be_visible()
+        expect(viewer.locator(".share-tile img")).to_have_count(4)
+        assert viewer.locator("header.top").count() == 0  # nothing of the owner's gallery
+        viewer.locator(".share-tile").first.click()
+        expect(viewer.locator(".pswp img.pswp__img").first).to_be_visible()
+        snap(viewer, "publish-share-lightbox")
+        viewer.keyboard.press("Escape")
+        with viewer.expect_download() as download:
+            viewer.get_by_role("link", name=re.compile("Download all")).click()
+        saved = scratch / "set.zip"
+        download.value.save_as(saved)
+        with zipfile.ZipFile(saved) as archive:
+            assert sorted(archive.namelist()) == [f"shoot-2026-11-01-0{n}.jpg" for n in range(1, 5)]
+        anonymous.close()
+        page.reload()
+        expect(page.locator(".share-list tbody tr .views")).to_have_text("1")
+        context.close()
+        assert errors == []  # no script failed on the way
