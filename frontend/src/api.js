@@ -28,7 +28,9 @@ export async function api(path, { method = "GET", body, signal, priority = "auto
   } catch {
     data = null;
   }
-  if (response.status === 401 && !path.startsWith("/api/auth/login")) {
+  // A wrong password is a 401 too: it is answered on the page, not by signing in again.
+  const askedForPassword = path.startsWith("/api/auth/login") || path.startsWith("/api/auth/password");
+  if (response.status === 401 && !askedForPassword) {
     location.assign(loginUrl());
   }
   if (!response.ok) {

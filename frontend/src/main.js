@@ -4,23 +4,35 @@ import "photoswipe/style.css";
 import "./styles.css";
 import { api, loginUrl } from "./api.js";
 import { esc } from "./format.js";
+import { accountPage } from "./pages/account.js";
+import { addDevicePage } from "./pages/adddevice.js";
 import { albumPage, albumsPage } from "./pages/albums.js";
 import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
+import { peoplePage } from "./pages/people.js";
 import { photosPage } from "./pages/photos.js";
+import { personsPage, placesPage } from "./pages/views.js";
 import { setPage, setsPage } from "./pages/sets.js";
 import { sharePage } from "./pages/share.js";
 import { syncPage } from "./pages/sync.js";
+import { welcomePage } from "./pages/welcome.js";
 
 const ROUTES = [
   [/^\/$/, photosPage, "Photos"],
   [/^\/albums$/, albumsPage, "Albums"],
   [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/people$/, personsPage, "Photos"],
+  [/^\/places$/, placesPage, "Photos"],
   [/^\/sets$/, setsPage, "Sets"],
   [/^\/sets\/([0-9a-fA-F-]{36})$/, setPage, "Sets"],
   [/^\/sync$/, syncPage, "Sync"],
   [/^\/devices$/, devicesPage, "Devices"],
+  [/^\/devices\/add$/, addDevicePage, "Devices"],
+  [/^\/account$/, accountPage, "Account"],
+  [/^\/admin\/accounts$/, peoplePage, "People"],
 ];
+// Pages for people who are not signed in.
+const PUBLIC = { "/login": loginPage, "/welcome": welcomePage };
 const NAV = [["/", "Photos"], ["/albums", "Albums"], ["/sets", "Sets"], ["/sync", "Sync"], ["/devices", "Devices"]];
 
 const app = document.getElementById("app");
@@ -35,7 +47,8 @@ export function navigate(url, { replace = false } = {}) {
 }
 
 function shell(section) {
-  const links = NAV.map(([href, label]) => {
+  const nav = me.is_admin ? [...NAV, ["/admin/accounts", "People"]] : NAV;
+  const links = nav.map(([href, label]) => {
     const current = label === section ? ' aria-current="page"' : "";
     return `<a href="${href}"${current}>${label}</a>`;
   }).join("");
@@ -43,7 +56,8 @@ function shell(section) {
     <header class="top">
       <a class="brand" href="/" aria-label="Image Assistant, Photos">Image Assistant</a>
       <nav aria-label="Gallery">${links}</nav>
-      <div class="who"><span class="user" title="Signed in">${esc(me.username)}</span>
+      <div class="who"><a class="user" href="/account" title="Your account"
+        ${section === "Account" ? 'aria-current="page"' : ""}>${esc(me.username)}</a>
         <button type="button" class="signout">Sign out</button></div>
     </header>
     <main id="main" tabindex="-1"></main>`;
@@ -65,9 +79,9 @@ async function render() {
   unmount = null;
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
-  if (path === "/login") {
+  if (PUBLIC[path]) {
     app.innerHTML = '<main id="main" class="login-main"></main>';
-    unmount = loginPage(app.querySelector("main"), { params });
+    unmount = PUBLIC[path](app.querySelector("main"), { params });
     return;
   }
   const shared = path.match(/^\/s\/([A-Za-z0-9_-]{1,128})$/);
@@ -92,7 +106,7 @@ async function render() {
     return;
   }
   const match = path.match(route[0]);
-  unmount = route[1](main, { params, match, navigate }) ?? null;
+  unmount = route[1](main, { params, match, navigate, me }) ?? null;
 }
 
 document.addEventListener("click", (event) => {
@@ -109,3 +123,26 @@ document.addEventListener("click", (event) => {
 });
 window.addEventListener("popstate", render);
 render();
+
+// Offline: the service worker serves the shell and what was seen lately; say so plainly.
+function showConnection() {
+  let banner = document.getElementById("offline-banner");
+  if (navigator.onLine) {
+    banner?.remove();
+    return;
+  }
+  if (!banner) {
+    banner = document.createElement("p");
+    banner.id = "offline-banner";
+    banner.className = "offline-banner";
+    banner.setAttribute("role", "status");
+    banner.textContent = "You are offline: showing the photos this device has kept.";
+    document.body.prepend(banner);
+  }
+}
+window.addEventListener("online", showConnection);
+window.addEventListener("offline", showConnection);
+showConnection();
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+}

@@ -10,15 +10,18 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from image_assistant import __version__
 from image_assistant.api import (
+    account_links,
     albums,
     auth,
     devices,
     docs,
     errors,
     health,
+    library,
     objects,
     photos,
     publish,
+    setup,
     shares,
     sync,
     users,
@@ -37,7 +40,21 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Image Assistant", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, devices, sync, albums, photos, objects, users, health, publish, shares):
+    for module in (
+        auth,
+        setup,
+        account_links,
+        devices,
+        sync,
+        albums,
+        photos,
+        library,
+        objects,
+        users,
+        health,
+        publish,
+        shares,
+    ):
         app.include_router(module.router)
     install_gallery(app)
     docs.document(app)

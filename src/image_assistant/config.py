@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     # Parts of a resumable upload left untouched this long are deleted.
     resumable_upload_expires_in: str = Field(default="24h", alias="RESUMABLE_UPLOAD_EXPIRES_IN")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Account links: an invitation lets a new person set their password; a reset, an existing one.
+    invitation_expires_in: str = Field(default="7d", alias="INVITATION_EXPIRES_IN")
+    password_reset_expires_in: str = Field(default="1d", alias="PASSWORD_RESET_EXPIRES_IN")
+    # The address people reach the gallery at (for links made outside a request, e.g. the CLI).
+    public_url: str = Field(default="", alias="PUBLIC_URL")
     # Tests only: seconds a replacing upload waits between its stored object and its commit.
     test_pause_before_commit: float = Field(
         default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_PAUSE_BEFORE_COMMIT"
@@ -100,12 +105,16 @@ class Settings(BaseSettings):
             "thumbnail_retry_delay",
             "thumbnail_stuck_after",
             "thumbnail_reconcile_every",
+            "invitation_expires_in",
+            "password_reset_expires_in",
             "sidecar_sweep_every",
         ):
             parse_duration(getattr(self, name))
         Rate.parse(self.pairing_client_rate)
         if self.jwt_secret and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters (or unset, to generate one)")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_URL must start with http:// or https://")
         if self.storage_backend == "s3" and not (self.minio_access_key and self.minio_secret_key):
             raise ValueError("STORAGE_BACKEND=s3 needs MINIO_ACCESS_KEY and MINIO_SECRET_KEY")
         return self
@@ -144,6 +153,14 @@ class Settings(BaseSettings):
     @property
     def session_ttl(self) -> int:
         return parse_duration(self.session_expires_in)
+
+    @property
+    def invitation_ttl(self) -> int:
+        return parse_duration(self.invitation_expires_in)
+
+    @property
+    def password_reset_ttl(self) -> int:
+        return parse_duration(self.password_reset_expires_in)
 
     @property
     def presign_ttl(self) -> int:

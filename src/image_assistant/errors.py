@@ -10,7 +10,7 @@ AppError (status, code)
 │   └── ObjectNotFound      404  the store holds no object at the key
 ├── Conflict                409  the resource already exists, or changed meanwhile
 │   └── OperationRefused    409  an operations command refuses to start (migrate-storage)
-├── Gone                    410  it existed and ended (an expired or revoked share link)
+├── Gone                    410  it existed and ended (a used or expired link, a revoked share)
 ├── PayloadTooLarge         413  body over the configured limit
 ├── UnsupportedMediaType    415  a body type the endpoint does not take
 ├── Unprocessable           422  well-formed but invalid fields

@@ -47,7 +47,7 @@ function section(title, cls, items, render, empty) {
 
 export function devicesPage(main) {
   document.title = "Devices · Image Assistant";
-  main.innerHTML = `<div class="toolbar"><h1>Devices</h1></div>
+  main.innerHTML = `<div class="toolbar"><h1>Devices</h1><a class="button" href="/devices/add">Add a device</a></div>
     <p class="hint">Install the agent on the Mac that holds your photos and start pairing there;
     its code appears here.</p><div class="devices-body" aria-busy="true"></div>`;
   const body = main.querySelector(".devices-body");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -10,13 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.api.bodies import JsonBody
-from image_assistant.api.deps import SESSION_COOKIE, Db, RuntimeDep, UserCaller, client_address
+from image_assistant.api.deps import SESSION_COOKIE, Db, RuntimeDep, UserCaller, client_address, parse_uuid
 from image_assistant.api.docs import errors, json_body
 from image_assistant.api.shapes import iso, user_json
-from image_assistant.core import accounts
+from image_assistant.core import accounts, people, sessions
 from image_assistant.core.records import text
 from image_assistant.core.tokens import Claims
-from image_assistant.db.models import User
+from image_assistant.db.models import Session, User
 from image_assistant.errors import Unauthorized
 from image_assistant.runtime import Runtime
 
@@ -37,9 +38,22 @@ def login(
     runtime: RuntimeDep,
     db: Db,
 ) -> dict[str, Any]:
-    ttl = runtime.settings.session_ttl
     user = _authenticate(runtime, db, body, client_address(request))
-    session = accounts.open_session(db, user=user, ttl_seconds=ttl)
+    return signed_in(request, response, runtime, db, user)
+
+
+def signed_in(
+    request: Request, response: Response, runtime: Runtime, db: DbSession, user: User
+) -> dict[str, Any]:
+    """Open a session for `user` (commit), set its cookie, and answer with its token."""
+    ttl = runtime.settings.session_ttl
+    session = accounts.open_session(
+        db,
+        user=user,
+        ttl_seconds=ttl,
+        client=sessions.describe_client(request.headers.get("user-agent", "")),
+        address=client_address(request),
+    )
     db.commit()
     token = runtime.signer.issue(
         Claims(kind="session", subject=session.id, user_id=user.id, generation=0), ttl_seconds=ttl
@@ -90,3 +104,59 @@ def logout(response: Response, caller: UserCaller, db: Db) -> dict[str, Any]:
 def me(caller: UserCaller) -> dict[str, Any]:
     assert caller.user is not None
     return user_json(caller.user)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(strict=True)
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/password", openapi_extra=json_body(PasswordChange), responses=errors(400, 401, 403, 413, 422))
+def change_password(
+    body: Annotated[PasswordChange, JsonBody(PasswordChange)], caller: UserCaller, db: Db
+) -> dict[str, Any]:
+    """Change your own password; your other sessions are signed out, this one stays."""
+    assert caller.user is not None
+    user = db.merge(caller.user)
+    people.change_password(
+        db, user, current=body.current_password, new=body.new_password, session_id=caller.session_id
+    )
+    db.commit()
+    return {"changed": True}
+
+
+def _session_json(session: Session, current: uuid.UUID | None) -> dict[str, Any]:
+    return {
+        "id": str(session.id),
+        "client": session.client,
+        "address": session.address,
+        "created_at": iso(session.created_at),
+        "last_seen_at": iso(session.last_seen_at),
+        "expires_at": iso(session.expires_at),
+        "current": session.id == current,
+    }
+
+
+@router.get("/sessions", responses=errors(401, 403))
+def list_sessions(caller: UserCaller, db: Db) -> dict[str, Any]:
+    live = sessions.live_sessions(db, caller.user_id)
+    return {"sessions": [_session_json(s, caller.session_id) for s in live]}
+
+
+@router.delete("/sessions", responses=errors(401, 403))
+def sign_out_others(caller: UserCaller, db: Db) -> dict[str, Any]:
+    """Sign out every other session of yours (this one stays)."""
+    ended = sessions.sign_out_all(db, user_id=caller.user_id, keep=caller.session_id)
+    db.commit()
+    return {"signed_out": ended}
+
+
+@router.delete("/sessions/{session_id}", responses=errors(400, 401, 403, 404))
+def sign_out_session(session_id: str, response: Response, caller: UserCaller, db: Db) -> dict[str, Any]:
+    ident = parse_uuid(session_id, "session id")
+    sessions.sign_out(db, user_id=caller.user_id, session_id=ident)
+    db.commit()
+    if ident == caller.session_id:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"signed_out": 1}

@@ -23,7 +23,7 @@ _ERROR_MEANINGS = {
     404: "No such resource (or another user's)",
     405: "Method not allowed (the Allow header lists the methods)",
     409: "Conflict: it exists already, or changed meanwhile (retry)",
-    410: "Gone: the link expired or was revoked",
+    410: "Gone: it existed and ended (a used or expired one-time link, an expired or revoked share)",
     413: "The body is larger than the limit",
     415: "A body type the route does not take",
     422: "Well-formed, but a field is not valid (details say which)",

@@ -116,10 +116,14 @@ def _needs_json(method: str, path: str, headers: dict[str, str]) -> bool:
     return not (media == "application/json" or (media.startswith("application/") and media.endswith("+json")))
 
 
+# Routes that start a session without one: a foreign page must not sign a browser in either.
+_SIGN_IN_PATHS = frozenset({"/api/auth/login", "/api/setup", "/api/account-links/use"})
+
+
 def _foreign_origin(headers: dict[str, str], path: str, allowed: set[str]) -> bool:
     """A cookie-authenticated (or sign-in) request whose Origin is neither this host nor allowed."""
     cookie_auth = "authorization" not in headers and f"{SESSION_COOKIE}=" in headers.get("cookie", "")
-    if not (cookie_auth or path == "/api/auth/login"):
+    if not (cookie_auth or path in _SIGN_IN_PATHS):
         return False
     origin = headers.get("origin")
     if origin is None:  # browsers send Origin on every cross-site POST; older ones say Sec-Fetch-Site

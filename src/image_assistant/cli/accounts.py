@@ -51,6 +51,69 @@ def users_list(data_dir: Path | None) -> None:
             click.echo(f"{user.username}\t{'admin' if user.is_admin else 'user'}\t{user.id}")
 
 
+@users.command("passwd")
+@click.argument("name")
+@data_dir_option
+def users_passwd(name: str, data_dir: Path | None) -> None:
+    """Set an account's password (prompt, or stdin when piped); its sessions are signed out."""
+    from image_assistant.core import people
+    from image_assistant.db.session import transaction
+
+    password = _read_password()
+    with opened_runtime(load_settings(data_dir)) as runtime, transaction(runtime.sessions) as session:
+        people.set_password(session, people.find_by_name(session, name), password)
+    click.echo(f"password of {name} changed; its sessions are signed out")
+
+
+def _set_disabled(name: str, data_dir: Path | None, disabled: bool) -> None:
+    from image_assistant.core import people
+    from image_assistant.db.session import transaction
+
+    with opened_runtime(load_settings(data_dir)) as runtime, transaction(runtime.sessions) as session:
+        people.set_disabled(session, people.find_by_name(session, name), disabled)
+
+
+@users.command("disable")
+@click.argument("name")
+@data_dir_option
+def users_disable(name: str, data_dir: Path | None) -> None:
+    """Disable an account: its sessions and devices stop at once; its photos are kept."""
+    _set_disabled(name, data_dir, True)
+    click.echo(f"disabled {name}")
+
+
+@users.command("enable")
+@click.argument("name")
+@data_dir_option
+def users_enable(name: str, data_dir: Path | None) -> None:
+    """Enable a disabled account again (it signs in anew; its devices work again)."""
+    _set_disabled(name, data_dir, False)
+    click.echo(f"enabled {name}")
+
+
+@users.command("invite")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Let this user manage accounts.")
+@click.option("--url", "base_url", default=None, help="The gallery's address (default: PUBLIC_URL).")
+@data_dir_option
+def users_invite(name: str, admin: bool, base_url: str | None, data_dir: Path | None) -> None:
+    """Create an account without a password and print the one-time link that sets it."""
+    from image_assistant.core import account_links, accounts
+    from image_assistant.db.session import transaction
+
+    settings = load_settings(data_dir)
+    base = base_url or settings.public_url or f"http://{settings.api_host}:{settings.api_port}"
+    with opened_runtime(settings) as runtime, transaction(runtime.sessions) as session:
+        user = accounts.create_user(session, username=name, password=None, is_admin=admin)
+        link = account_links.issue(
+            session, user=user, purpose=account_links.INVITATION, ttl_seconds=settings.invitation_ttl
+        )
+    click.echo(
+        f"invited {name}; send them this link (it works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC):"
+    )
+    click.echo(link.url(base))
+
+
 @click.group()
 def devices() -> None:
     """Paired and pending devices."""

@@ -17,6 +17,7 @@ from image_assistant.cli.common import (
     opened_runtime,
 )
 from image_assistant.errors import QueueUnavailable
+from image_assistant.store.base import TEMP_FILES_KEPT_SECONDS
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -57,6 +58,9 @@ def serve(host: str | None, port: int | None, no_worker: bool, workers: int, dat
             runtime.engine.dialect.name,
             settings.storage_backend,
         )
+        if no_worker:  # else the worker's reconciler sweeps, at start and every round
+            runtime.store.sweep_temporary(older_than=TEMP_FILES_KEPT_SECONDS)
+        announce_setup(runtime, f"http://{host}:{port}/")
         worker = None if no_worker else start_worker(runtime, None)
         options: dict[str, Any] = dict(
             host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=5
@@ -71,6 +75,22 @@ def serve(host: str | None, port: int | None, no_worker: bool, workers: int, dat
         finally:
             if worker is not None:
                 worker.stop()
+
+
+def announce_setup(runtime: Runtime, address: str) -> None:
+    """While no account exists: a new setup code, on the terminal only (never in the log)."""
+    from image_assistant.core import setup
+    from image_assistant.db.session import transaction
+
+    with transaction(runtime.sessions) as session:
+        code = setup.new_code(session, runtime.settings.data_dir)
+    if code is not None:
+        click.echo(
+            f"No account yet: open {address} to create the first one (an administrator).\n"
+            f"From another machine the page asks for this setup code: {code}\n"
+            f"(also in {runtime.settings.data_dir / setup.CODE_FILE}, readable by this user only)",
+            err=True,
+        )
 
 
 def api_process_app() -> FastAPI:

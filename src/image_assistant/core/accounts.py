@@ -10,11 +10,11 @@ from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Session, User
-from image_assistant.errors import Conflict, Unauthorized, Unprocessable
+from image_assistant.errors import Conflict, Forbidden, Unauthorized, Unprocessable
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 10
@@ -23,6 +23,8 @@ _COMMON = files("image_assistant.core") / "data" / "common-passwords.txt"
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so both paths take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+# The password hash of an invited account that has not chosen its password: matches nothing.
+NO_PASSWORD = "!"
 
 
 def validate_username(username: str) -> str:
@@ -55,12 +57,25 @@ def check_password(password: str, *, username: str) -> None:
         )
 
 
-def create_user(db: DbSession, *, username: str, password: str, is_admin: bool = False) -> User:
-    validate_username(username)
+def hash_password(password: str, *, username: str) -> str:
     check_password(password, username=username)
+    return _hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(db: DbSession, *, username: str, password: str | None, is_admin: bool = False) -> User:
+    """A new account; without a password it is invited: it signs in once it has chosen one."""
+    validate_username(username)
+    password_hash = NO_PASSWORD if password is None else hash_password(password, username=username)
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", code="user_exists")
-    user = User(username=username, password_hash=_hasher.hash(password), is_admin=is_admin)
+    user = User(username=username, password_hash=password_hash, is_admin=is_admin)
     db.add(user)
     db.flush()
     return user
@@ -75,13 +90,25 @@ def authenticate(db: DbSession, *, username: str, password: str) -> User:
         user = None
     if user is None:
         raise Unauthorized("wrong username or password", code="invalid_credentials")
+    if user.disabled_at is not None:
+        raise Forbidden("this account is disabled; ask an administrator", code="account_disabled")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    user.last_sign_in_at = datetime.now(UTC)
     return user
 
 
-def open_session(db: DbSession, *, user: User, ttl_seconds: int) -> Session:
-    session = Session(user_id=user.id, expires_at=datetime.now(UTC) + timedelta(seconds=ttl_seconds))
+def open_session(
+    db: DbSession, *, user: User, ttl_seconds: int, client: str = "", address: str = ""
+) -> Session:
+    now = datetime.now(UTC)
+    session = Session(
+        user_id=user.id,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+        last_seen_at=now,
+        client=client[:255],
+        address=address[:64],
+    )
     db.add(session)
     db.flush()
     return session
@@ -90,16 +117,31 @@ def open_session(db: DbSession, *, user: User, ttl_seconds: int) -> Session:
 def active_session_user(db: DbSession, session_id: uuid.UUID) -> User:
     """The user of a session that is neither expired nor revoked (one query for both)."""
     found = db.execute(
-        select(User, Session.revoked_at, Session.expires_at)
+        select(User, Session.revoked_at, Session.expires_at, Session.last_seen_at)
         .join(Session, Session.user_id == User.id)
         .where(Session.id == session_id)
     ).first()
     if found is None or found.revoked_at is not None:
         raise Unauthorized("session has ended; sign in again", code="session_revoked")
-    if found.expires_at <= datetime.now(UTC):
+    now = datetime.now(UTC)
+    if found.expires_at <= now:
         raise Unauthorized("session has expired; sign in again", code="token_expired")
     user: User = found.User
+    if user.disabled_at is not None:
+        raise Unauthorized("this account is disabled", code="account_disabled")
+    if found.last_seen_at is None or now - found.last_seen_at > LAST_SEEN_EVERY:
+        _mark_seen(db, session_id, now)
     return user
+
+
+# A session's "last seen" moves at most this often: one small write, not one per request.
+LAST_SEEN_EVERY = timedelta(minutes=5)
+
+
+def _mark_seen(db: DbSession, session_id: uuid.UUID, now: datetime) -> None:
+    """Runs when the caller is first looked up, before the request's own work: commit is safe."""
+    db.execute(update(Session).where(Session.id == session_id).values(last_seen_at=now))
+    db.commit()
 
 
 def close_session(db: DbSession, session_id: uuid.UUID) -> None:

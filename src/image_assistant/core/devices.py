@@ -172,8 +172,10 @@ class DeviceRef:
     user_id: uuid.UUID
 
 
-_ACTIVE_DEVICE = select(Device.user_id, Device.token_generation).where(
-    Device.id == bindparam("device_id"), Device.status == "active"
+_ACTIVE_DEVICE = (
+    select(Device.user_id, Device.token_generation, User.disabled_at)
+    .join(User, User.id == Device.user_id)
+    .where(Device.id == bindparam("device_id"), Device.status == "active")
 )
 
 
@@ -185,6 +187,8 @@ def authenticate(db: DbSession, claims: Claims) -> DeviceRef:
     row = db.connection().execute(_ACTIVE_DEVICE, {"device_id": claims.subject}).first()
     if row is None or row.user_id != claims.user_id or row.token_generation != claims.generation:
         raise Unauthorized("this device has been revoked; pair it again", code="device_revoked")
+    if row.disabled_at is not None:
+        raise Unauthorized("this device's account is disabled", code="account_disabled")
     return DeviceRef(claims.subject, row.user_id)
 
 

@@ -68,6 +68,8 @@ class User(Timestamped, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
 
 
 class Session(Base):
@@ -80,6 +82,36 @@ class Session(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    client: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class AccountLink(Base):
+    """A one-time link that lets a person set their password: an invitation or a reset.
+
+    Only the SHA-256 of the link's token is kept; the token itself is shown once.
+    """
+
+    __tablename__ = "account_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "invitation" or "reset"
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ServerSetup(Base):
+    """The first-run setup code's hash, while no account exists (one row, id 1)."""
+
+    __tablename__ = "server_setup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Device(Timestamped, Base):
@@ -156,6 +188,7 @@ class Photo(Timestamped, Base):
     # The stored file the thumbnails are (to be) made from, and its SHA-256 (migration 0005).
     thumbnail_source_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
+    search_text: Mapped[str | None] = mapped_column(Text)  # folded words, see core/search.py (0020)
     # The thumbnails show the edited version; the original's are kept too (migration 0012).
     thumbnail_of_edit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Removed from the device's library (or by hand): kept, listed with ?deleted=true, restorable.
