@@ -2,14 +2,14 @@
 one-time account links (invitations, password resets) and the first-run setup code.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
