@@ -12,8 +12,13 @@ agent config dir with a fresh device, then times:
 Targets (issue 4): no-change pass under 5% of the first pass's time with zero bytes sent;
 agent peak RSS under 200 MB; first-pass throughput at least 70% of the plain PUT's.
 
+With `--baseline REV` the agent of an earlier commit (its src/ taken with `git archive`, run by
+the same Python against the same server, another user) makes the same two passes first, and
+the figures are printed side by side (issue 12: new kinds and facts within 10% of before).
+
     .venv/bin/python bench/agent_sync.py              # 10,000 files
     .venv/bin/python bench/agent_sync.py --files 2000 # quicker
+    .venv/bin/python bench/agent_sync.py --files 2000 --baseline f637c2f
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import hashlib
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +43,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import CLI, Owner, heading, owner_with_device, running_server, verdict  # noqa: E402
+from harness import CLI, Owner, Server, heading, owner_with_device, running_server, verdict  # noqa: E402
 
 TARGET_NO_CHANGE_RATIO = 0.05
 TARGET_RSS_MB = 200
@@ -74,12 +80,27 @@ def write_pairing(config_dir: Path, server_url: str, owner: Owner) -> None:
     token.chmod(0o600)
 
 
-def timed_agent_pass(config_dir: Path, folder: Path) -> tuple[float, int, dict[str, Any]]:
-    """Seconds, peak RSS (bytes) and the report of one `agent sync` pass."""
+def baseline_source(rev: str, into: Path) -> Path:
+    """The src/ folder of commit `rev`, unpacked into `into`."""
+    repo = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(repo), "archive", rev, "src"], capture_output=True, check=True)
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into / "src"
+
+
+def timed_agent_pass(
+    config_dir: Path, folder: Path, src: Path | None = None
+) -> tuple[float, int, dict[str, Any]]:
+    """Seconds, peak RSS (bytes) and the report of one `agent sync` pass (of the code in `src`)."""
     env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    command = [CLI]
+    if src is not None:  # an earlier commit's agent, ahead of the installed package on the path
+        env["PYTHONPATH"] = str(src)
+        command = [sys.executable, "-m", "image_assistant.cli"]
     started = time.perf_counter()
     process = subprocess.Popen(
-        [CLI, "agent", "--config-dir", str(config_dir), "sync", "--folder", str(folder), "--json"],
+        [*command, "agent", "--config-dir", str(config_dir), "sync", "--folder", str(folder), "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -122,9 +143,35 @@ def plain_parallel_put(server_url: str, owner: Owner, files: list[Path]) -> floa
         return time.perf_counter() - started
 
 
+def compare_with_baseline(rev: str, base: Path, server: Server, folder: Path, rounds: int) -> None:
+    """First and no-change passes of the agent at `rev` and of this one, alternating for `rounds`
+    rounds (each pass pair as a new user, so nothing is deduplicated); medians side by side."""
+    src = baseline_source(rev, base / "baseline")
+    figures: dict[str, list[tuple[float, float]]] = {rev: [], "this commit": []}
+    for round_ in range(rounds):
+        for label, code in ((rev, src), ("this commit", None)):
+            config_dir = base / f"agent-{'base' if code else 'new'}-{round_}"
+            write_pairing(config_dir, server.url, owner_with_device(server))
+            first_s, _, first = timed_agent_pass(config_dir, folder, code)
+            second_s, _, second = timed_agent_pass(config_dir, folder, code)
+            assert second["bytes_sent"] == 0 and first["uploads"] > 0
+            figures[label].append((first_s, second_s))
+    heading(f"side by side: {rev} vs this commit (medians of {rounds})")
+    base_first, base_second = (statistics.median(f[i] for f in figures[rev]) for i in (0, 1))
+    new_first, new_second = (statistics.median(f[i] for f in figures["this commit"]) for i in (0, 1))
+    for name, before, now in (
+        ("first pass", base_first, new_first),
+        ("no-change pass", base_second, new_second),
+    ):
+        print(f"  {name + ':':<16}{before:7.2f} s vs {now:7.2f} s  (ratio {now / before:.2f})")
+    print(f"  within 10%: {verdict(new_first <= 1.1 * base_first and new_second <= 1.1 * base_second)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--baseline", metavar="REV", help="also time the agent of this commit, side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --baseline (medians)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as temp:
         base = Path(temp)
@@ -132,6 +179,8 @@ def main() -> None:
         total = make_files(folder, args.files)
         files = sorted(folder.rglob("*.jpg"))
         with running_server(base / "data", {"LOG_LEVEL": "WARNING"}) as server:
+            if args.baseline:
+                compare_with_baseline(args.baseline, base, server, folder, args.rounds)
             config_dir = base / "agent"
             write_pairing(config_dir, server.url, owner_with_device(server))
 

@@ -1,6 +1,6 @@
 """Publishing: rendition throughput against sharp, five presets at once, and a 200-photo zip.
 
-    .venv/bin/python bench/publish.py [--rounds 3] [--photos 200] [--skip-zip]
+    .venv/bin/python bench/publish.py [--rounds 3] [--photos 200] [--skip-zip] [--skip-renditions]
 
 1. web-2048 from 12-MP JPEGs (4032x3024, made here, with noise so they code like photos) and
    HEICs: photos per CPU-second, ours (core.renditions.render) against sharp doing the same
@@ -239,13 +239,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--skip-zip", action="store_true")
+    parser.add_argument("--skip-renditions", action="store_true")
     parser.add_argument("files", nargs="*")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rounds, [Path(f) for f in args.files])
         return
     with tempfile.TemporaryDirectory(prefix="ia-bench-publish-") as tmp:
-        renditions(args.rounds, Path(tmp))
+        if not args.skip_renditions:
+            renditions(args.rounds, Path(tmp))
         if not args.skip_zip:
             zip_bench(args.photos, Path(tmp))
 

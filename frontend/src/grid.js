@@ -364,7 +364,10 @@ export class PhotoGrid {
     let to = from;
     const bottom = -gridTop + window.innerHeight + OVERSCAN_PX;
     while (to < this.blocks.length && this.blocks[to].top < bottom) to += 1;
-    if (!force && from === this.paintedFrom && to === this.paintedTo) return;
+    if (!force && from === this.paintedFrom && to === this.paintedTo) {
+      this.reportPosition(gridTop);
+      return;
+    }
     this.paintedFrom = from;
     this.paintedTo = to;
     for (const [b, el] of this.rendered) {
@@ -380,14 +383,21 @@ export class PhotoGrid {
       html += this.blockHtml(this.blocks[b], b);
       added.push(b);
     }
-    if (!html) return;
+    if (!html) {
+      this.reportPosition(gridTop);
+      return;
+    }
     this.gridEl.insertAdjacentHTML("beforeend", html);
     for (const b of added) this.rendered.set(b, this.gridEl.querySelector(`:scope > [data-block="${b}"]`));
-    const first = this.blocks[from];
-    const firstRow = first?.kind === "row" ? first : this.blocks[from + 1];
-    if (firstRow?.items?.length && this.options.onPosition) {
-      this.options.onPosition(this.photos[firstRow.items[0].index]);
-    }
+    this.reportPosition(gridTop);
+  }
+
+  /** Tell the scrubber which photo is at the top of the screen. */
+  reportPosition(gridTop) {
+    if (!this.options.onPosition) return;
+    const top = firstBelow(this.blocks, -gridTop + 1);
+    const firstRow = this.blocks[top]?.kind === "row" ? this.blocks[top] : this.blocks[top + 1];
+    if (firstRow?.items?.length) this.options.onPosition(this.photos[firstRow.items[0].index]);
   }
 
   blockHtml(block, b) {

@@ -11,6 +11,7 @@ import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
 import { peoplePage } from "./pages/people.js";
 import { photosPage } from "./pages/photos.js";
+import { personsPage, placesPage } from "./pages/views.js";
 import { setPage, setsPage } from "./pages/sets.js";
 import { sharePage } from "./pages/share.js";
 import { syncPage } from "./pages/sync.js";
@@ -20,6 +21,8 @@ const ROUTES = [
   [/^\/$/, photosPage, "Photos"],
   [/^\/albums$/, albumsPage, "Albums"],
   [/^\/albums\/([0-9a-fA-F-]{36})$/, albumPage, "Albums"],
+  [/^\/people$/, personsPage, "Photos"],
+  [/^\/places$/, placesPage, "Photos"],
   [/^\/sets$/, setsPage, "Sets"],
   [/^\/sets\/([0-9a-fA-F-]{36})$/, setPage, "Sets"],
   [/^\/sync$/, syncPage, "Sync"],
@@ -120,3 +123,26 @@ document.addEventListener("click", (event) => {
 });
 window.addEventListener("popstate", render);
 render();
+
+// Offline: the service worker serves the shell and what was seen lately; say so plainly.
+function showConnection() {
+  let banner = document.getElementById("offline-banner");
+  if (navigator.onLine) {
+    banner?.remove();
+    return;
+  }
+  if (!banner) {
+    banner = document.createElement("p");
+    banner.id = "offline-banner";
+    banner.className = "offline-banner";
+    banner.setAttribute("role", "status");
+    banner.textContent = "You are offline: showing the photos this device has kept.";
+    document.body.prepend(banner);
+  }
+}
+window.addEventListener("online", showConnection);
+window.addEventListener("offline", showConnection);
+showConnection();
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+}

@@ -46,7 +46,9 @@ def test_a_folder_syncs_with_sub_folders_as_albums_then_new_changed_and_deleted_
     assert second["deleted_reported"] == 1 and second["albums_sent"] is True
     photos = {p["filename"]: p for p in all_photos(user)}
     assert set(photos) == {"a.jpg", "b.jpg", "d.jpg", "clip.mov", "broken.jpg"}
-    assert user.http.get(f"/api/photos/{deleted['id']}").status_code == 404  # hidden from the gallery
+    assert user.http.get(f"/api/photos/{deleted['id']}").json()["deleted_at"] is not None
+    removed = user.http.get("/api/photos", params={"deleted": "true"}).json()["photos"]
+    assert [p["id"] for p in removed] == [deleted["id"]]  # out of the timeline, in the removed view
     kept = list((agent.server.data_dir / "objects" / "originals").rglob(f"{deleted['photos_uuid']}.jpeg"))
     assert len(kept) == 1  # but its file is kept
     assert download(user, f"/api/photos/{photos['a.jpg']['id']}/download") == (root / "a.jpg").read_bytes()

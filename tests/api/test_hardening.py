@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import statistics
 import threading
 import time
@@ -20,6 +21,7 @@ from tests.helpers.server import Accounts, Server, start_server
 from tests.helpers.thumbnails import put_original
 
 SQL_BACKENDS = pytest.mark.parametrize("server", ["sqlite", "postgres"], indirect=True)
+SQLITE = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,7 @@ def test_wrong_codes_are_counted_per_account_and_re_registering_never_resets_the
     assert accounts.user().http.get("/api/devices").json()["pairing_locked_until"] is None
 
 
+@SQLITE
 def test_an_account_keeps_only_a_few_pairing_requests_and_drops_the_oldest(
     server: Server, accounts: Accounts
 ) -> None:
@@ -141,6 +144,7 @@ def timed(call: Any) -> tuple[httpx.Response, float]:
     return answer, time.perf_counter() - started
 
 
+@SQLITE
 def test_pairing_answers_the_same_for_unknown_and_real_accounts(server: Server, accounts: Accounts) -> None:
     owner = accounts.user()
     with server.client() as http:
@@ -169,6 +173,7 @@ def test_pairing_answers_the_same_for_unknown_and_real_accounts(server: Server, 
 # 4. Login has no throttling
 
 
+@SQLITE
 def test_wrong_passwords_back_off_for_that_client_but_never_lock_the_owner_out(
     server: Server, accounts: Accounts
 ) -> None:
@@ -249,6 +254,7 @@ def test_a_nul_character_anywhere_is_a_clear_4xx(server: Server, accounts: Accou
     assert "Traceback" not in server.log_text()
 
 
+@SQLITE
 def test_passwords_must_be_ten_characters_and_not_common(server: Server, accounts: Accounts) -> None:
     admin = server.client(accounts.admin_token())
     for weak in (" " * 8, "12345678", "1234567890", "Password123", "   short   "):
@@ -265,6 +271,7 @@ def test_passwords_must_be_ten_characters_and_not_common(server: Server, account
 # 7. Logs
 
 
+@SQLITE
 def test_log_lines_cannot_be_forged_and_hold_no_nul(server: Server) -> None:
     marker = uuid.uuid4().hex
     with httpx.Client(base_url=server.url) as http:
@@ -281,6 +288,7 @@ def test_log_lines_cannot_be_forged_and_hold_no_nul(server: Server) -> None:
 # 8. CSRF
 
 
+@SQLITE
 def test_cookie_requests_from_another_site_change_nothing(server: Server, accounts: Accounts) -> None:
     admin_token = accounts.admin_token()
     name = f"x{uuid.uuid4().hex[:10]}"
@@ -363,3 +371,77 @@ def _quietly(call: Any, *args: Any) -> None:
         call(*args)
     except httpx.HTTPError:
         pass  # the server was killed under it
+
+
+# 9. Leftovers
+
+
+def test_temp_files_of_killed_writes_are_swept_at_start(tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = tmp_path_factory.mktemp("sweep")
+    tmp_dir = root / "sqlite" / "objects" / ".tmp"
+    tmp_dir.mkdir(parents=True)
+    old, fresh = tmp_dir / "put-killed", tmp_dir / "put-running"
+    old.write_bytes(b"x" * 1000)
+    fresh.write_bytes(b"y" * 1000)
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    server = start_server(root, "sqlite", {})
+    try:
+        deadline = time.monotonic() + 30
+        while old.exists():
+            assert time.monotonic() < deadline, "the old temp file was never swept"
+            time.sleep(0.2)
+        assert fresh.exists()
+    finally:
+        server.stop()
+
+
+# 10. Smaller
+
+
+@SQL_BACKENDS
+def test_the_same_photo_twice_in_one_album_is_422(server: Server, accounts: Accounts) -> None:
+    device = accounts.device()
+    record = photo_record()
+    assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
+    uid = record["photos_uuid"]
+    album = {"photos_uuid": str(uuid.uuid4()).upper(), "title": "Twice", "photos": [uid, uid.lower()]}
+    answer = device.http.post("/api/sync/albums", json={"albums": [album], "complete": False})
+    assert answer.status_code == 422
+    assert "more than once" in answer.text
+
+
+@SQLITE
+def test_a_second_patch_at_the_same_offset_is_409_and_files_are_private(
+    server: Server, accounts: Accounts
+) -> None:
+    device = accounts.device()
+    record = photo_record()
+    assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
+    data, sha = body_and_sha(300_000, b"patch")
+    start = {"photos_uuid": record["photos_uuid"], "kind": "original", "size": len(data), "sha256": sha}
+    upload_id = device.http.post("/api/sync/uploads", json=start).json()["upload_id"]
+    path = f"/api/sync/uploads/{upload_id}"
+
+    def slowly() -> Iterator[bytes]:
+        yield data[:100_000]
+        time.sleep(1.5)
+        yield data[100_000:200_000]
+
+    first: dict[str, httpx.Response] = {}
+    sender = threading.Thread(
+        target=lambda: first.update(
+            answer=device.http.patch(path, content=slowly(), headers={"upload-offset": "0"})
+        )
+    )
+    sender.start()
+    time.sleep(0.7)
+    second = device.http.patch(path, content=data[:200_000], headers={"upload-offset": "0"})
+    sender.join()
+    assert second.status_code == 409 and second.json()["error"]["code"] == "upload_busy"
+    assert first["answer"].status_code == 200, first["answer"].text
+    parts = list((server.data_dir / "uploads").glob("*.part"))
+    assert parts and all(p.stat().st_mode & 0o777 == 0o600 for p in parts)
+    rest = device.http.patch(path, content=data[200_000:], headers={"upload-offset": "200000"})
+    assert rest.status_code == 200 and rest.json()["status"] == "stored"
+    assert (server.data_dir / "image-assistant.db").stat().st_mode & 0o777 == 0o600

@@ -54,7 +54,9 @@ def test_the_first_run_form_then_never_again(browser: Browser, tmp_path: Path) -
         page.get_by_role("button", name="Create account").click()
         page.wait_for_url(re.compile(r"/$"))
         expect(page.locator("header.top")).to_contain_text("owner")
-        expect(page.get_by_role("link", name="People")).to_be_visible()  # an administrator
+        expect(
+            page.get_by_role("navigation", name="Gallery").get_by_role("link", name="People")
+        ).to_be_visible()  # an administrator
         first.close()
 
         later = new_context(browser, server.url)

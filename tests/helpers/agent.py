@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,12 @@ class Agent:
     user: User
     config_dir: Path
     cli: str = CLI  # another installation's `image-assistant` (the lean agent-only one)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGE_ASSISTANT_")}
         env.update(AGENT_ENV)
+        env.update(self.extra_env)
         return env
 
     def argv(self, *args: str) -> list[str]:
@@ -112,8 +114,10 @@ def start_pairing(agent: Agent, name: str = "Test Mac") -> subprocess.Popen[str]
     )
 
 
-def paired_agent(server: Server, accounts: Accounts, config_dir: Path, cli: str = CLI) -> Agent:
-    agent = Agent(server, accounts.user(), config_dir, cli)
+def paired_agent(
+    server: Server, accounts: Accounts, config_dir: Path, cli: str = CLI, user: User | None = None
+) -> Agent:
+    agent = Agent(server, user or accounts.user(), config_dir, cli)
     process = start_pairing(agent)
     _, code = wait_for_code(agent.user)
     out, err = process.communicate(code + "\n", timeout=60)
@@ -121,11 +125,13 @@ def paired_agent(server: Server, accounts: Accounts, config_dir: Path, cli: str 
     return agent
 
 
-def all_photos(user: User) -> list[dict[str, Any]]:
+def all_photos(user: User, *, hidden: bool = False, burst_id: str | None = None) -> list[dict[str, Any]]:
+    """Every photo of the timeline (or, with `hidden`, of the Hidden album; or a burst's frames)."""
     photos: list[dict[str, Any]] = []
     cursor = None
+    view = {"hidden": "true"} if hidden else {"burst_id": burst_id} if burst_id else {}
     while True:
-        params: dict[str, Any] = {"limit": 500}
+        params: dict[str, Any] = {"limit": 500} | view
         if cursor:
             params["cursor"] = cursor
         body = user.http.get("/api/photos", params=params).json()
@@ -166,6 +172,50 @@ def photos_db(library: Path) -> Any:
 
     logging.getLogger("osxphotos").setLevel(logging.ERROR)
     return osxphotos.PhotosDB(dbfile=str(library))
+
+
+def every_photo(db: Any) -> dict[str, Any]:
+    """What the agent should send: osxphotos' photos plus every burst frame nobody picked."""
+    photos = {p.uuid: p for p in db.photos()}
+    for info in list(photos.values()):
+        for frame in info.burst_photos:
+            if not frame.intrash:
+                photos.setdefault(frame.uuid, frame)
+    return photos
+
+
+BURST = "7A2C1E2B-0000-4000-8000-00000000B0B0"
+BURST_KEY, BURST_FRAMES = (
+    "D79B8D77-BFFC-460B-9312-034F2877D35B",
+    ["1EB2B765-0765-43BA-A90C-0D0580E6172C", "F12384F6-CD17-4151-ACBA-AE0E3688539E"],
+)
+RAW_PAIRS = ["A92D9C26-3A50-4197-9388-CB5F7DB9FA91", "4D521201-92AC-43E5-8F7C-59BC41C37A96"]
+
+
+def add_raws_and_a_burst(library: Path) -> dict[str, bytes]:
+    """Make a copied Test-14 library hold what the fixture lacks: the RAW files of its two
+    RAW+JPEG pairs (where Photos keeps them: beside the original as `<stem>_4.<ext>`) and a
+    burst of three frames, one picked as key, two nobody picked. Returns the RAWs by uuid."""
+    import sqlite3
+
+    raws = {}
+    for uuid in RAW_PAIRS:
+        data = os.urandom(70_000)
+        (library / "originals" / uuid[0] / f"{uuid}_4.cr2").write_bytes(data)
+        raws[uuid] = data
+    with sqlite3.connect(library / "database" / "Photos.sqlite") as conn:
+        conn.create_function("NSCoreDataTriggerUpdateAffectedObjectValue", -1, lambda *_: None)
+        conn.execute(
+            "UPDATE ZASSET SET ZAVALANCHEUUID = ?, ZAVALANCHEPICKTYPE = 24 WHERE ZUUID = ?",
+            (BURST, BURST_KEY),
+        )
+        for uuid in BURST_FRAMES:
+            conn.execute(
+                "UPDATE ZASSET SET ZAVALANCHEUUID = ?, ZAVALANCHEPICKTYPE = 2, ZVISIBILITYSTATE = 2 "
+                "WHERE ZUUID = ?",
+                (BURST, uuid),
+            )
+    return raws
 
 
 def on_disk(path: str | None) -> bool:

@@ -66,9 +66,9 @@ function albumOptions(albums, selected) {
 }
 
 // What the server answers today (the rest of VIEWS and the search come with it).
-const READY = new Set(["", "favorites", "videos"]);
+const READY = new Set(["", "favorites", "videos", "people", "places", "hidden", "deleted"]);
 
-function viewLinks(current) {
+export function viewLinks(current) {
   return VIEWS.filter(([key]) => READY.has(key)).map(([key, label, href]) => {
     const url = href ?? (key ? `/?view=${key}` : "/");
     const here = key === current ? ' aria-current="page"' : "";
@@ -105,7 +105,7 @@ export function photosPage(main, { params, navigate }) {
   const groupBy = groupChoice();
   main.innerHTML = `<div class="toolbar">
       <h1>${heading(params)}</h1>
-      <form class="search" role="search" hidden>
+      <form class="search" role="search">
         <label class="sr-only" for="q">Search photos</label>
         <input id="q" name="q" type="search" placeholder="Search titles, people, places, keywords…"
           autocomplete="off" value="${esc(params.get("q") || "")}">
@@ -118,7 +118,7 @@ export function photosPage(main, { params, navigate }) {
     </div>
     <nav class="views" aria-label="Views">${viewLinks(view)}</nav>
     <div class="filters">
-      <div class="chips" role="group" aria-label="Kind" hidden>${chipButtons(params.get("subtype") || "")}</div>
+      <div class="chips" role="group" aria-label="Kind">${chipButtons(params.get("subtype") || "")}</div>
       <label class="filter">From <input type="date" name="from" value="${esc(params.get("from") || "")}"></label>
       <label class="filter">To <input type="date" name="to" value="${esc(params.get("to") || "")}"></label>
       <label class="filter">Album

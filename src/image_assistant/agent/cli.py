@@ -28,12 +28,15 @@ from image_assistant.agent.client import (
 from image_assistant.agent.config import DEFAULT_INTERVAL, STATUS_PORT, AgentDir, Pairing, write_private
 from image_assistant.agent.connection import CA_BUNDLE_ENV, checked_server_url
 from image_assistant.agent.credentials import TokenStore
+from image_assistant.agent.originals import OriginalFetcher
 from image_assistant.agent.progress import Progress, read_status
 from image_assistant.agent.runner import PassSettings, Scheduler, run_pass, server_probe
 from image_assistant.agent.sources.base import Source
 from image_assistant.agent.state import AgentState
-from image_assistant.agent.sync import PassReport
+from image_assistant.agent.sync import PassReport, reason_counts
 
+FETCHER_ENV = "IMAGE_ASSISTANT_AGENT_ORIGINAL_FETCHER"
+STAGING_ENV = "IMAGE_ASSISTANT_AGENT_STAGING_MAX"
 EXIT_REVOKED = 3
 EXIT_UNREACHABLE = 4
 
@@ -228,8 +231,34 @@ def _fail(exc: AgentError) -> None:
     sys.exit(code)
 
 
-def _settings(workers: int, resumable_mb: int) -> PassSettings:
-    return PassSettings(workers=workers, resumable_threshold=resumable_mb * 1024 * 1024)
+def _settings(
+    agent_dir: AgentDir, chosen: dict[str, str], workers: int, resumable_mb: int, staging_max: str
+) -> PassSettings:
+    from image_assistant.agent.originals import Staging, parse_size
+
+    try:
+        budget = parse_size(staging_max)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--staging-max") from None
+    return PassSettings(
+        workers=workers,
+        resumable_threshold=resumable_mb * 1024 * 1024,
+        fetcher=_make_fetcher(chosen),
+        staging=Staging(agent_dir.path / "staging", budget),
+    )
+
+
+def _make_fetcher(chosen: dict[str, str]) -> OriginalFetcher:
+    """Who fetches originals that are only in iCloud: Photos on macOS, nobody elsewhere."""
+    from image_assistant.agent.originals import NoFetcher, PhotosFetcher, load_fetcher
+
+    library = Path(chosen["path"]) if chosen["kind"] == "library" else None
+    spec = os.environ.get(FETCHER_ENV)
+    if spec:  # a fetcher of one's own, `module:factory` (the tests' stand-ins)
+        return load_fetcher(spec, library)
+    if library is None:
+        return NoFetcher("a folder source has no originals elsewhere")
+    return PhotosFetcher(library)
 
 
 def _backoff(retry_window: float, retry_max_delay: float) -> Backoff:
@@ -257,6 +286,15 @@ def _pass_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "'server unreachable' (`run` then tries again at the next pass).",
     )(command)
     command = click.option("--workers", default=4, show_default=True, help="Uploads at a time.")(command)
+    command = click.option(
+        "--staging-max",
+        default="5GB",
+        show_default=True,
+        envvar=STAGING_ENV,
+        show_envvar=True,
+        help="Most disk space originals downloaded from iCloud may take while they wait for their "
+        "upload (e.g. 500MB, 5GB); 10% of the disk is always kept free.",
+    )(command)
     return click.option(
         "--resumable-above-mb",
         "resumable_mb",
@@ -277,6 +315,7 @@ def sync(
     folder: Path | None,
     workers: int,
     resumable_mb: int,
+    staging_max: str,
     retry_window: float,
     retry_max_delay: float,
     as_json: bool,
@@ -293,7 +332,7 @@ def sync(
             with _progress_bar(progress, enabled=sys.stderr.isatty() and not as_json):
                 report = run_pass(
                     source=source, state=state, client=client, progress=progress,
-                    settings=_settings(workers, resumable_mb),
+                    settings=_settings(agent_dir, chosen, workers, resumable_mb, staging_max),
                 )  # fmt: skip
     except AgentError as exc:
         _fail(exc)
@@ -311,8 +350,12 @@ def _print_report(report: PassReport, as_json: bool) -> None:
         f"{report.deleted_reported} deletions reported, "
         f"{'albums sent' if report.albums_sent else 'albums unchanged'}, {report.seconds:.1f} s"
     )
+    if report.fetched_from_cloud:
+        click.echo(f"{report.fetched_from_cloud} originals downloaded from iCloud and uploaded")
     if report.waiting_for_original:
-        click.echo(f"{len(report.waiting_for_original)} waiting for their original (not on this disk yet)")
+        click.echo(f"{len(report.waiting_for_original)} waiting for their original:")
+        for reason, count in sorted(reason_counts(report.waiting_reasons).items()):
+            click.echo(f"  {count}: {reason}")
     for problem in report.problems + report.failed:
         click.echo(f"problem: {problem}", err=True)
 
@@ -363,6 +406,7 @@ def run(
     folder: Path | None,
     workers: int,
     resumable_mb: int,
+    staging_max: str,
     retry_window: float,
     retry_max_delay: float,
     interval: int,
@@ -382,7 +426,7 @@ def run(
     try:
         with _session(agent_dir, _backoff(retry_window, retry_max_delay)) as (client, state, progress):
             source = _make_source(chosen, state)
-            settings = _settings(workers, resumable_mb)
+            settings = _settings(agent_dir, chosen, workers, resumable_mb, staging_max)
 
             def one_pass() -> PassReport:
                 return run_pass(
@@ -618,8 +662,9 @@ def _first_pass(agent_dir: AgentDir, chosen: dict[str, str]) -> None:
         with _session(agent_dir, Backoff()) as (client, state, progress):
             source = _make_source(chosen, state)
             with _progress_bar(progress, enabled=sys.stderr.isatty()):
+                settings = _settings(agent_dir, chosen, 4, 64, os.environ.get(STAGING_ENV, "5GB"))
                 report = run_pass(source=source, state=state, client=client, progress=progress,
-                                  settings=PassSettings())  # fmt: skip
+                                  settings=settings)  # fmt: skip
     except AgentError as exc:
         _fail(exc)
         return

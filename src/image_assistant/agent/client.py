@@ -21,6 +21,7 @@ from image_assistant.agent.errors import (
     ServerUnreachable,
     Stopped,
 )
+from image_assistant.agent.sources.base import FILE_KINDS
 
 __all__ = ["AgentError", "DeviceRevoked", "NotPaired", "RequestRejected", "ServerClient", "ServerUnreachable"]
 log = logging.getLogger("image_assistant.agent")
@@ -219,10 +220,10 @@ class ServerClient:
         return result
 
     def pending(self, page_size: int = 1000) -> Iterator[tuple[str, str]]:
-        """Every (photos_uuid, kind) the server lacks: kind is original, edited or live_video."""
+        """Every (photos_uuid, kind) the server lacks (kind: one of FILE_KINDS)."""
         after: str | None = None
         while True:
-            params: dict[str, Any] = {"limit": page_size, "kinds": "original,edited,live_video"}
+            params: dict[str, Any] = {"limit": page_size, "kinds": ",".join(FILE_KINDS)}
             if after:
                 params["after"] = after
             body = self.request("GET", "/api/sync/pending", params=params).json()

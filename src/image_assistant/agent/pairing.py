@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from image_assistant.agent.client import RequestRejected, ServerClient
-from image_assistant.agent.config import AgentDir, Pairing
+from image_assistant.agent.config import AgentDir, Pairing, default_config_dir, write_private
 from image_assistant.agent.connection import checked_server_url
 from image_assistant.agent.credentials import TokenStore
 
@@ -46,9 +46,34 @@ def _raw_machine_id() -> str:
     return f"{uuid.getnode():x}"
 
 
-def device_facts() -> DeviceFacts:
-    """Facts the server keeps about this machine; the hardware id is a hash, not the raw id."""
-    hardware_id = hashlib.sha256(f"image-assistant:{_raw_machine_id()}".encode()).hexdigest()[:32]
+def source_identity(agent_dir: AgentDir) -> str | None:
+    """What sets this config dir's agent apart from others on the same machine.
+
+    The default config dir has none (its device stays the one it always was); any other gets
+    a random id, kept in the dir, so two agents with their own dirs are two devices.
+    """
+    if agent_dir.path.expanduser().resolve() == default_config_dir().expanduser().resolve():
+        return None
+    path = agent_dir.path / "identity"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        pass
+    agent_dir.ensure()
+    identity = uuid.uuid4().hex
+    write_private(path, identity + "\n")
+    return identity
+
+
+def device_facts(agent_dir: AgentDir | None = None) -> DeviceFacts:
+    """Facts the server keeps about this agent; the hardware id is a hash, not the raw id.
+
+    It mixes the machine's id with the config dir's identity: each source (a Photos library,
+    a folder) synced with its own config dir is its own device, revoked and paired on its own.
+    """
+    identity = source_identity(agent_dir) if agent_dir is not None else None
+    seed = f"image-assistant:{_raw_machine_id()}" + (f":{identity}" if identity else "")
+    hardware_id = hashlib.sha256(seed.encode()).hexdigest()[:32]
     if sys.platform == "darwin":
         return DeviceFacts(hardware_id, "macOS", platform.mac_ver()[0] or platform.release())
     return DeviceFacts(hardware_id, platform.system() or sys.platform, platform.release())
@@ -78,7 +103,7 @@ def pair(
     Plain http:// to another machine is refused before any connection unless `allow_http`.
     """
     server = checked_server_url(server, allow_http=allow_http)
-    facts = device_facts()
+    facts = device_facts(agent_dir)
     with ServerClient(server, ca_bundle=ca_bundle) as client:
         device_id = _register(client, username, device_name, facts)
         say("Enter the 6-digit code shown on the Devices page of the gallery.")

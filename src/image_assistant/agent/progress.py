@@ -30,6 +30,9 @@ class Progress:
         self.photos = 0
         self.albums = 0
         self.waiting_for_original = 0
+        self.waiting_reasons: dict[str, int] = {}  # why originals wait → how many
+        self.cloud_total = 0  # originals to download from iCloud in this pass
+        self.cloud_done = 0
         self.uploads_total = 0
         self.uploads_done = 0
         self.bytes_total = 0
@@ -62,6 +65,13 @@ class Progress:
     def add_bytes(self, count: int) -> None:
         with self._lock:
             self.bytes_done += count
+        self.save()
+
+    def add_upload(self, size: int) -> None:
+        """One more upload joins the pass (an original just downloaded from iCloud)."""
+        with self._lock:
+            self.uploads_total += 1
+            self.bytes_total += size
         self.save()
 
     def upload_finished(self) -> None:
@@ -97,6 +107,8 @@ class Progress:
                 "photos": self.photos,
                 "albums": self.albums,
                 "waiting_for_original": self.waiting_for_original,
+                "waiting_reasons": dict(self.waiting_reasons),
+                "cloud": {"done": self.cloud_done, "total": self.cloud_total},
                 "uploads": {"done": self.uploads_done, "total": self.uploads_total},
                 "bytes": {"done": self.bytes_done, "total": self.bytes_total},
                 "rate_bytes_per_s": round(rate),

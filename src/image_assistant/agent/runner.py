@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from image_assistant.agent.client import AgentError, DeviceRevoked, ServerClient, ServerUnreachable
 from image_assistant.agent.errors import Stopped
+from image_assistant.agent.originals import OriginalFetcher, Staging
 from image_assistant.agent.progress import Progress
 from image_assistant.agent.sources.base import Source
 from image_assistant.agent.state import AgentState
@@ -29,6 +30,8 @@ log = logging.getLogger("image_assistant.agent")
 class PassSettings:
     workers: int = 4
     resumable_threshold: int = 64 * 1024 * 1024
+    fetcher: OriginalFetcher | None = None  # brings originals that are only in iCloud
+    staging: Staging | None = None  # where they wait between download and upload
 
 
 def run_pass(
@@ -50,6 +53,8 @@ def run_pass(
             workers=settings.workers,
             resumable_threshold=settings.resumable_threshold,
             stop=stop,
+            fetcher=settings.fetcher,
+            staging=settings.staging,
         ).run()
     except Stopped:
         raise

@@ -51,6 +51,25 @@ def human_bytes(count: float) -> str:
     return f"{count:.1f} TB"
 
 
+def cloud_line(status: dict[str, Any]) -> str:
+    cloud = status.get("cloud") or {}
+    total, done = int(cloud.get("total") or 0), int(cloud.get("done") or 0)
+    if not total:
+        return "-"
+    if status.get("phase") == "fetching":
+        return f"downloading from iCloud: {done} of {total}"
+    return f"downloaded from iCloud: {done} of {total}"
+
+
+def waiting_line(status: dict[str, Any]) -> str:
+    """How many originals wait, and why (e.g. "3 (2: fetching … needs macOS; 1: …)")."""
+    count = int(status.get("waiting_for_original") or 0)
+    reasons = status.get("waiting_reasons") or {}
+    if not count or not reasons:
+        return str(count)
+    return f"{count} ({'; '.join(f'{n}: {why}' for why, n in sorted(reasons.items()))})"
+
+
 def status_lines(status: dict[str, Any]) -> list[tuple[str, str]]:
     """The facts shown on the page and by `agent status`, as (label, value)."""
     uploads, sent = status["uploads"], status["bytes"]
@@ -66,7 +85,8 @@ def status_lines(status: dict[str, Any]) -> list[tuple[str, str]]:
         ("Bytes", f"{human_bytes(sent['done'])} of {human_bytes(sent['total'])}"),
         ("Rate", f"{human_bytes(rate)}/s" if rate else "-"),
         ("ETA", f"{eta} s" if eta is not None else "-"),
-        ("Waiting for original", str(status.get("waiting_for_original", 0))),
+        ("iCloud", cloud_line(status)),
+        ("Waiting for original", waiting_line(status)),
         ("Last successful sync", status.get("last_success_at") or "never"),
         ("Server", "unknown" if reachable is None else "reachable" if reachable else "unreachable"),
         *server_side_lines(status.get("server_side") or {}),

@@ -7,15 +7,16 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from image_assistant.agent.client import ServerClient
 from image_assistant.agent.errors import AgentError, RequestRejected, SourceUnreadable, Stopped
+from image_assistant.agent.originals import FetchFailed, NoFetcher, OriginalFetcher, Staging
 from image_assistant.agent.progress import Progress, now_iso
-from image_assistant.agent.sources.base import Asset, Snapshot, Source
+from image_assistant.agent.sources.base import FILE_KINDS, Asset, Snapshot, Source, plain_name
 from image_assistant.agent.state import AgentState
 
 log = logging.getLogger("image_assistant.agent")
@@ -24,6 +25,7 @@ DELETE_BATCH = 500
 UPLOAD_WORKERS = 4
 RESUMABLE_THRESHOLD = 64 * 1024 * 1024
 HASH_COMMIT_EVERY = 500
+DECLARED_KINDS = tuple(kind for kind in FILE_KINDS if kind != "original")
 
 
 @dataclass
@@ -38,6 +40,8 @@ class PassReport:
     uploads: int = 0
     bytes_sent: int = 0
     waiting_for_original: list[str] = field(default_factory=list)
+    waiting_reasons: dict[str, str] = field(default_factory=dict)  # photos_uuid → why
+    fetched_from_cloud: int = 0
     failed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -52,10 +56,19 @@ class PassReport:
             "uploads": self.uploads,
             "bytes_sent": self.bytes_sent,
             "waiting_for_original": len(self.waiting_for_original),
+            "waiting_reasons": reason_counts(self.waiting_reasons),
+            "fetched_from_cloud": self.fetched_from_cloud,
             "failed": len(self.failed),
             "problems": len(self.problems),
             "seconds": round(self.seconds, 2),
         }
+
+
+def reason_counts(reasons: dict[str, str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for reason in reasons.values():
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts
 
 
 def sha256_file(path: Path) -> str:
@@ -108,10 +121,12 @@ def build_record(asset: Asset, prints: dict[str, FileFingerprint]) -> dict[str, 
     if "original" in prints:
         record["checksum_sha256"] = prints["original"].sha256
         record["file_size"] = prints["original"].size
-    for kind in ("edited", "live_video"):
-        if kind in prints and asset.binaries().get(kind):
+    record.update(asset.facts())
+    binaries = asset.binaries()
+    for kind in DECLARED_KINDS:
+        if kind in prints and binaries.get(kind):
             record[f"{kind}_sha256"] = prints[kind].sha256
-            record[f"{kind}_filename"] = asset.binaries()[kind].name
+            record[f"{kind}_filename"] = plain_name(binaries[kind].name)
     return record
 
 
@@ -137,8 +152,12 @@ class SyncPass:
         workers: int = UPLOAD_WORKERS,
         resumable_threshold: int = RESUMABLE_THRESHOLD,
         stop: threading.Event | None = None,
+        fetcher: OriginalFetcher | None = None,
+        staging: Staging | None = None,
     ) -> None:
         self.source = source
+        self.fetcher = fetcher or NoFetcher()
+        self.staging = staging
         self.state = state
         self.client = client
         self.progress = progress
@@ -164,7 +183,8 @@ class SyncPass:
         started = time.monotonic()
         self.progress.set(
             phase="reading", source=self.source.describe(), pass_started=started, uploads_total=0,
-            uploads_done=0, bytes_total=0, bytes_done=0, upload_started=None,
+            uploads_done=0, bytes_total=0, bytes_done=0, upload_started=None, cloud_total=0, cloud_done=0,
+            waiting_reasons={},
         )  # fmt: skip
         try:
             with self.state.transaction():  # the source may cache file facts: one commit, not thousands
@@ -258,13 +278,16 @@ class SyncPass:
     def _upload_pending(self, snapshot: Snapshot, prints: dict[str, dict[str, FileFingerprint]]) -> None:
         assets = {asset.photos_uuid: asset for asset in snapshot.assets}
         jobs: list[tuple[str, str, FileFingerprint]] = []
+        in_cloud: list[Asset] = []
         for photos_uuid, kind in self.client.pending():
             found = prints.get(photos_uuid, {}).get(kind)
             if photos_uuid not in assets:
-                continue  # deleted here meanwhile; reported above
+                continue  # deleted here meanwhile (reported above), or another source's photo
             if found is None:
-                if kind == "original":
-                    self.report.waiting_for_original.append(photos_uuid)
+                if kind == "original" and assets[photos_uuid].original_in_cloud:
+                    in_cloud.append(assets[photos_uuid])
+                elif kind == "original":
+                    self._waiting(photos_uuid, "not on this disk")
                 continue
             jobs.append((photos_uuid, kind, found))
         self.progress.set(
@@ -273,19 +296,103 @@ class SyncPass:
             upload_started=time.monotonic(),
             waiting_for_original=len(self.report.waiting_for_original),
         )
-        if not jobs:
-            return
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="upload") as pool:
             futures = {pool.submit(self._upload_one, *job): job for job in jobs}
-            for future in as_completed(futures):
-                error = future.exception()
-                if isinstance(error, AgentError):  # revoked, or the server gone for too long
-                    for other in futures:
-                        other.cancel()
-                    raise error
-                if error is not None:  # this file only (vanished, unreadable): the others go on
-                    photos_uuid, kind, _ = futures[future]
-                    self._failed(f"{photos_uuid}: {kind} not uploaded ({type(error).__name__})")
+            self._collect(futures)
+            if in_cloud:
+                self._fetch_from_cloud(in_cloud, pool)
+        self.progress.set(waiting_for_original=len(self.report.waiting_for_original))
+
+    def _collect(self, futures: dict[Future[None], tuple[str, str, FileFingerprint]]) -> None:
+        for future in as_completed(futures):
+            error = future.exception()
+            if isinstance(error, AgentError):  # revoked, or the server gone for too long
+                for other in futures:
+                    other.cancel()
+                raise error
+            if error is not None:  # this file only (vanished, unreadable): the others go on
+                photos_uuid, kind, _ = futures[future]
+                self._failed(f"{photos_uuid}: {kind} not uploaded ({type(error).__name__})")
+
+    def _waiting(self, photos_uuid: str, reason: str) -> None:
+        with self._lock:
+            if photos_uuid not in self.report.waiting_reasons:
+                self.report.waiting_for_original.append(photos_uuid)
+            self.report.waiting_reasons[photos_uuid] = reason
+
+    def _fetch_from_cloud(self, assets: list[Asset], pool: ThreadPoolExecutor) -> None:
+        """Fetch each original into staging (within the budget), upload it, delete the copy.
+
+        Downloads run one at a time here while earlier copies upload in the pool; a copy
+        is deleted once its upload ended, whether it succeeded or not.
+        """
+        reason = self.fetcher.unavailable()
+        if reason is not None or self.staging is None:
+            for asset in assets:
+                self._waiting(asset.photos_uuid, reason or "no staging folder")
+            self._set_waiting_reasons()
+            return
+        staging = self.staging
+        staging.clean()
+        total = len(assets)
+        self.progress.set(cloud_total=total, cloud_done=0, phase="fetching")
+        futures: dict[Future[None], tuple[str, str, FileFingerprint]] = {}
+        try:
+            for done, asset in enumerate(assets, start=1):
+                if self._stop.is_set():
+                    break
+                staged = self._fetch_one(asset, staging)
+                self.progress.set(cloud_done=done)
+                if staged is not None:
+                    slot, fingerprint = staged
+                    self.progress.add_upload(fingerprint.size)
+                    future = pool.submit(self._upload_staged, asset.photos_uuid, slot, fingerprint)
+                    futures[future] = (asset.photos_uuid, "original", fingerprint)
+            self._collect(futures)
+        finally:
+            for future in futures:
+                future.cancel()
+            self._set_waiting_reasons()
+
+    def _fetch_one(self, asset: Asset, staging: Staging) -> tuple[Path, FileFingerprint] | None:
+        expected = asset.original_size or 0
+        why_not = staging.reserve(expected, self._stop)
+        if why_not is not None:
+            if why_not != "stopped":
+                self._waiting(asset.photos_uuid, why_not)
+            return None
+        slot = staging.new_slot()
+        try:
+            path = self.fetcher.fetch(asset, slot)
+            size = path.stat().st_size
+            fingerprint = FileFingerprint(path, size, sha256_file(path))
+        except FetchFailed as exc:
+            staging.release(slot, expected)
+            self._waiting(asset.photos_uuid, str(exc) or "could not fetch it")
+            return None
+        except Exception as exc:  # one asset only: the others still get their turn
+            staging.release(slot, expected)
+            self._waiting(asset.photos_uuid, f"could not fetch it ({type(exc).__name__})")
+            return None
+        staging.adjust(expected, size)
+        return slot, fingerprint
+
+    def _upload_staged(self, photos_uuid: str, slot: Path, fingerprint: FileFingerprint) -> None:
+        assert self.staging is not None
+        try:
+            if self._upload_file(photos_uuid, "original", fingerprint):
+                with self._lock:
+                    self.report.fetched_from_cloud += 1
+            else:
+                self._waiting(photos_uuid, "downloaded from iCloud but not uploaded; tried again next pass")
+        finally:
+            self.staging.release(slot, fingerprint.size)
+
+    def _set_waiting_reasons(self) -> None:
+        self.progress.set(
+            waiting_for_original=len(self.report.waiting_for_original),
+            waiting_reasons=reason_counts(self.report.waiting_reasons),
+        )
 
     def _failed(self, message: str) -> None:
         with self._lock:
@@ -296,6 +403,12 @@ class SyncPass:
         if self._stop.is_set():
             return  # not started: left for the next pass
         current = self.fingerprints.of(fingerprint.path)  # the file may have changed since hashing
+        self._upload_file(photos_uuid, kind, current)
+
+    def _upload_file(self, photos_uuid: str, kind: str, current: FileFingerprint) -> bool:
+        """Send one file; the server checks its SHA-256 before keeping it. True once stored."""
+        if self._stop.is_set():
+            return False
         try:
             if current.size >= self.resumable_threshold:
                 sent = self.client.upload_resumable(
@@ -310,11 +423,12 @@ class SyncPass:
                 sent = current.size
         except RequestRejected as exc:
             self._failed(f"{photos_uuid}: {kind} refused ({exc.code})")
-            return
+            return False
         except Stopped:
-            return  # the server keeps the parts it has; the next pass resumes from there
+            return False  # the server keeps the parts it has; the next pass resumes from there
         self.state.mark_uploaded(photos_uuid, kind, current.sha256, current.size)
         with self._lock:
             self.report.uploads += 1
             self.report.bytes_sent += sent
         self.progress.upload_finished()
+        return True

@@ -38,6 +38,18 @@ def _moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
 
 
 def photo_filters(
+    q: str | None = Query(
+        default=None,
+        max_length=200,
+        description="words, each the start of a word of the photo's title, caption, keywords, people, "
+        "place, albums or file name (case and accents do not matter)",
+    ),
+    subtype: Literal[
+        "screenshot", "selfie", "panorama", "portrait", "slow_mo", "time_lapse", "live", "burst", "raw"
+    ]
+    | None = Query(default=None),
+    person: str | None = Query(default=None, max_length=200, description="a named person in the photo"),
+    place: str | None = Query(default=None, max_length=200, description="the name of the photo's place"),
     album_id: str | None = Query(default=None, max_length=64, json_schema_extra={"format": "uuid"}),
     favorite: bool | None = Query(default=None, description="only favorites (true) or only the others"),
     media_type: Literal["photo", "video", "live"] | None = Query(default=None),
@@ -61,6 +73,10 @@ def photo_filters(
 ) -> gallery.Filters:
     """The query parameters every listing of the timeline takes."""
     return gallery.Filters(
+        query=q,
+        subtype=subtype,
+        person=person,
+        place=place,
         view=_view(album_id=album_id, hidden=hidden, deleted=deleted, burst_id=burst_id),
         burst_id=burst_id,
         album_id=parse_uuid(album_id, "album_id") if album_id is not None else None,

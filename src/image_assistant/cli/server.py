@@ -17,6 +17,7 @@ from image_assistant.cli.common import (
     opened_runtime,
 )
 from image_assistant.errors import QueueUnavailable
+from image_assistant.store.base import TEMP_FILES_KEPT_SECONDS
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -57,6 +58,8 @@ def serve(host: str | None, port: int | None, no_worker: bool, workers: int, dat
             runtime.engine.dialect.name,
             settings.storage_backend,
         )
+        if no_worker:  # else the worker's reconciler sweeps, at start and every round
+            runtime.store.sweep_temporary(older_than=TEMP_FILES_KEPT_SECONDS)
         announce_setup(runtime, f"http://{host}:{port}/")
         worker = None if no_worker else start_worker(runtime, None)
         options: dict[str, Any] = dict(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from image_assistant.core import synclog
+from image_assistant.core import search, synclog
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.records import AlbumRecord, AlbumSync, parse_json
 from image_assistant.db.models import Album, AlbumPhoto, Photo
@@ -64,6 +64,7 @@ def sync_albums(db: DbSession, *, device: DeviceRef, payload: AlbumSync) -> Albu
     photo_ids = _photo_ids(db, device.user_id, wanted)
     existing = {a.photos_uuid: a for a in db.scalars(select(Album).where(Album.user_id == device.user_id))}
     result = AlbumResult(missing_photos=sorted(wanted - photo_ids.keys()))
+    retitled: set[uuid.UUID] = set()  # photos whose album titles change: their search text too
     for position, record in enumerate(payload.albums):
         members = [photo_ids[p] for p in record.photos if p in photo_ids]
         album = existing.get(record.photos_uuid)
@@ -76,15 +77,24 @@ def sync_albums(db: DbSession, *, device: DeviceRef, payload: AlbumSync) -> Albu
         else:
             result.unchanged += 1
             continue
+        if album.id is not None:
+            retitled.update(_members(db, [album.id]))
+        retitled.update(members)
         _apply(db, album, device, record, position, members)
     if payload.complete:
         kept = set(uuids)
         stale = [a.id for key, a in existing.items() if key not in kept and a.device_id == device.id]
         if stale:
+            retitled.update(_members(db, stale))
             db.execute(delete(Album).where(Album.id.in_(stale)))
             result.removed = len(stale)
     db.flush()
+    search.refresh(db, retitled)
     return result
+
+
+def _members(db: DbSession, album_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    return list(db.scalars(select(AlbumPhoto.photo_id).where(AlbumPhoto.album_id.in_(album_ids))))
 
 
 def _apply(

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tup
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from image_assistant.core import cursor, files
+from image_assistant.core import cursor, files, search
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
@@ -210,6 +210,10 @@ class Filters:
     media_type: str | None = None
     taken_from: datetime | None = None  # inclusive
     taken_to: datetime | None = None  # exclusive
+    query: str | None = None  # words, see core/search.py
+    subtype: str | None = None  # screenshot, selfie, panorama, live, raw, burst…
+    person: str | None = None
+    place: str | None = None  # a place's name
     view: View = View.LIBRARY
     burst_id: str | None = None
 
@@ -241,6 +245,16 @@ def _filtered(db: DbSession, user_id: uuid.UUID, filters: Filters, query: Select
         query = query.where(Photo.sort_at >= filters.taken_from)
     if filters.taken_to is not None:
         query = query.where(Photo.sort_at < filters.taken_to)
+    if filters.query:
+        matching = search.matches(db, filters.query)
+        if matching is not None:
+            query = query.where(matching)
+    if filters.subtype:
+        query = query.where(search.has_subtype(db, filters.subtype))
+    if filters.person:
+        query = query.where(search.has_person(db, filters.person))
+    if filters.place:
+        query = query.where(search.at_place(filters.place))
     return query
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from image_assistant.core import files, synclog
+from image_assistant.core import files, search, synclog
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind, PhotoFiles
 from image_assistant.core.records import FACT_FIELDS, DeletedPhotos, PhotoBatch, PhotoRecord, parse_json
@@ -144,6 +144,7 @@ def _ingest_with_file(
 def _ingest_logged(db: DbSession, device: DeviceRef, records: list[PhotoRecord]) -> IngestResult:
     started_at = datetime.now(UTC)
     result = ingest_photos(db, device=device, records=records)
+    search.refresh(db, (r.id for r in result.results if r.status != "unchanged"))
     files.declare(
         db,
         records=records,

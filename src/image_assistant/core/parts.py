@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
+import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -120,7 +121,8 @@ class FileParts(Parts):
         """Bytes that arrived before a disconnect are kept."""
         self.root.mkdir(parents=True, exist_ok=True)
         current = start
-        with self.path(upload.id).open("ab") as handle:
+        fd = os.open(self.path(upload.id), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as handle:
             try:
                 for chunk in chunks:
                     handle.write(chunk)

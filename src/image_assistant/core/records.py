@@ -242,7 +242,10 @@ class AlbumRecord(Strict):
     @field_validator("photos")
     @classmethod
     def _photos(cls, value: list[str]) -> list[str]:
-        return [canonical_photos_uuid(v) for v in value]
+        photos = [canonical_photos_uuid(v) for v in value]
+        if len(set(photos)) != len(photos):
+            raise ValueError("lists a photo more than once")
+        return photos
 
 
 class AlbumSync(Strict):

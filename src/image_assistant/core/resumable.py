@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from image_assistant.db.models import ResumableUpload
 from image_assistant.errors import (
     BadRequest,
     ChecksumMismatch,
+    Conflict,
     NotFound,
     PayloadTooLarge,
     Unavailable,
@@ -47,6 +49,7 @@ class ResumableUploads:
         self.parts: Parts = parts_for(files.store, staging_dir=staging_dir, hashes=RunningHashes())
         self._last_expiry = 0.0
         self._expiry_lock = threading.Lock()
+        self._sending: set[uuid.UUID] = set()  # uploads a PATCH is appending to (this process)
 
     def start(
         self, db: DbSession, *, device: DeviceRef, photos_uuid: str, kind: FileKind, size: int, sha256: str
@@ -101,15 +104,32 @@ class ResumableUploads:
             raise BadRequest("send the part's position in Upload-Offset", code="offset_required")
         if isinstance(self.parts, StoreParts):
             _check_part_size(upload, int(offset), length)
-        try:
-            received = append(upload, offset=int(offset), chunks=chunks, parts=self.parts)
-        except on_disconnect:
+        with self._claimed(upload.id):
+            try:
+                received = append(upload, offset=int(offset), chunks=chunks, parts=self.parts)
+            except on_disconnect:
+                db.commit()
+                raise
             db.commit()
-            raise
-        db.commit()
         if received < upload.size:
             return _upload_json(upload, received) | {"status": "partial"}
         return self._complete(db, device, upload)
+
+    @contextmanager
+    def _claimed(self, upload_id: uuid.UUID) -> Iterator[None]:
+        """One PATCH at a time per upload: a second one at the same offset is refused (409)."""
+        with self._expiry_lock:
+            if upload_id in self._sending:
+                raise Conflict(
+                    "another part of this upload is being sent; retry once it is done",
+                    code="upload_busy",
+                )
+            self._sending.add(upload_id)
+        try:
+            yield
+        finally:
+            with self._expiry_lock:
+                self._sending.discard(upload_id)
 
     def _open(
         self, db: DbSession, *, device: DeviceRef, photos_uuid: str, kind: FileKind, size: int, sha256: str

@@ -188,6 +188,7 @@ class Photo(Timestamped, Base):
     # The stored file the thumbnails are (to be) made from, and its SHA-256 (migration 0005).
     thumbnail_source_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_source_sha256: Mapped[str | None] = mapped_column(String(64))
+    search_text: Mapped[str | None] = mapped_column(Text)  # folded words, see core/search.py (0020)
     # The thumbnails show the edited version; the original's are kept too (migration 0012).
     thumbnail_of_edit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Removed from the device's library (or by hand): kept, listed with ?deleted=true, restorable.

@@ -26,6 +26,10 @@ class ObjectInfo:
     content_type: str
 
 
+# A store's temp file untouched this long belongs to a killed write (swept at start and each minute).
+TEMP_FILES_KEPT_SECONDS = 3600.0
+
+
 class ObjectStore(abc.ABC):
     """A flat namespace of immutable-once-written objects addressed by key.
 
@@ -67,6 +71,11 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def check(self) -> None:
         """Raise if the store cannot be reached or written (used by /health)."""
+
+    def sweep_temporary(self, *, older_than: float) -> int:
+        """Delete the adapter's own temporary files untouched for `older_than` seconds (those of
+        writes a killed process left); returns how many. Stores without any have nothing to do."""
+        return 0
 
     @abc.abstractmethod
     def list_keys(self, prefix: str) -> Iterator[str]:

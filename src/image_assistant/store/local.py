@@ -96,6 +96,19 @@ class LocalStore(ObjectStore):
         if time.time() > int(expires):
             raise Forbidden("download link has expired", code="url_expired")
 
+    def sweep_temporary(self, *, older_than: float) -> int:
+        """Temp files of `put`s that never finished: a live write keeps touching its file."""
+        cutoff = time.time() - older_than
+        removed = 0
+        for path in (self._root / _TMP_DIR_NAME).glob("put-*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
     def path_of(self, key: str) -> Path:
         """The file holding `key`, for serving it directly; raise ObjectNotFound if absent."""
         path = self._path(key)

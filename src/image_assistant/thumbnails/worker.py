@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from image_assistant.config import Settings
-from image_assistant.store.base import ObjectStore
+from image_assistant.store.base import TEMP_FILES_KEPT_SECONDS, ObjectStore
 from image_assistant.thumbnails.jobs import JobRunner
 from image_assistant.thumbnails.memory import bound_memory, release_memory
 from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
@@ -109,6 +109,12 @@ class ThumbnailWorker:
             release_memory()
 
     def reconcile_once(self) -> None:
+        try:
+            removed = self.store.sweep_temporary(older_than=TEMP_FILES_KEPT_SECONDS)
+            if removed:
+                log.info("removed %d temporary file(s) of unfinished writes", removed)
+        except OSError as exc:
+            log.warning("temporary files could not be swept: %s", exc)
         try:
             for reconcile_kind in (reconcile, reconcile_playback):
                 reconcile_kind(

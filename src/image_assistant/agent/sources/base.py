@@ -15,6 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+# Every kind of file an asset may have; the server declares the same (core/files.py FileKind).
+FILE_KINDS = ("original", "edited", "raw", "live_video", "edited_live_video")
+CAMERA_FIELDS = ("make", "model", "lens", "iso", "aperture", "shutter", "focal_length")
+
 # A fixed namespace so ids derived from paths are the same on every run and machine.
 AGENT_NAMESPACE = uuid.UUID("5b0f3f4e-8a57-4d8c-9d0e-6a3c2f1b7e10")
 
@@ -35,6 +39,39 @@ EXTRA_TYPES = {
     ".webp": "image/webp",
     ".avif": "image/avif",
 }
+
+
+TITLE_MAX, DESCRIPTION_MAX, NAME_MAX, NAMES_MAX = 1024, 65_536, 256, 1000
+CAMERA_LIMITS = {"iso": 10_000_000, "aperture": 1000, "shutter": 100_000, "focal_length": 100_000}
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """Text without NUL characters, at most `limit` characters; None when nothing is left."""
+    if text is None:
+        return None
+    cleaned = str(text).replace("\x00", "").strip()[:limit]
+    return cleaned or None
+
+
+def names(values: list[str]) -> list[str]:
+    kept = (bounded(value, NAME_MAX) for value in values)
+    return sorted({value for value in kept if value})[:NAMES_MAX]
+
+
+def camera_fields(camera: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The camera facts with out-of-range numbers (broken EXIF) dropped."""
+    if not camera:
+        return None
+    result: dict[str, Any] = {}
+    for name in CAMERA_FIELDS:
+        value = camera.get(name)
+        if name not in CAMERA_LIMITS:
+            result[name] = bounded(value, NAME_MAX)
+        elif isinstance(value, int | float) and 0 <= value <= CAMERA_LIMITS[name]:
+            result[name] = int(value) if name == "iso" else float(value)
+        else:
+            result[name] = None
+    return result if any(v is not None for v in result.values()) else None
 
 
 def content_type_for(filename: str) -> str:
@@ -71,12 +108,51 @@ class Asset:
     is_hidden: bool = False
     original: Path | None = None  # None: not on disk (e.g. only in iCloud)
     edited: Path | None = None
+    raw: Path | None = None  # the RAW of a RAW+JPEG pair (a RAW-only photo's RAW is its original)
     live_video: Path | None = None
+    edited_live_video: Path | None = None
+    # Facts people typed or Photos worked out (the issue-12 contract's names).
+    title: str | None = None
+    description: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    persons: list[str] = field(default_factory=list)
+    place: dict[str, str | None] | None = None  # {"name", "city", "country"}
+    camera: dict[str, Any] | None = None  # make, model, lens, iso, aperture, shutter, focal_length
+    subtypes: list[str] = field(default_factory=list)
+    burst_id: str | None = None
+    burst_key: bool = False
+    # The original is known but not on this disk (iCloud): an OriginalFetcher may bring it.
+    original_in_cloud: bool = False
+    original_size: int | None = None
 
     def binaries(self) -> dict[str, Path]:
-        """The binaries on disk by kind: original, edited, live_video."""
-        found = {"original": self.original, "edited": self.edited, "live_video": self.live_video}
+        """The binaries on disk by kind (see FILE_KINDS)."""
+        found = {
+            "original": self.original,
+            "edited": self.edited,
+            "raw": self.raw,
+            "live_video": self.live_video,
+            "edited_live_video": self.edited_live_video,
+        }
         return {kind: path for kind, path in found.items() if path is not None}
+
+    def facts(self) -> dict[str, Any]:
+        """The facts part of the wire record (always all of them, so a cleared fact clears),
+        cut to the sizes the server takes so one odd file never fails its whole batch."""
+        place = None
+        if self.place and bounded(self.place.get("name"), NAME_MAX):
+            place = {key: bounded(self.place.get(key), NAME_MAX) for key in ("name", "city", "country")}
+        return {
+            "title": bounded(self.title, TITLE_MAX),
+            "description": bounded(self.description, DESCRIPTION_MAX),
+            "keywords": names(self.keywords),
+            "persons": names(self.persons),
+            "place": place,
+            "camera": camera_fields(self.camera),
+            "subtypes": list(dict.fromkeys(self.subtypes)),
+            "burst_id": bounded(self.burst_id, 64),
+            "burst_key": self.burst_key,
+        }
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""Apple Photos libraries, read (never written) with osxphotos."""
+"""Apple Photos libraries, read (never written) with osxphotos.
+
+Every file of an asset (original, current rendering, the RAW of a RAW+JPEG pair, Live video
+and its edited rendering), every frame of a burst (osxphotos' `photos()` leaves out the frames
+nobody picked: they come from `burst_photos`), and the facts people typed or Photos worked out.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from image_assistant.agent.sources.base import (
+    CAMERA_FIELDS,
     AlbumEntry,
     Asset,
     Snapshot,
@@ -45,6 +51,67 @@ def system_library() -> Path | None:
     return Path(found) if found else None
 
 
+SUBTYPES = (
+    ("screenshot", "screenshot"),
+    ("selfie", "selfie"),
+    ("panorama", "panorama"),
+    ("portrait", "portrait"),
+    ("slow_mo", "slow_mo"),
+    ("time_lapse", "time_lapse"),
+    ("live", "live_photo"),
+    ("burst", "burst"),
+)
+UNNAMED_PERSON = "_UNKNOWN_"
+
+
+def _text(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def place_of(info: Any) -> dict[str, str | None] | None:
+    """Photos' reverse geocoding: the place's name, its city and country."""
+    place = info.place
+    if place is None or not _text(place.name):
+        return None
+    address, names = place.address, place.names
+    city = _text(getattr(address, "city", None)) or _first(getattr(names, "city", None))
+    country = _text(getattr(address, "country", None)) or _first(getattr(names, "country", None))
+    return {"name": _text(place.name), "city": city, "country": country}
+
+
+def _first(values: Any) -> str | None:
+    return _text(values[0]) if values else None
+
+
+def camera_of(info: Any) -> dict[str, Any] | None:
+    """The EXIF Photos keeps in its database (the file itself may be in iCloud)."""
+    exif = info.exif_info
+    if exif is None:
+        return None
+    camera = {
+        "make": _text(exif.camera_make),
+        "model": _text(exif.camera_model),
+        "lens": _text(exif.lens_model),
+        "iso": int(exif.iso) if exif.iso is not None else None,
+        "aperture": _number(exif.aperture),
+        "shutter": _number(exif.shutter_speed),
+        "focal_length": _number(exif.focal_length),
+    }
+    return camera if any(camera[name] is not None for name in CAMERA_FIELDS) else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and value == value else None
+
+
+def subtypes_of(info: Any) -> list[str]:
+    found = [name for name, attribute in SUBTYPES if getattr(info, attribute, False)]
+    if info.israw or info.has_raw:
+        found.append("raw")
+    return found
+
+
 def _existing(path: str | None) -> Path | None:
     if not path:
         return None
@@ -72,7 +139,7 @@ class PhotosLibrarySource(Source):
         logging.getLogger("osxphotos").setLevel(logging.ERROR)
         db = osxphotos.PhotosDB(dbfile=str(self.library))
         snapshot = Snapshot()
-        for info in db.photos():
+        for info in self._every_photo(db):
             try:
                 snapshot.assets.append(self._asset(info))
             except Exception as exc:  # one odd asset never stops the pass
@@ -81,11 +148,27 @@ class PhotosLibrarySource(Source):
         snapshot.albums = self._albums(db, known)
         return snapshot
 
+    def _every_photo(self, db: Any) -> list[Any]:
+        """The library's photos plus the burst frames nobody picked (not in the trash)."""
+        photos = list(db.photos())
+        seen = {info.uuid for info in photos}
+        for info in list(photos):
+            if not info.burst:
+                continue
+            for frame in info.burst_photos:
+                if frame.uuid not in seen and not frame.intrash:
+                    seen.add(frame.uuid)
+                    photos.append(frame)
+        return photos
+
     def _asset(self, info: Any) -> Asset:
         lat, lng = info.location
         media = "live" if info.live_photo else "video" if info.ismovie else "photo"
         filename = plain_name(info.original_filename or info.filename)
         edited = _existing(info.path_edited) if info.hasadjustments else None
+        original = None if info.ismissing else _existing(info.path)
+        live_edit = info.live_photo and info.hasadjustments
+        edited_live = _existing(info.path_edited_live_photo) if live_edit else None
         return Asset(
             photos_uuid=str(info.uuid).upper(),
             filename=filename,
@@ -99,9 +182,22 @@ class PhotosLibrarySource(Source):
             location_lng=lng,
             is_favorite=bool(info.favorite),
             is_hidden=bool(info.hidden),
-            original=None if info.ismissing else _existing(info.path),
+            original=original,
             edited=edited,
+            raw=_existing(info.path_raw) if info.has_raw and not info.ismissing else None,
             live_video=_existing(info.path_live_photo) if info.live_photo else None,
+            edited_live_video=edited_live,
+            title=_text(info.title),
+            description=_text(info.description),
+            keywords=sorted({str(k) for k in info.keywords or []}),
+            persons=sorted({str(p) for p in info.persons or [] if p and p != UNNAMED_PERSON}),
+            place=place_of(info),
+            camera=camera_of(info),
+            subtypes=subtypes_of(info),
+            burst_id=_text(info._info.get("burstUUID")) if info.burst else None,  # no public name
+            burst_key=bool(info.burst and (info.burst_key or info.burst_selected)),
+            original_in_cloud=original is None,
+            original_size=int(info.original_filesize or 0) or None,
         )
 
     def _albums(self, db: Any, known: set[str]) -> list[AlbumEntry]:

@@ -1,0 +1,284 @@
+"""Search and month counts at scale: GET /api/photos?q=... and GET /api/photos/months latency.
+
+A fresh database (PostgreSQL by default, or SQLite) is migrated with `image-assistant db upgrade`;
+one user and one paired device are made through the API; N photo rows with realistic facts
+(titles from a word list, two keywords, a person on one in three, a place on one in two, the
+folded search text the ingest path writes) are loaded directly with SQL, shuffled in capture
+time, and ANALYZEd. Then, over HTTP on one keep-alive connection, each query is timed:
+
+- the plain first page (the baseline, measured in the same run),
+- a one-word search, a two-word search, a search + favorite filter + date range,
+- the month counts of the whole library (the scrubber's rail).
+
+Targets (issue 14): on PostgreSQL at 1,000,000 photos, p99 < 50 ms for the three searches and
+< 30 ms for the month counts. SQLite is reported at 100,000.
+
+    .venv/bin/python bench/search.py                        # PostgreSQL, 1,000,000 rows
+    .venv/bin/python bench/search.py --rows 200000          # fewer rows when time is short
+    .venv/bin/python bench/search.py --backend sqlite       # SQLite, 100,000 rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from harness import (  # noqa: E402
+    Server,
+    cli,
+    fresh_postgres_database,
+    heading,
+    load_average,
+    median,
+    owner_with_device,
+    percentile,
+    running_server,
+    server_env,
+    verdict,
+)
+
+from image_assistant.core.search import fold  # noqa: E402
+
+TARGET_SEARCH_P99_MS = 50.0
+TARGET_MONTHS_MS = 30.0
+CHUNK = 50_000
+SHUFFLE = 7919
+
+TITLE_WORDS = (
+    "sunset beach mountain lake forest city street market festival wedding birthday dinner picnic "
+    "garden harbour bridge castle museum river snow autumn spring summer winter morning evening "
+    "night concert party hike trail island village cathedral vineyard desert canyon waterfall "
+    "sunrise rain storm fog train station airport road trip school graduation family friends"
+).split()
+KEYWORDS = [
+    f"{a}{b}" for a in ("blue", "red", "old", "new", "big", "tiny", "wild", "calm") for b in TITLE_WORDS[:25]
+]
+PEOPLE = [
+    f"{first} {last}"
+    for first in ("Zoé", "Ana", "Léo", "Mia", "Noah", "Émile", "Lucía", "Oskar", "Inès", "Yuki")
+    for last in ("Martin", "García", "Dubois", "Müller", "Rossi", "Tanaka", "Novak", "Silva", "Khan", "Berg")
+]
+PLACES = [
+    (city, country)
+    for city, country in (
+        ("Paris", "France"),
+        ("Lyon", "France"),
+        ("Marseille", "France"),
+        ("Berlin", "Germany"),
+        ("München", "Germany"),
+        ("Roma", "Italy"),
+        ("Milano", "Italy"),
+        ("Madrid", "Spain"),
+        ("Sevilla", "Spain"),
+        ("Lisboa", "Portugal"),
+        ("Porto", "Portugal"),
+        ("Wien", "Austria"),
+        ("Zürich", "Switzerland"),
+        ("Genève", "Switzerland"),
+        ("Praha", "Czechia"),
+        ("Kraków", "Poland"),
+        ("Kyoto", "Japan"),
+        ("Tokyo", "Japan"),
+        ("Reykjavík", "Iceland"),
+        ("Québec", "Canada"),
+    )
+]
+
+QUERIES = {
+    "first page (baseline)": {"limit": 100},
+    "one word: 'sunset'": {"limit": 100, "q": "sunset"},
+    "two words: 'zoe mar'": {"limit": 100, "q": "zoe mar"},
+    "q + favorite + dates": {
+        "limit": 100,
+        "q": "beach",
+        "favorite": "true",
+        "from": "2016-01-01",
+        "to": "2018-12-31",
+    },
+}
+
+
+def photo_rows(count: int, user_id: str, device_id: str, start: int) -> list[dict[str, Any]]:
+    """Rows start..start+CHUNK of the library, deterministic for a given i."""
+    rows = []
+    origin = datetime(2012, 1, 1, tzinfo=UTC)
+    for i in range(start, min(start + CHUNK, count)):
+        rnd = random.Random(i)
+        title = " ".join(rnd.sample(TITLE_WORDS, 2))
+        keywords = rnd.sample(KEYWORDS, 2)
+        persons = [rnd.choice(PEOPLE)] if i % 3 == 0 else []
+        place = rnd.choice(PLACES) if i % 2 == 0 else None
+        filename = f"IMG_{i:07d}.HEIC"
+        words = [filename, title, *keywords, *persons, *(place or ())]
+        at = origin + timedelta(seconds=(i * SHUFFLE % count) * 273 // 2)
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "user": user_id,
+                "device": device_id,
+                "uuid": str(uuid.uuid4()).upper(),
+                "filename": filename,
+                "at": at,
+                "favorite": i % 20 == 0,
+                "title": title.capitalize(),
+                "keywords": keywords,
+                "persons": persons,
+                "place": None if place is None else {"name": place[0], "city": place[0], "country": place[1]},
+                "search_text": fold(" ".join(words)),
+            }
+        )
+    return rows
+
+
+PG_INSERT = """
+INSERT INTO photos (id, user_id, device_id, photos_uuid, filename, content_type, media_type, width, height,
+    file_size, taken_at, taken_tz_offset, sort_at, is_favorite, is_hidden, thumbnail_status, created_at,
+    updated_at, title, keywords, persons, place, subtypes, search_text)
+VALUES (%(id)s, %(user)s, %(device)s, %(uuid)s, %(filename)s, 'image/heic', 'photo', 4032, 3024, 2000000,
+    %(at)s, 0, %(at)s, %(favorite)s, false, 'completed', now(), now(), %(title)s, %(keywords)s, %(persons)s,
+    %(place)s, '[]', %(search_text)s)
+"""
+
+
+def load_postgres(url: str, owner: Any, count: int) -> None:
+    from psycopg.types.json import Json
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")
+        started = time.perf_counter()
+        for start in range(0, count, CHUNK):
+            rows = photo_rows(count, owner.user_id, owner.device_id, start)
+            for row in rows:
+                row["keywords"], row["persons"], row["place"] = (
+                    Json(row["keywords"]),
+                    Json(row["persons"]),
+                    Json(row["place"]),
+                )
+            with conn.cursor() as cur:
+                cur.executemany(PG_INSERT, rows)
+            print(f"  {start + len(rows):>9,} rows  {time.perf_counter() - started:6.1f} s", flush=True)
+        conn.execute("VACUUM (ANALYZE) photos")
+
+
+SQLITE_INSERT = """
+INSERT INTO photos (id, user_id, device_id, photos_uuid, filename, content_type, media_type, width,
+    height, file_size, taken_at, taken_tz_offset, sort_at, is_favorite, is_hidden, thumbnail_status,
+    thumbnail_attempts, created_at, updated_at, title, keywords, persons, place, subtypes, search_text)
+VALUES (?, ?, ?, ?, ?, 'image/heic', 'photo', 4032, 3024, 2000000, ?, 0, ?, ?, 0, 'completed', 0,
+    ?, ?, ?, ?, ?, ?, '[]', ?)
+"""
+
+
+def load_sqlite(path: Path, owner: Any, count: int) -> None:
+    import json
+
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    for start in range(0, count, CHUNK):
+        rows = photo_rows(count, owner.user_id, owner.device_id, start)
+        conn.executemany(
+            SQLITE_INSERT,
+            [
+                (
+                    r["id"].hex,
+                    uuid.UUID(r["user"]).hex,
+                    uuid.UUID(r["device"]).hex,
+                    r["uuid"],
+                    r["filename"],
+                    r["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    r["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    int(r["favorite"]),
+                    r["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    r["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    r["title"],
+                    json.dumps(r["keywords"]),
+                    json.dumps(r["persons"]),
+                    json.dumps(r["place"]),
+                    r["search_text"],
+                )
+                for r in rows
+            ],
+        )
+        conn.commit()
+        print(f"  {start + len(rows):>9,} rows  {time.perf_counter() - started:6.1f} s", flush=True)
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def time_queries(server: Server, token: str, requests: int, warmup: int) -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {name: [] for name in [*QUERIES, "month counts"]}
+    with server.client(token) as http:
+        for round_ in range(warmup + requests):
+            for name, params in [*QUERIES.items(), ("month counts", None)]:
+                started = time.perf_counter()
+                if params is None:
+                    response = http.get("/api/photos/months")
+                else:
+                    response = http.get("/api/photos", params=params)
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code != 200:
+                    raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
+                if round_ == 0:
+                    body = response.json()
+                    found = len(body.get("photos", body.get("months", [])))
+                    print(f"  {name:<28} answers {found} {'months' if params is None else 'photos'}")
+                if round_ >= warmup:
+                    timings[name].append(elapsed)
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--requests", type=int, default=100)
+    args = parser.parse_args()
+    rows = args.rows or (1_000_000 if args.backend == "postgres" else 100_000)
+
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ia-bench-search-")))
+        data_dir = tmp / args.backend
+        extra: dict[str, str] = {}
+        if args.backend == "postgres":
+            extra["DATABASE_URL"] = stack.enter_context(fresh_postgres_database("ia_bench_search"))
+        cli(server_env(data_dir, extra), "db", "upgrade")
+        server = stack.enter_context(running_server(data_dir, extra))
+        owner = owner_with_device(server)
+        heading(f"loading {rows:,} photos with facts for one user ({args.backend})")
+        if args.backend == "postgres":
+            load_postgres(extra["DATABASE_URL"], owner, rows)
+        else:
+            database = next(data_dir.rglob("*.db"), None) or next(data_dir.rglob("*.sqlite*"))
+            load_sqlite(database, owner, rows)
+        heading(f"{args.requests} rounds of every query, after 10 warm-up rounds ({load_average()})")
+        timings = time_queries(server, owner.user_token, args.requests, warmup=10)
+        baseline = median(timings["first page (baseline)"])
+        heading("results")
+        for name, values in timings.items():
+            p50, p99 = median(values), percentile(values, 99)
+            target = TARGET_MONTHS_MS if name == "month counts" else TARGET_SEARCH_P99_MS
+            check = (
+                "" if name.startswith("first page") else f" target < {target:.0f} -> {verdict(p99 < target)}"
+            )
+            print(
+                f"  {name:<28} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  ({p50 / baseline:4.1f}x baseline){check}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

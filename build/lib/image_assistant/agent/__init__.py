@@ -1,1 +1,0 @@
-"""The sync agent: reads a Photos library or a folder and keeps a server in step."""

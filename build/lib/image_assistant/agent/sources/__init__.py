@@ -1,1 +1,0 @@
-"""Where photos come from: an Apple Photos library or a plain folder tree."""

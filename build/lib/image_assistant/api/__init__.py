@@ -1,1 +1,0 @@
-"""HTTP edge: the FastAPI app factory and one module per resource."""

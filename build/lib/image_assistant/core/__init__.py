@@ -1,1 +1,0 @@
-"""The plain core: accounts, pairing, sync and gallery logic; no web framework here."""

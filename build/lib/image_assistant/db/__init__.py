@@ -1,1 +1,0 @@
-"""Database: models, engine/session factory and Alembic migrations."""

@@ -1,1 +1,0 @@
-"""Operations commands: mounts, moving to other engines, verifying and exporting what is stored."""

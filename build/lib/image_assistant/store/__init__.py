@@ -1,1 +1,0 @@
-"""Object store: one port (base.py) and its adapters (local directory, S3)."""

@@ -1,1 +1,0 @@
-"""Thumbnails: the durable queue (queue.py), the pixels (render.py), jobs, workers, reconciler."""

@@ -1,0 +1,145 @@
+"""Search over a photo's words (title, caption, keywords, people, place, album titles, file
+name), and the conditions of the other filters over its facts (a person, a place, a kind).
+
+Each photo keeps those words in `photos.search_text`, folded here (lower case, accents off,
+anything but letters and digits a space), rewritten by the ingest path whenever a photo or
+an album it is in changes. The database indexes that one column: PostgreSQL with a GIN index
+on its `simple` tsvector (prefix queries `word:*`), SQLite with the FTS5 table `photo_search`
+kept in step by triggers (`"word"*`). A query matches photos that have every word of it as
+the start of one of theirs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    TextClause,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session as DbSession
+
+from image_assistant.db.models import Album, AlbumPhoto, Photo
+
+PG_VECTOR = "to_tsvector('simple', coalesce(photos.search_text, ''))"
+MAX_WORDS = 8
+PHOTOS = cast(Table, Photo.__table__)
+_NOT_WORD = re.compile(r"[^\w]+|_+")
+BATCH = 500
+
+
+def fold(value: str) -> str:
+    """Lower case, accents off, words apart: "Crème_Brûlée.JPG" → "creme brulee jpg"."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", bare).split())
+
+
+def words(query: str) -> list[str]:
+    """The words of a query as the index holds them (at most MAX_WORDS)."""
+    return fold(query).split()[:MAX_WORDS]
+
+
+def search_text(photo: Any, album_titles: Iterable[str]) -> str:
+    """The folded words of one photo (a Photo or a row with the same names)."""
+    parts: list[str] = [photo.filename or "", photo.title or "", photo.description or ""]
+    parts += [str(k) for k in (photo.keywords or [])]
+    parts += [str(p) for p in (photo.persons or [])]
+    place = photo.place or {}
+    if isinstance(place, dict):
+        parts += [str(place.get(k) or "") for k in ("name", "city", "country")]
+    parts += list(album_titles)
+    return fold(" ".join(parts))
+
+
+def refresh(db: DbSession, photo_ids: Iterable[uuid.UUID]) -> None:
+    """Write again the search text of these photos (after they or their albums changed)."""
+    ids = list(dict.fromkeys(photo_ids))
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        titles: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for photo_id, title in db.execute(
+            select(AlbumPhoto.photo_id, Album.title)
+            .join(Album, Album.id == AlbumPhoto.album_id)
+            .where(AlbumPhoto.photo_id.in_(chunk))
+        ):
+            titles[photo_id].append(title)
+        rows = db.execute(
+            select(
+                Photo.id,
+                Photo.filename,
+                Photo.title,
+                Photo.description,
+                Photo.keywords,
+                Photo.persons,
+                Photo.place,
+            ).where(Photo.id.in_(chunk))
+        ).all()
+        values = [{"b_id": row.id, "b_text": search_text(row, titles.get(row.id, ()))} for row in rows]
+        if values:
+            db.connection().execute(
+                update(PHOTOS)
+                .where(PHOTOS.c.id == bindparam("b_id"))
+                .values(search_text=bindparam("b_text")),
+                values,
+            )
+
+
+def matches(db: DbSession, query: str) -> ColumnElement[bool] | TextClause | None:
+    """The condition a photo meets when it matches `query` (None: nothing to search for)."""
+    found = words(query)
+    if not found:
+        return None
+    if db.get_bind().dialect.name == "postgresql":
+        # Written as the index's own expression (migration 0020), for the planner to use it.
+        tsquery = " & ".join(f"{w}:*" for w in found)
+        return text(f"{PG_VECTOR} @@ to_tsquery('simple', :tsq)").bindparams(tsq=tsquery)
+    fts = " ".join(f'"{w}"*' for w in found)
+    hits = text("SELECT rowid FROM photo_search WHERE photo_search MATCH :fts").bindparams(fts=fts)
+    return literal_column("photos.rowid").in_(hits)
+
+
+def _elements(db: DbSession, column: Any) -> Any:
+    """The elements of a JSON list column, as a table with a `value` column."""
+    if db.get_bind().dialect.name == "postgresql":
+        return func.json_array_elements_text(column).table_valued("value")
+    return func.json_each(column).table_valued("value")
+
+
+def _contains(db: DbSession, column: Any, value: str) -> ColumnElement[bool]:
+    elements = _elements(db, column)
+    return exists(select(1).select_from(elements).where(elements.c.value == value))
+
+
+def has_person(db: DbSession, name: str) -> ColumnElement[bool]:
+    return _contains(db, Photo.persons, name)
+
+
+def has_subtype(db: DbSession, subtype: str) -> ColumnElement[bool]:
+    """Screenshots, selfies…; bursts are photos with a burst, Live ones also by media type."""
+    if subtype == "burst":
+        return cast(ColumnElement[bool], Photo.burst_id.is_not(None))
+    if subtype == "live":
+        return (Photo.media_type == "live") | _contains(db, Photo.subtypes, "live")
+    return _contains(db, Photo.subtypes, subtype)
+
+
+def _place_name() -> Any:
+    return Photo.place["name"].as_string()
+
+
+def at_place(name: str) -> ColumnElement[bool]:
+    return cast(ColumnElement[bool], _place_name() == name)
