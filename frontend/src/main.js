@@ -123,3 +123,26 @@ document.addEventListener("click", (event) => {
 });
 window.addEventListener("popstate", render);
 render();
+
+// Offline: the service worker serves the shell and what was seen lately; say so plainly.
+function showConnection() {
+  let banner = document.getElementById("offline-banner");
+  if (navigator.onLine) {
+    banner?.remove();
+    return;
+  }
+  if (!banner) {
+    banner = document.createElement("p");
+    banner.id = "offline-banner";
+    banner.className = "offline-banner";
+    banner.setAttribute("role", "status");
+    banner.textContent = "You are offline: showing the photos this device has kept.";
+    document.body.prepend(banner);
+  }
+}
+window.addEventListener("online", showConnection);
+window.addEventListener("offline", showConnection);
+showConnection();
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import mimetypes
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -22,6 +23,8 @@ from image_assistant.api.deps import SESSION_COOKIE, Db, RuntimeDep
 from image_assistant.core import accounts
 from image_assistant.db.models import User
 from image_assistant.errors import AppError
+
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DIST_DIR = STATIC_DIR / "dist"
@@ -52,6 +55,9 @@ SHELL = """<!doctype html>
 <meta name="color-scheme" content="light dark">
 <title>{title} · Image Assistant</title>
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="manifest" href="/static/manifest.webmanifest">
+<link rel="apple-touch-icon" href="/static/icons/icon-192.png">
+<meta name="theme-color" content="#0a66d8">
 <link rel="stylesheet" href="/static/dist/main.css?v={version}">
 <script type="module" src="/static/dist/main.js?v={version}"></script>
 </head>
@@ -201,6 +207,20 @@ def share_page(token: str) -> Response:
     response = _page("Shared photos")
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
     return response
+
+
+SERVICE_WORKER = Path(__file__).resolve().parent / "sw.js"
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker, at the top so its scope is the whole gallery; it names the build it
+    caches, so a new build is a new worker (installed now, in charge at the next open)."""
+    bundle = DIST_DIR / "main.js"
+    version = _version(bundle.stat().st_mtime) if bundle.is_file() else "none"
+    body = SERVICE_WORKER.read_text().replace("__BUILD__", version)
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": "default-src 'self'"}
+    return Response(body, media_type="text/javascript", headers=headers)
 
 
 def install(app: FastAPI) -> None:
