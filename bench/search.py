@@ -124,7 +124,7 @@ def photo_rows(count: int, user_id: str, device_id: str, start: int) -> list[dic
         place = rnd.choice(PLACES) if i % 2 == 0 else None
         filename = f"IMG_{i:07d}.HEIC"
         words = [filename, title, *keywords, *persons, *(place or ())]
-        at = origin + timedelta(seconds=(i * SHUFFLE % count) * 273 // 2)
+        at = origin + timedelta(seconds=(i * SHUFFLE % count) * (12 * 365 * 86400 // count))  # 12 years
         rows.append(
             {
                 "id": uuid.uuid4(),

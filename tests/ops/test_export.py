@@ -141,9 +141,9 @@ def test_export_from_s3_streams_each_file_and_names_what_the_store_lacks(
         send(device, records[0], {"original": kept})
         send(device, records[1], {"original": lost})
         store = make_s3_store(ensure_s3_server(), s3_postgres_server.env["MINIO_BUCKET"])
-        lost_key = next(
-            k for k in store.list_keys("originals/") if k.endswith(f"{records[1]['photos_uuid']}.jpg")
-        )
+        lost_uuid = records[1]["photos_uuid"]
+        keys = store.list_keys("originals/")
+        lost_key = next(k for k in keys if f"/{lost_uuid}." in k and not k.endswith(".json"))
         store.delete(lost_key)
 
         dest = tmp_path / "out"

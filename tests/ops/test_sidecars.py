@@ -11,7 +11,7 @@ from tests.helpers.server import Accounts, Server
 
 
 def sidecar(server: Server, photos_uuid: str) -> dict[str, Any]:
-    found = list((server.data_dir / "objects" / "originals").rglob(f"{photos_uuid}.jpg.json"))
+    found = list((server.data_dir / "objects" / "originals").rglob(f"{photos_uuid}.*.json"))
     return json.loads(found[0].read_text()) if found else {}
 
 

@@ -41,7 +41,8 @@ def upload_photos(device: Device, count: int) -> list[tuple[str, bytes]]:
 
 
 def key_of(store: ObjectStore, owner_id: str, photos_uuid: str) -> str:
-    return next(k for k in store.list_keys(f"originals/{owner_id}/") if k.endswith(f"{photos_uuid}.jpg"))
+    keys = store.list_keys(f"originals/{owner_id}/")
+    return next(k for k in keys if f"/{photos_uuid}." in k and not k.endswith(".json"))
 
 
 def test_verify_finds_a_flipped_byte_a_deleted_object_and_an_orphan_and_repair_asks_again(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -16,9 +17,10 @@ from image_assistant.api.docs import errors, json_body
 from image_assistant.api.shapes import iso, user_json
 from image_assistant.core import accounts, people, sessions
 from image_assistant.core.records import text
+from image_assistant.core.throttle import Backoff
 from image_assistant.core.tokens import Claims
 from image_assistant.db.models import Session, User
-from image_assistant.errors import Unauthorized
+from image_assistant.errors import TooManyAttempts, Unauthorized
 from image_assistant.runtime import Runtime
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -78,15 +80,28 @@ def signed_in(
 def _authenticate(runtime: Runtime, db: DbSession, body: Login, client: str) -> User:
     """The user, unless this client or this account has failed too often lately (429, no hashing)."""
     guards = runtime.guards
-    keys = ((guards.login_client, client), (guards.login_account, (body.username, client)))
-    for backoff, key in (*keys, (guards.login_everywhere, body.username)):
-        backoff.check(key)
+    counted: list[tuple[Backoff, Hashable]] = [
+        (guards.login_client, client),
+        (guards.login_account, (body.username, client)),
+        (guards.login_everywhere, body.username),
+    ]
+    done: list[tuple[Backoff, Hashable]] = []
+    try:
+        for backoff, key in counted:
+            backoff.attempt(key)
+            done.append((backoff, key))
+    except TooManyAttempts:
+        for guard, slot in done:
+            guard.succeeded(slot)  # refused unjudged: not a failure
+        raise
     try:
         user = accounts.authenticate(db, username=body.username, password=body.password)
     except Unauthorized:
-        for backoff, key in (*keys, (guards.login_everywhere, body.username)):
-            backoff.failed(key)
+        for guard, slot in counted:
+            guard.failed(slot)
         raise
+    for guard, slot in counted:
+        guard.succeeded(slot)
     guards.login_account.forget((body.username, client))
     return user
 

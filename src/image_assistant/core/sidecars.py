@@ -2,9 +2,10 @@
 
 The same document is written beside each original in the store (`<key>.json`, so the bucket
 alone can be understood without the database) and beside each exported original. Writing is
-off the ingest path: a sweep (in the thumbnail worker, every SIDECAR_SWEEP_EVERY) renders every
-photo's document and writes those whose SHA-256 differs from the one `photo_sidecars` records,
-so a change of facts, albums or files reaches the store within one period.
+off the ingest path: a sweep (in the thumbnail worker, every SIDECAR_SWEEP_EVERY) renders the
+documents of photos changed since their sidecar was written, and every FULL_SWEEP_EVERY rounds
+those of every photo; it writes those whose SHA-256 differs from the one `photo_sidecars`
+records, so a change of facts, albums or files reaches the store within a period or two.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import aliased, sessionmaker
 
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PhotoSidecar
 from image_assistant.store.base import ObjectStore
 
+FULL_SWEEP_EVERY = 12  # rounds: with the default 5m period, every photo is looked at hourly
 _KIND_ORDER = {kind.value: index for index, kind in enumerate(FileKind)}
 FORMAT = "image-assistant/photo-sidecar/1"
 SUFFIX = ".json"
@@ -117,12 +119,16 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def refresh_batch(
-    db: DbSession, store: ObjectStore, *, after: uuid.UUID | None, limit: int
+    db: DbSession, store: ObjectStore, *, after: uuid.UUID | None, limit: int, changed_only: bool = False
 ) -> tuple[int, uuid.UUID | None]:
     """Write the sidecars of up to `limit` photos (by id, after `after`) whose document changed.
 
+    `changed_only` looks only at photos without a sidecar or changed since it was written (the
+    photo row, one of its files or one of its albums is newer); a full pass also catches what
+    leaves no such trace (a photo swapped for another in an album, an album deleted).
     Returns how many were written and the id to continue after (None at the end).
     """
+    started = datetime.now(UTC)
     query = (
         select(Photo, PhotoFile.object_key)
         .join(PhotoFile, and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value))
@@ -132,6 +138,10 @@ def refresh_batch(
     )
     if after is not None:
         query = query.where(Photo.id > after)
+    if changed_only:
+        query = query.outerjoin(PhotoSidecar, PhotoSidecar.photo_id == Photo.id).where(
+            _changed_since_written()
+        )
     rows = [(photo, key) for photo, key in db.execute(query) if key is not None]
     if not rows:
         return 0, None
@@ -148,25 +158,42 @@ def refresh_batch(
         known = written.get(photo.id)
         key = sidecar_key(original_key)
         if known is not None and known.sha256 == digest and known.object_key == key:
+            known.written_at = started  # looked at: not a candidate again until it changes
             continue
         store.put(key, io.BytesIO(document), content_type="application/json")
         if known is None:
-            db.add(PhotoSidecar(photo_id=photo.id, object_key=key, sha256=digest))
+            db.add(PhotoSidecar(photo_id=photo.id, object_key=key, sha256=digest, written_at=started))
         else:
             if known.object_key != key:
                 store.delete(known.object_key)  # the original moved to another extension
-            known.object_key, known.sha256, known.written_at = key, digest, datetime.now(UTC)
+            known.object_key, known.sha256, known.written_at = key, digest, started
         count += 1
     db.commit()
     return count, photos[-1].id if len(rows) == limit else None
 
 
-def refresh_all(sessions: sessionmaker[DbSession], store: ObjectStore, *, batch: int = 500) -> int:
-    """One pass over every photo with a stored original; returns the sidecars written."""
+def _changed_since_written() -> ColumnElement[bool]:
+    member_file = aliased(PhotoFile)
+    written_at = PhotoSidecar.written_at
+    return or_(
+        PhotoSidecar.photo_id.is_(None),
+        Photo.updated_at > written_at,
+        exists().where(member_file.photo_id == Photo.id, member_file.updated_at > written_at),
+        exists()
+        .where(AlbumPhoto.photo_id == Photo.id, Album.id == AlbumPhoto.album_id)
+        .where(Album.updated_at > written_at),
+    )
+
+
+def refresh_all(
+    sessions: sessionmaker[DbSession], store: ObjectStore, *, batch: int = 500, changed_only: bool = False
+) -> int:
+    """One pass over every photo with a stored original (or only the changed ones); returns the
+    sidecars written."""
     total, after = 0, None
     while True:
         with sessions() as db:
-            written, after = refresh_batch(db, store, after=after, limit=batch)
+            written, after = refresh_batch(db, store, after=after, limit=batch, changed_only=changed_only)
         total += written
         if after is None:
             return total

@@ -104,19 +104,31 @@ class Backoff(_Windows):
         self.longest = longest
         self.what = what
 
-    def check(self, key: Hashable) -> None:
-        """Raise TooManyAttempts (with the seconds to wait) while the key must wait."""
+    def attempt(self, key: Hashable) -> None:
+        """Count a try as failed before it is judged (so tries sent at once cannot all slip past),
+        or raise TooManyAttempts (with the seconds to wait) while the key must wait."""
         with self._lock:
             events = self.recent(key, self.window, self.free + 32)
             extra = len(events) - self.free
-            if extra < 0:
+            now = self._clock()
+            wait = events[-1] + min(self.longest, 2.0**extra) - now if extra >= 0 else 0.0
+            if wait <= 0:
+                events.append(now)
                 return
-            wait = events[-1] + min(self.longest, 2.0**extra) - self._clock()
-        if wait > 0:
-            raise TooManyAttempts(
-                f"too many {self.what}; wait and retry", code="too_many_attempts", retry_after=math.ceil(wait)
-            )
+        raise TooManyAttempts(
+            f"too many {self.what}; wait and retry", code="too_many_attempts", retry_after=math.ceil(wait)
+        )
 
     def failed(self, key: Hashable) -> None:
+        """The try `attempt` counted was wrong: its wait starts now, when its answer leaves."""
         with self._lock:
-            self.recent(key, self.window, self.free + 32).append(self._clock())
+            events = self._events.get(key)
+            if events:
+                events[-1] = self._clock()
+
+    def succeeded(self, key: Hashable) -> None:
+        """The try `attempt` counted was right after all: it is not a failure."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                events.pop()

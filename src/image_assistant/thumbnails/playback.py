@@ -33,7 +33,7 @@ from image_assistant.thumbnails.transcode import (
     Encoding,
     UnplayableVideo,
     playable_as_is,
-    transcode,
+    transcode_in_child,
 )
 
 log = logging.getLogger("image_assistant.thumbnails")
@@ -90,7 +90,8 @@ class Made:
 
 class PlaybackRunner:
     """Runs playback jobs against one database and store; one transcode at a time per process
-    (x264 spreads one over every core; two at once would only double the memory)."""
+    (x264 spreads one over every core; two at once would only double the memory), each in a
+    child process (its memory goes back to the system when it ends)."""
 
     def __init__(
         self,
@@ -164,7 +165,7 @@ class PlaybackRunner:
                 return Made("not_needed")
             target = workdir / "playback.mp4"
             audio = claim.source_kind != "live_video"  # a Live Photo's motion plays muted
-            rendered = transcode(source, target, audio=audio, encoding=self.encoding)
+            rendered = transcode_in_child(source, target, audio=audio, encoding=self.encoding)
             key = rendition_key(claim.owner_id, claim.photos_uuid, claim.source_kind)
             with target.open("rb") as handle:
                 self.store.put(key, handle, content_type="video/mp4")

@@ -7,6 +7,9 @@ libx264, so the server needs no ffmpeg of its own.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -209,3 +212,34 @@ class _Sound:
         for out in self.resampler.resample(None):
             self.output.mux(self.stream.encode(out))
         self.output.mux(self.stream.encode(None))
+
+
+def transcode_in_child(
+    source: Path, target: Path, *, audio: bool = True, encoding: Encoding = DEFAULT_ENCODING
+) -> Rendered:
+    """`transcode` in a child process: the decoder's and x264's buffers (a hundred MB and more at
+    1080p) go back to the system when it exits, and a decoder crash takes only the child down."""
+    command = [sys.executable, "-m", __name__, str(source), str(target), str(encoding.crf), encoding.preset]
+    command += [] if audio else ["--no-audio"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"the transcoder exited with {done.returncode}"])[-1]
+        raise UnplayableVideo(reason[:500])
+    size = json.loads(done.stdout)
+    return Rendered(int(size["width"]), int(size["height"]))
+
+
+def _main(argv: list[str]) -> int:
+    source, target, crf, preset = argv[:4]
+    encoding = Encoding(crf=int(crf), preset=preset)
+    try:
+        rendered = transcode(Path(source), Path(target), audio="--no-audio" not in argv, encoding=encoding)
+    except UnplayableVideo as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    sys.stdout.write(json.dumps({"width": rendered.width, "height": rendered.height}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -132,17 +132,21 @@ class ThumbnailWorker:
             self.reconcile_once()
             self._stop.wait(interval)
 
-    def sweep_sidecars_once(self) -> None:
+    def sweep_sidecars_once(self, *, changed_only: bool) -> None:
         from image_assistant.core.sidecars import refresh_all
 
         try:
-            written = refresh_all(self.sessions, self.store)
+            written = refresh_all(self.sessions, self.store, changed_only=changed_only)
             if written:
                 log.info("sidecars: %d rewritten", written)
         except Exception as exc:  # the database or store may be briefly away; next round
             log.warning("sidecar sweep failed: %s: %s", type(exc).__name__, exc)
 
     def _sweep_sidecars_forever(self) -> None:
+        from image_assistant.core.sidecars import FULL_SWEEP_EVERY
+
         interval = self.settings.sidecar_sweep_seconds
+        rounds = 0
         while not self._stop.wait(interval):
-            self.sweep_sidecars_once()
+            self.sweep_sidecars_once(changed_only=rounds % FULL_SWEEP_EVERY != 0)
+            rounds += 1
