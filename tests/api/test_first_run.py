@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import stat
+import time
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,8 @@ def _own_network_address() -> str | None:
 def fresh_server(tmp_path: Path) -> Iterator[Server]:
     """A server on an empty data dir, listening on every address, with no account at all."""
     data_dir = tmp_path / "fresh"
-    server = Server(url="", env=base_env(data_dir), data_dir=data_dir, backend="sqlite")
+    env = {**base_env(data_dir), "INVITATION_EXPIRES_IN": "2"}  # seconds: links expire in a test
+    server = Server(url="", env=env, data_dir=data_dir, backend="sqlite")
     server.serve_args = ("--host", "0.0.0.0")
     server.start()
     yield server
@@ -65,6 +67,13 @@ def test_the_first_account_is_made_once_from_loopback(fresh_server: Server) -> N
             refused = http.patch(f"/api/users/{me}", json=change)
             assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_admin"
     assert not code_file.exists()
+    with fresh_server.client() as http:
+        http.post("/api/auth/login", json={"username": "owner", "password": "owner password 1"})
+        invited = http.post("/api/invitations", json={"username": "late"})
+        token = invited.json()["url"].split("#", 1)[1]
+        time.sleep(2.5)
+        expired = http.post("/api/account-links/use", json={"token": token, "password": "too late password"})
+        assert expired.status_code == 410 and expired.json()["error"]["code"] == "link_expired"
     assert _printed_code(fresh_server) not in "\n".join(
         line for line in fresh_server.log_text().splitlines() if " INFO " in line or " DEBUG " in line
     )
