@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import stat
-import time
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
