@@ -129,6 +129,13 @@ def test_a_phone_gets_three_to_five_columns_big_targets_and_no_sideways_scrollin
         expect(page.locator(".tile img")).to_have_count(7)
         columns = page.locator(".grid > .row").first.locator(".tile").count()
         assert 3 <= columns <= 5, columns
+        # the lightbox fills the phone's 390 px at ratio 3: only the large thumbnail is enough
+        page.locator(".tile").first.click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.pswp__img:not(.pswp__img--placeholder)')]"
+            ".some(i => i.complete && i.currentSrc.includes('/thumbnail/large'))"
+        )
+        page.keyboard.press("Escape")
         for path in PHONE_PAGES:
             page.goto(path)
             page.locator("main h1").first.wait_for()

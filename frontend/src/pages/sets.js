@@ -2,6 +2,11 @@
 // click a photo to set its focal point, a zip per preset, share links with their view counts).
 
 import { api, thumbnailUrl } from "../api.js";
+import { imageAttrs } from "../srcset.js";
+
+// A set's card is at most 440 CSS px wide, 4:3 (styles.css .set-list): a 3:2 cover cropped to it
+// needs about 500 px. The listing has no sizes or dimensions for the cover, so all three.
+const coverAttrs = (id) => imageAttrs({ id, thumbnails: { small: true, medium: true, large: true } }, 500);
 import { ago, count, esc, stamp } from "../format.js";
 
 export function setsPage(main) {
@@ -16,7 +21,7 @@ export function setsPage(main) {
       return;
     }
     list.innerHTML = `<ul class="set-list">${sets.map((s) => `<li><a href="/sets/${s.id}">
-      ${s.cover_id ? `<img src="${thumbnailUrl(s.cover_id, "small")}" alt="" loading="lazy">` : '<span class="ph"></span>'}
+      ${s.cover_id ? `<img ${coverAttrs(s.cover_id)} alt="" loading="lazy">` : '<span class="ph"></span>'}
       <span class="set-title">${esc(s.title)}</span>
       <span class="set-meta">${count(s.photo_count, "photo")} · changed ${esc(ago(s.updated_at))}</span></a></li>`).join("")}</ul>`;
   }, (error) => {

@@ -1,13 +1,17 @@
 // The People and Places views: the named people (and the places) of the library with how many photos show
 // them and a cover; each opens the same grid as Photos, filtered to them.
 
-import { api, thumbnailUrl } from "../api.js";
+import { api } from "../api.js";
+import { aspect } from "../grid.js";
+import { imageAttrs } from "../srcset.js";
 import { count, esc } from "../format.js";
 import { viewLinks } from "./photos.js";
 
 function cover(item) {
   const c = item.cover;
-  if (c?.thumbnails?.small) return `<img src="${thumbnailUrl(c.id, "small")}" alt="" loading="lazy" decoding="async">`;
+  // A square of at most 300 CSS px (styles.css .album-list), the photo cropped to fill it.
+  const shown = 300 * Math.max(aspect(c ?? {}), 1 / aspect(c ?? {}));
+  if (c?.thumbnails?.small) return `<img ${imageAttrs(c, shown)} alt="" loading="lazy" decoding="async">`;
   return '<span class="ph" aria-hidden="true"></span>';
 }
 
