@@ -8,9 +8,8 @@ const POLL_MS = 2000;
 
 function commands(origin, username) {
   return [
-    "pipx install 'image-assistant[agent]'",
-    `image-assistant agent pair --server ${origin} --username ${username}`,
-    "image-assistant agent install-service",
+    "pipx install --python python3.12 '.[agent]'   # in a clone of Image Assistant: the agent alone",
+    `image-assistant agent setup --server ${origin} --username ${username}`,
   ];
 }
 
@@ -18,7 +17,9 @@ export function addDevicePage(main, { me }) {
   document.title = "Add a device · Image Assistant";
   const lines = commands(location.origin, me.username);
   main.innerHTML = `<div class="toolbar"><h1>Add a device</h1></div>
-    <p>On the Mac (or computer) that holds your photos, in a terminal (Python 3.11 or newer):</p>
+    <p>On the Mac (or computer) that holds your photos, in a terminal (Python 3.11 or newer).
+    <code>agent setup</code> finds the library, checks it may read it, pairs, installs the
+    background service and runs the first pass.</p>
     <pre class="commands" tabindex="0"><code>${lines.map(esc).join("\n")}</code></pre>
     <button type="button" class="copy">Copy commands</button>
     <p class="hint">The agent asks for a 6-digit code; it appears below as soon as the agent asks.</p>
