@@ -11,6 +11,7 @@ import hashlib
 import html
 import json
 import mimetypes
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -135,70 +136,38 @@ def login_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
     return _page("Sign in")
 
 
-@router.get("/")
-def photos_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Photos")
+# The gallery's pages for a signed-in person (the page's script routes by the address).
+GALLERY_PAGES = {
+    "/": "Photos",
+    "/albums": "Albums",
+    "/albums/{album_id}": "Album",
+    "/people": "People",
+    "/places": "Places",
+    "/sync": "Sync",
+    "/devices": "Devices",
+    "/devices/add": "Add a device",
+    "/account": "Account",
+    "/admin/accounts": "People",
+    "/sets": "Publish sets",
+    "/sets/{set_id}": "Publish set",
+}
 
 
-@router.get("/albums")
-def albums_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Albums")
+def _gallery_route(title: str) -> Callable[[Request, RuntimeDep, Db], Response]:
+    def page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
+        return _gallery_page(request, runtime, db, title)
+
+    return page
 
 
-@router.get("/albums/{album_id}")
-def album_page(album_id: str, request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Album")
-
-
-@router.get("/people")
-def persons_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "People")
-
-
-@router.get("/places")
-def places_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Places")
-
-
-@router.get("/sync")
-def sync_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Sync")
-
-
-@router.get("/devices")
-def devices_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Devices")
+for _path, _title in GALLERY_PAGES.items():
+    router.add_api_route(_path, _gallery_route(_title), methods=["GET"])
 
 
 @router.get("/welcome")
 def welcome_page() -> Response:
     """An invitation or reset link (its token is in the fragment, read by the page)."""
     return _page("Welcome")
-
-
-@router.get("/devices/add")
-def add_device_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Add a device")
-
-
-@router.get("/account")
-def account_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Account")
-
-
-@router.get("/admin/accounts")
-def people_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "People")
-
-
-@router.get("/sets")
-def sets_page(request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Publish sets")
-
-
-@router.get("/sets/{set_id}")
-def set_page(set_id: str, request: Request, runtime: RuntimeDep, db: Db) -> Response:
-    return _gallery_page(request, runtime, db, "Publish set")
 
 
 @router.get("/s/{token}")
