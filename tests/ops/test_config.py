@@ -66,7 +66,7 @@ def test_cli_users_and_db_upgrade_on_a_fresh_data_dir(tmp_path: Path) -> None:
     again = cli("users", "create", "alice", env=env, input="correct-horse\n")
     assert again.returncode != 0 and "already exists" in again.stderr and "Traceback" not in again.stderr
     weak = cli("users", "create", "bob", env=env, input="short\n")
-    assert weak.returncode != 0 and "at least 8" in weak.stderr
+    assert weak.returncode != 0 and "at least 10" in weak.stderr
     bad_name = cli("users", "create", "../bob", env=env, input="long-enough-password\n")
     assert bad_name.returncode != 0 and "username" in bad_name.stderr
     listing = cli("users", "list", env=env).stdout
