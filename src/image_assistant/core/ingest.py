@@ -52,6 +52,7 @@ class PhotoResult:
 @dataclass
 class IngestResult:
     results: list[PhotoResult] = field(default_factory=list)
+    reworded: list[uuid.UUID] = field(default_factory=list)  # updated photos whose words changed
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -144,7 +145,7 @@ def _ingest_with_file(
 def _ingest_logged(db: DbSession, device: DeviceRef, records: list[PhotoRecord]) -> IngestResult:
     started_at = datetime.now(UTC)
     result = ingest_photos(db, device=device, records=records)
-    search.refresh(db, (r.id for r in result.results if r.status != "unchanged"))
+    search.refresh(db, result.reworded)
     files.declare(
         db,
         records=records,
@@ -244,6 +245,8 @@ def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRe
         if _differs(known, values):
             changed_rows.append(_changed_photo_row(known, values, now))
             status, current = "updated", {**known, **changed_rows[-1]}
+            if any(known[name] != values[name] for name in search.WORD_FIELDS):
+                result.reworded.append(known["id"])
         result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(current), known["id"]))
     if new_rows:
         insert_rows(db, _PHOTOS_TABLE, new_rows)
@@ -275,6 +278,7 @@ def _new_photo_row(
         "updated_at": now,
         "thumbnail_status": "pending",
         "thumbnail_attempts": 0,
+        "search_text": search.text_of(values),  # a new photo is in no album yet
         **values,
     }
 

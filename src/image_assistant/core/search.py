@@ -15,7 +15,7 @@ import re
 import unicodedata
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -39,6 +39,7 @@ MAX_WORDS = 8
 PHOTOS = cast(Table, Photo.__table__)
 _NOT_WORD = re.compile(r"[^\w]+|_+")
 BATCH = 500
+WORD_FIELDS = ("filename", "title", "description", "keywords", "persons", "place")
 
 
 def fold(value: str) -> str:
@@ -55,10 +56,15 @@ def words(query: str) -> list[str]:
 
 def search_text(photo: Any, album_titles: Iterable[str]) -> str:
     """The folded words of one photo (a Photo or a row with the same names)."""
-    parts: list[str] = [photo.filename or "", photo.title or "", photo.description or ""]
-    parts += [str(k) for k in (photo.keywords or [])]
-    parts += [str(p) for p in (photo.persons or [])]
-    place = photo.place or {}
+    return text_of({name: getattr(photo, name) for name in WORD_FIELDS}, album_titles)
+
+
+def text_of(fields: Mapping[str, Any], album_titles: Iterable[str] = ()) -> str:
+    """The folded words of a photo's WORD_FIELDS and the titles of its albums."""
+    parts: list[str] = [fields["filename"] or "", fields["title"] or "", fields["description"] or ""]
+    parts += [str(k) for k in (fields["keywords"] or [])]
+    parts += [str(p) for p in (fields["persons"] or [])]
+    place = fields["place"] or {}
     if isinstance(place, dict):
         parts += [str(place.get(k) or "") for k in ("name", "city", "country")]
     parts += list(album_titles)
