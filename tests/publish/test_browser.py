@@ -4,7 +4,9 @@ link anonymously: the set shows, the lightbox opens, the zip downloads."""
 from __future__ import annotations
 
 import re
+import uuid
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,57 @@ def test_select_make_a_set_share_it_and_open_the_link_anonymously(accounts: Acco
         expect(page.locator(".share-list tbody tr .views")).to_have_text("1")
         context.close()
         assert errors == []  # no script failed on the way
+
+
+@SQLITE
+def test_share_an_album_from_its_page_see_the_views_and_revoke(accounts: Accounts) -> None:
+    device = accounts.device()
+    records = [send_photo(device, jpeg(1200, 900, colour=(30 * i, 90, 160))) for i in range(2)]
+    album = {
+        "photos_uuid": str(uuid.uuid4()),
+        "title": "Harbour",
+        "photos": [r["photos_uuid"] for r in records],
+    }
+    device.http.post("/api/sync/albums", json={"albums": [album]})
+    album_id = device.owner.http.get("/api/albums").json()["albums"][0]["id"]
+    owner = device.owner
+    with chromium() as (_, browser):
+        context = new_context(browser, accounts.server.url)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, owner.username, owner.password, path=f"/albums/{album_id}")
+        expect(page.get_by_role("heading", name="Harbour")).to_be_visible()
+        page.get_by_role("button", name="Share…").click()
+        panel = page.locator(".album-share")
+        expect(panel.get_by_text("No links yet.")).to_be_visible()
+        panel.get_by_label("Link for").select_option("604800")
+        panel.get_by_label("Preset").select_option("square-1080")
+        panel.get_by_role("button", name="Create album link").click()
+        url = panel.locator(".share-url a").get_attribute("href")
+        assert url and "/s/" in url
+        expect(panel.locator(".share-url .until")).to_contain_text("until")
+        rows = panel.locator(".share-list tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.locator(".views")).to_have_text("0")
+        expires = device.owner.http.get(f"/api/albums/{album_id}/shares").json()["shares"][0]["expires_at"]
+        made = datetime.fromisoformat(expires) - datetime.now(UTC)
+        assert timedelta(days=6, hours=23) < made <= timedelta(days=7)  # the expiry chosen on the page
+
+        anonymous = new_context(browser, accounts.server.url)
+        viewer = anonymous.new_page()
+        viewer.goto(url)
+        expect(viewer.get_by_role("heading", name="Harbour")).to_be_visible()
+        expect(viewer.locator(".share-tile img")).to_have_count(2)
+        snap(page, "album-share-panel")
+        page.reload()
+        page.get_by_role("button", name="Share…").click()
+        expect(panel.locator(".share-list tbody tr .views")).to_have_text("1")
+        panel.get_by_role("button", name="Revoke").click()
+        expect(panel.locator(".share-list tbody tr .state")).to_have_text("revoked")
+        expect(panel.get_by_role("button", name="Revoke")).to_have_count(0)
+        viewer.reload()
+        expect(viewer.get_by_role("heading", name="This link has ended")).to_be_visible()
+        anonymous.close()
+        context.close()
+        assert errors == []
