@@ -135,3 +135,70 @@ def test_share_an_album_from_its_page_see_the_views_and_revoke(accounts: Account
         anonymous.close()
         context.close()
         assert errors == []
+
+
+@SQLITE
+def test_make_and_delete_a_preset_on_its_page_with_clear_errors(accounts: Accounts) -> None:
+    owner = accounts.user()
+    http = owner.http
+    with chromium() as (_, browser):
+        context = new_context(browser, accounts.server.url)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        sign_in(page, owner.username, owner.password, path="/sets")
+        page.get_by_role("link", name="Export presets").click()
+        page.wait_for_url(re.compile(r"/sets/presets$"))
+        rows = page.locator(".preset-list tbody tr")
+        expect(rows).to_have_count(5)  # the built-in ones, none deletable
+        expect(page.locator(".preset-list button.delete")).to_have_count(0)
+        form = page.locator("form.new-preset")
+        alert = form.get_by_role("alert")
+
+        form.get_by_label("Name", exact=True).fill("shop-1600")
+        form.get_by_label("Crop to an exact size").check()
+        form.get_by_label("Height (px)").fill("")
+        form.get_by_role("button", name="Create preset").click()
+        expect(alert).to_have_text(re.compile("a crop needs a height"))
+        form.get_by_label("Height (px)").fill("1200")
+        form.get_by_label("File name pattern").fill("{set}-{day}")
+        form.get_by_role("button", name="Create preset").click()
+        expect(alert).to_have_text(re.compile(r"needs \{n\}"))
+        form.get_by_label("File name pattern").fill("{date}-{n}-{preset}")
+        form.get_by_label("JPEG quality").fill("101")
+        form.get_by_role("button", name="Create preset").click()
+        expect(alert).to_have_text(re.compile("quality must be 1-100"))
+        assert [p["name"] for p in http.get("/api/presets").json()["presets"] if not p["builtin"]] == []
+
+        form.get_by_label("JPEG quality").fill("77")
+        form.get_by_role("button", name="Create preset").click()
+        expect(rows).to_have_count(6)
+        expect(alert).to_be_hidden()
+        expect(page.locator('tr[data-name="shop-1600"]')).to_contain_text("Crop to 1600 × 1200")
+        own = [p for p in http.get("/api/presets").json()["presets"] if not p["builtin"]]
+        assert own == [
+            {
+                "name": "shop-1600",
+                "mode": "crop",
+                "width": 1600,
+                "height": 1200,
+                "quality": 77,
+                "filename_pattern": "{date}-{n}-{preset}",
+                "builtin": False,
+            }
+        ]
+        form.get_by_label("Name", exact=True).fill("shop-1600")
+        form.get_by_role("button", name="Create preset").click()
+        expect(alert).to_have_text(re.compile("already have a preset 'shop-1600'"))
+        expect(rows).to_have_count(6)
+        snap(page, "publish-presets")
+
+        page.get_by_role("button", name="Delete preset shop-1600").click()
+        expect(rows).to_have_count(5)
+        page.reload()  # the page's own address opens it
+        expect(page).to_have_title(re.compile("^Presets"))
+        expect(rows).to_have_count(5)
+        assert [p for p in http.get("/api/presets").json()["presets"] if not p["builtin"]] == []
+        context.close()
+        assert errors == []

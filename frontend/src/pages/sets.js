@@ -12,7 +12,7 @@ import { presetOptions, shareControls, shareForm, shareListHtml } from "../shari
 
 export function setsPage(main) {
   document.title = "Sets · Image Assistant";
-  main.innerHTML = `<div class="toolbar"><h1>Publish sets</h1></div><div class="sets" aria-busy="true"></div>`;
+  main.innerHTML = `<div class="toolbar"><h1>Publish sets</h1><a href="/sets/presets">Export presets</a></div><div class="sets" aria-busy="true"></div>`;
   const list = main.querySelector(".sets");
   api("/api/publish-sets").then(({ publish_sets: sets }) => {
     list.removeAttribute("aria-busy");
@@ -71,7 +71,7 @@ export function setPage(main, { match, navigate }) {
       <label class="note">Note <textarea rows="2" maxlength="10000">${esc(set.note)}</textarea></label>
       <section class="set-actions">
         <form class="download"><label>Preset <select name="preset">${options}</select></label>
-          <button>Download zip</button></form>
+          <button>Download zip</button> <a href="/sets/presets">Presets…</a></form>
         ${shareForm(presets)}
       </section>
       <ol class="set-photos"></ol>
