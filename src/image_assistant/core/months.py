@@ -10,6 +10,7 @@ they are counted when asked, from the `ix_photos_burst` index.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Mapping
@@ -27,7 +28,8 @@ TABLE: Table = MonthCount.__table__  # type: ignore[assignment]
 
 def month_of(at: datetime) -> str:
     """A moment's UTC month, "YYYY-MM"."""
-    return at.astimezone(UTC).strftime("%Y-%m")
+    at = at.astimezone(UTC)
+    return f"{at.year:04d}-{at.month:02d}"
 
 
 def counted(photo: Mapping[Any, Any]) -> bool:
@@ -62,16 +64,21 @@ class Changes:
             for month, n in sorted(self.deltas.items())
             if n != 0
         ]
-        if not rows:
-            return
-        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(TABLE).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=[TABLE.c.user_id, TABLE.c.month],
-            set_={"photo_count": TABLE.c.photo_count + statement.excluded.photo_count},
-        )
-        db.execute(statement)
+        if rows:
+            db.execute(_upsert(db.get_bind().dialect.name), rows)
         self.deltas.clear()
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE adding to the count; one statement for every batch's rows
+    (compiled once: SQLAlchemy sends many rows of it as one multi-row INSERT)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=[TABLE.c.user_id, TABLE.c.month],
+        set_={"photo_count": TABLE.c.photo_count + statement.excluded.photo_count},
+    )
 
 
 def stored(db: DbSession, *, user_id: uuid.UUID) -> Counter[str]:
