@@ -3,6 +3,7 @@
 
 import { api, thumbnailUrl } from "../api.js";
 import { imageAttrs } from "../srcset.js";
+import { download, shareRenditions } from "../share.js";
 
 // A set's card is at most 440 CSS px wide, 4:3 (styles.css .set-list): a 3:2 cover cropped to it
 // needs about 500 px. The listing has no sizes or dimensions for the cover, so all three.
@@ -83,7 +84,9 @@ export function setPage(main, { match, navigate }) {
       <label class="note">Note <textarea rows="2" maxlength="10000">${esc(set.note)}</textarea></label>
       <section class="set-actions">
         <form class="download"><label>Preset <select name="preset">${options}</select></label>
-          <button>Download zip</button></form>
+          <button>Download zip</button>
+          <button type="button" class="share-files">Share…</button>
+          <output class="share-state" aria-live="polite"></output></form>
         <form class="share"><label>Link for <select name="expires_in">${EXPIRIES.map(([v, l]) => `<option value="${v}">${l}</option>`).join("")}</select></label>
           <label>Preset <select name="preset">${options}</select></label>
           <label>Password <input name="password" type="password" autocomplete="new-password" placeholder="optional"></label>
@@ -98,6 +101,26 @@ export function setPage(main, { match, navigate }) {
     wire();
   }
 
+  // Share…: the chosen preset's renditions, in the set's order, to the share sheet; the zip
+  // where the browser cannot share files.
+  function shareSet(form) {
+    const preset = encodeURIComponent(form.preset.value);
+    const state = form.querySelector(".share-state");
+    const say = (text, retry) => {
+      state.textContent = text;
+      if (!retry) return;
+      const again = Object.assign(document.createElement("button"), { type: "button", textContent: "Share now" });
+      again.addEventListener("click", () => retry());
+      state.append(" ", again);
+    };
+    shareRenditions({
+      urls: photos.map((p) => `/api/publish-sets/${id}/photos/${p.id}/rendition?preset=${preset}`),
+      title: set.title,
+      fallback: () => download(`/api/publish-sets/${id}/download?preset=${preset}`),
+      say,
+    });
+  }
+
   function wire() {
     main.querySelector(".title").addEventListener("change", (e) => save({ title: e.target.value }));
     main.querySelector(".note textarea").addEventListener("change", (e) => save({ note: e.target.value }));
@@ -108,13 +131,9 @@ export function setPage(main, { match, navigate }) {
     });
     main.querySelector(".download").addEventListener("submit", (e) => {
       e.preventDefault();
-      const link = document.createElement("a");
-      link.href = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`;
-      link.download = "";
-      document.body.append(link);
-      link.click();
-      link.remove();
+      download(`/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`);
     });
+    main.querySelector(".share-files").addEventListener("click", (e) => shareSet(e.target.form));
     main.querySelector(".share").addEventListener("submit", async (e) => {
       e.preventDefault();
       const form = e.target;
