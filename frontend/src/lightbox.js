@@ -2,14 +2,15 @@
 //
 // A photo opens on the smallest thumbnail that covers the screen's device pixels (medium or
 // large; the medium one shows at once as PhotoSwipe's placeholder), never a smaller one
-// stretched. Zooming in adds the full image (the edited version's file when there is one, else
-// the original's) for types every browser shows (JPEG, PNG, GIF, WebP); a HEIC photo keeps its
-// large thumbnail, however far one zooms. "Show original" compares with the edit. On a touch
-// screen, a swipe sideways goes to the next or previous photo and a pull down closes
-// (PhotoSwipe's gestures). Videos play their playback rendition (H.264 MP4, from
-// GET /api/photos/{id}/playback); a Live Photo moves, muted, while the pointer presses or
-// hovers it; a burst opens as its frames. The info panel (key i; a bottom sheet on a phone)
-// tells everything known of the photo; a photo in Recently Deleted has Restore.
+// stretched; both show the edited version when there is one, and "Show original" compares.
+// Zooming in adds the full image (the edited version's file when there is one, else the
+// original's) for types every browser shows (JPEG, PNG, GIF, WebP); a HEIC photo keeps its
+// large thumbnail, however far one zooms. On a touch screen, a swipe sideways goes to the next
+// or previous photo and a pull down closes (PhotoSwipe's gestures). Videos play their playback
+// rendition (H.264 MP4, from GET /api/photos/{id}/playback: the edit's, or the original's under
+// "Show original"); a Live Photo moves, muted, while the pointer presses or hovers it (its
+// edited motion likewise); a burst opens as its frames. The info panel (key i; a bottom sheet
+// on a phone) tells everything known of the photo; a photo in Recently Deleted has Restore.
 
 import PhotoSwipe from "photoswipe";
 import { api, downloadUrl, thumbnailUrl } from "./api.js";
@@ -89,9 +90,9 @@ export function slideData(photo) {
   const version = showingOriginal.has(photo.id) ? "original" : "current";
   const t = photo.thumbnails ?? {};
   if (photo.media_type === "video" && photo.has_original) {
-    const poster = t.large ? ` poster="${thumbnailUrl(photo.id, "large")}"` : "";
+    const poster = t.large ? ` poster="${thumbnailUrl(photo.id, "large", version)}"` : "";
     return {
-      html: `<div class="pswp-video" data-photo-id="${photo.id}"><video controls playsinline preload="metadata"${poster}
+      html: `<div class="pswp-video" data-photo-id="${photo.id}" data-version="${version}"><video controls playsinline preload="metadata"${poster}
         aria-label="${esc(alt)}"></video><p class="pswp-video-state" hidden></p></div>`,
       photo,
     };
@@ -175,7 +176,10 @@ function registerUi(pswp) {
         const on = showingOriginal.has(photo.id);
         el.toggleAttribute("hidden", !photo.has_edit);
         el.setAttribute("aria-pressed", String(on));
-        el.querySelector(".pswp-word").textContent = on ? "Show edited" : "Show original";
+        const word = on ? "Show edited" : "Show original";
+        el.querySelector(".pswp-word").textContent = word;
+        el.title = word;
+        el.setAttribute("aria-label", word);
       };
       instance.on("change", label);
       el.addEventListener("click", () => {
@@ -268,7 +272,8 @@ async function loadVideo(pswp, box) {
   const state = box.querySelector(".pswp-video-state");
   const id = box.dataset.photoId;
   try {
-    const found = await api(`/api/photos/${id}/playback`);
+    const query = box.dataset.version === "original" ? "?version=original" : "";
+    const found = await api(`/api/photos/${id}/playback${query}`);
     video.src = found.url;
     if (found.poster && !video.poster) video.poster = found.poster;
     state.hidden = true;
@@ -350,7 +355,8 @@ export function openLightbox(grid, index, { burst = false } = {}) {
   pswp.on("afterInit", () => {
     livePlayer(pswp.element, ".pswp__item .pswp__zoom-wrap", () => {
       const photo = pswp.currSlide?.data.photo;
-      return photo && isLive(photo) ? photo.id : null;
+      if (!photo || !isLive(photo)) return null;
+      return { id: photo.id, version: showingOriginal.has(photo.id) ? "original" : "current" };
     });
   });
   pswp.on("keydown", ({ originalEvent }) => {

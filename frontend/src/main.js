@@ -11,6 +11,7 @@ import { devicesPage } from "./pages/devices.js";
 import { loginPage } from "./pages/login.js";
 import { peoplePage } from "./pages/people.js";
 import { photosPage } from "./pages/photos.js";
+import { presetsPage } from "./pages/presets.js";
 import { personsPage, placesPage } from "./pages/views.js";
 import { setPage, setsPage } from "./pages/sets.js";
 import { sharePage } from "./pages/share.js";
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^\/people$/, personsPage, "Photos"],
   [/^\/places$/, placesPage, "Photos"],
   [/^\/sets$/, setsPage, "Sets"],
+  [/^\/sets\/presets$/, presetsPage, "Sets"],
   [/^\/sets\/([0-9a-fA-F-]{36})$/, setPage, "Sets"],
   [/^\/sync$/, syncPage, "Sync"],
   [/^\/devices$/, devicesPage, "Devices"],

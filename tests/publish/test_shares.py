@@ -148,3 +148,29 @@ def test_an_album_share_follows_the_album(accounts: Accounts) -> None:
         device.http.post("/api/sync/albums", json={"albums": [album]})
         assert [p["id"] for p in anonymous.get(f"/api/shares/{token}").json()["photos"]] == [ids[2], ids[0]]
         assert anonymous.get(f"/api/shares/{token}/photos/{ids[1]}").status_code == 404
+
+
+def test_an_album_lists_its_own_links_to_its_owner_only(accounts: Accounts) -> None:
+    device = accounts.device()
+    record = send_photo(device, jpeg(800, 600))
+    albums = [
+        {"photos_uuid": str(uuid.uuid4()), "title": title, "photos": [record["photos_uuid"]]}
+        for title in ("Kept", "Other")
+    ]
+    device.http.post("/api/sync/albums", json={"albums": albums})
+    owner = device.owner.http
+    ids = {a["title"]: a["id"] for a in owner.get("/api/albums").json()["albums"]}
+    assert owner.get(f"/api/albums/{ids['Kept']}/shares").json() == {"shares": []}
+    made = owner.post(f"/api/albums/{ids['Kept']}/shares", json={"expires_in": 7200, "preset": "square-1080"})
+    owner.post(f"/api/albums/{ids['Other']}/shares", json={"expires_in": 600})
+    with httpx.Client(base_url=accounts.server.url, timeout=60, headers=_own_address()) as anonymous:
+        anonymous.get(f"/api/shares/{made.json()['token']}")
+    listed = owner.get(f"/api/albums/{ids['Kept']}/shares").json()["shares"]
+    assert [(s["id"], s["kind"], s["preset"], s["view_count"], s["state"]) for s in listed] == [
+        (made.json()["id"], "album", "square-1080", 1, "active")
+    ]
+    assert listed[0]["expires_at"] == made.json()["expires_at"]
+    assert accounts.user().http.get(f"/api/albums/{ids['Kept']}/shares").status_code == 404
+    assert owner.get("/api/albums/not-a-uuid/shares").status_code == 400
+    assert owner.delete(f"/api/shares/{made.json()['id']}").status_code == 204
+    assert owner.get(f"/api/albums/{ids['Kept']}/shares").json()["shares"][0]["state"] == "revoked"

@@ -5,6 +5,7 @@ import { imageAttrs } from "../srcset.js";
 import { count, esc } from "../format.js";
 import { PhotoGrid, pager } from "../grid.js";
 import { openLightbox } from "../lightbox.js";
+import { shareControls, shareForm, shareListHtml } from "../sharing.js";
 
 const FOLDER_ICON = `<svg aria-hidden="true" class="icon" viewBox="0 0 24 24" width="18" height="18">
   <path d="M3 6.5A1.5 1.5 0 0 1 4.5 5h4.3l2 2h8.7A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z"
@@ -90,7 +91,10 @@ export function albumsPage(main) {
 export function albumPage(main, { match }) {
   const id = match[1];
   main.innerHTML = `<div class="toolbar album-head"><p class="crumbs"><a href="/albums">Albums</a></p>
-      <h1>Album</h1><p class="album-meta"></p></div><div class="photos"></div>`;
+      <h1>Album</h1><p class="album-meta"></p>
+      <button type="button" class="share-album" aria-expanded="false" aria-controls="album-share">Share…</button></div>
+      <section id="album-share" class="album-share" hidden></section><div class="photos"></div>`;
+  main.querySelector(".share-album").addEventListener("click", (e) => toggleSharing(main, id, e.currentTarget));
   const fetchPage = pager(`/api/albums/${id}`);
   let described = false;
   const grid = new PhotoGrid(main.querySelector(".photos"), {
@@ -121,4 +125,25 @@ function describe(main, album) {
   main.querySelector(".album-meta").innerHTML =
     `${count(album.photo_count, "photo")}${kind ? ` · <span class="kind">${kind}</span>` : ""}
      · <a href="/?album=${album.id}">Show in Photos by date</a>`;
+}
+
+// The album's share links: a link follows the album as it changes (photos added or removed in
+// Photos.app show to whoever holds it after the next sync).
+async function toggleSharing(main, id, button) {
+  const panel = main.querySelector(".album-share");
+  const open = panel.hidden;
+  panel.hidden = !open;
+  button.setAttribute("aria-expanded", String(open));
+  if (!open || panel.childElementCount) return;
+  panel.setAttribute("aria-busy", "true");
+  try {
+    const { presets } = await api("/api/presets");
+    panel.innerHTML = `<p class="hint">Anyone with a link sees this album as it is when they open it.</p>
+      ${shareForm(presets, { label: "Create album link" })}${shareListHtml}`;
+    await shareControls(panel, `/api/albums/${id}`);
+  } catch (error) {
+    panel.innerHTML = `<p class="error">Could not load the sharing options: ${esc(error.message)}</p>`;
+  } finally {
+    panel.removeAttribute("aria-busy");
+  }
 }

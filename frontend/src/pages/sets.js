@@ -7,11 +7,12 @@ import { imageAttrs } from "../srcset.js";
 // A set's card is at most 440 CSS px wide, 4:3 (styles.css .set-list): a 3:2 cover cropped to it
 // needs about 500 px. The listing has no sizes or dimensions for the cover, so all three.
 const coverAttrs = (id) => imageAttrs({ id, thumbnails: { small: true, medium: true, large: true } }, 500);
-import { ago, count, esc, stamp } from "../format.js";
+import { ago, count, esc } from "../format.js";
+import { presetOptions, shareControls, shareForm, shareListHtml } from "../sharing.js";
 
 export function setsPage(main) {
   document.title = "Sets · Image Assistant";
-  main.innerHTML = `<div class="toolbar"><h1>Publish sets</h1></div><div class="sets" aria-busy="true"></div>`;
+  main.innerHTML = `<div class="toolbar"><h1>Publish sets</h1><a href="/sets/presets">Export presets</a></div><div class="sets" aria-busy="true"></div>`;
   const list = main.querySelector(".sets");
   api("/api/publish-sets").then(({ publish_sets: sets }) => {
     list.removeAttribute("aria-busy");
@@ -28,8 +29,6 @@ export function setsPage(main) {
     list.textContent = `Could not load the sets: ${error.message}`;
   });
 }
-
-const EXPIRIES = [["86400", "1 day"], ["604800", "7 days"], ["2592000", "30 days"], ["31536000", "1 year"]];
 
 export function setPage(main, { match, navigate }) {
   const id = match[1];
@@ -62,19 +61,8 @@ export function setPage(main, { match, navigate }) {
     main.querySelector(".photo-count").textContent = count(photos.length, "photo");
   }
 
-  async function renderShares() {
-    const box = main.querySelector(".share-list");
-    const { shares } = await api(`/api/publish-sets/${id}/shares`);
-    box.innerHTML = shares.length ? `<table><thead><tr><th>Made</th><th>Preset</th><th>Expires</th><th>Views</th>
-      <th>State</th><th></th></tr></thead><tbody>${shares.map((s) => `<tr data-id="${s.id}">
-      <td>${esc(stamp(s.created_at))}</td><td>${esc(s.preset)}${s.has_password ? " 🔒" : ""}${s.allow_download ? " ⬇" : ""}</td>
-      <td>${esc(stamp(s.expires_at))}</td><td class="views">${s.view_count}</td><td>${esc(s.state)}</td>
-      <td>${s.state === "active" ? '<button type="button" class="revoke">Revoke</button>' : ""}</td></tr>`).join("")}
-      </tbody></table>` : "<p>No links yet.</p>";
-  }
-
   function render(presets) {
-    const options = presets.map((p) => `<option value="${esc(p.name)}">${esc(p.name)}</option>`).join("");
+    const options = presetOptions(presets);
     main.innerHTML = `<div class="toolbar set-head">
         <h1><input class="title" aria-label="Set title" value="${esc(set.title)}" maxlength="200"></h1>
         <span class="photo-count"></span>
@@ -83,18 +71,13 @@ export function setPage(main, { match, navigate }) {
       <label class="note">Note <textarea rows="2" maxlength="10000">${esc(set.note)}</textarea></label>
       <section class="set-actions">
         <form class="download"><label>Preset <select name="preset">${options}</select></label>
-          <button>Download zip</button></form>
-        <form class="share"><label>Link for <select name="expires_in">${EXPIRIES.map(([v, l]) => `<option value="${v}">${l}</option>`).join("")}</select></label>
-          <label>Preset <select name="preset">${options}</select></label>
-          <label>Password <input name="password" type="password" autocomplete="new-password" placeholder="optional"></label>
-          <label><input name="allow_download" type="checkbox" checked> Downloads allowed</label>
-          <button>Create share link</button>
-          <output class="share-url"></output></form>
+          <button>Download zip</button> <a href="/sets/presets">Presets…</a></form>
+        ${shareForm(presets)}
       </section>
       <ol class="set-photos"></ol>
-      <section class="shares"><h2>Share links</h2><div class="share-list"></div></section>`;
+      ${shareListHtml}`;
     renderPhotos();
-    renderShares().catch(() => {});
+    shareControls(main, `/api/publish-sets/${id}`);
     wire();
   }
 
@@ -114,29 +97,6 @@ export function setPage(main, { match, navigate }) {
       document.body.append(link);
       link.click();
       link.remove();
-    });
-    main.querySelector(".share").addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const form = e.target;
-      const body = {
-        expires_in: Number(form.expires_in.value),
-        preset: form.preset.value,
-        allow_download: form.allow_download.checked,
-      };
-      if (form.password.value) body.password = form.password.value;
-      const made = await api(`/api/publish-sets/${id}/shares`, { method: "POST", body });
-      const out = form.querySelector(".share-url");
-      out.innerHTML = `<a href="${esc(made.url)}" target="_blank" rel="noopener">${esc(made.url)}</a>
-        <button type="button" class="copy">Copy</button>`;
-      out.querySelector(".copy").addEventListener("click", () => navigator.clipboard?.writeText(made.url));
-      form.password.value = "";
-      renderShares();
-    });
-    main.querySelector(".share-list").addEventListener("click", async (e) => {
-      const row = e.target.closest("button.revoke")?.closest("tr");
-      if (!row) return;
-      await api(`/api/shares/${row.dataset.id}`, { method: "DELETE" });
-      renderShares();
     });
     const ol = main.querySelector(".set-photos");
     // A thumbnail still being made leaves its frame as a placeholder of the photo's shape.

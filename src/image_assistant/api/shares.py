@@ -105,6 +105,13 @@ def share_album(
     return _created(request, made, shares.contents(db, made.share).title)
 
 
+@router.get("/api/albums/{album_id}/shares", responses=errors(400, 401, 403, 404))
+def album_shares(album_id: AlbumId, caller: UserCaller, db: Db) -> Response:
+    """The links to one of the caller's albums, with their state, expiry and view counts."""
+    rows = shares.list_own(db, user_id=caller.user_id, album_id=parse_uuid(album_id, "album id"))
+    return json_response({"shares": [share_json(s, t) for s, t in rows]})
+
+
 @router.get("/api/shares", responses=errors(401, 403))
 def own_shares(caller: UserCaller, db: Db) -> Response:
     """The caller's links with their state, expiry and view counts (tokens are never shown again)."""

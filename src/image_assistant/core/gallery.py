@@ -379,31 +379,64 @@ class PlaybackSource:
     key: str
     content_type: str
     poster_key: str | None
+    edited: bool = False  # the edited version's (else the original's)
 
 
 PLAYABLE_KINDS = (FileKind.ORIGINAL, FileKind.LIVE_VIDEO)
+# The edited version of each playable kind: shown instead of it while the edit is declared and stored.
+EDITED_KINDS = {FileKind.ORIGINAL: FileKind.EDITED, FileKind.LIVE_VIDEO: FileKind.EDITED_LIVE_VIDEO}
+PLAYBACK_VERSIONS = ("current", "original")
 
 
-def playback(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: FileKind) -> PlaybackSource:
-    """The playback rendition of a photo's video (`original`) or Live video (`live_video`); the
-    video itself when browsers play it as it is. Raises NotFound with the state otherwise:
-    `none` (no such video), `pending`, `processing` or `failed`."""
+def playback(
+    db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: FileKind, version: str = "current"
+) -> PlaybackSource:
+    """The playback rendition of a photo's video (`original`) or Live video (`live_video`): of the
+    version shown (`current`: the edited one when there is one) or of the `original`; the video
+    itself when browsers play it as it is. Raises NotFound with the state otherwise: `none` (no
+    such video), `pending`, `processing` or `failed`."""
     if kind not in PLAYABLE_KINDS:
         raise BadRequest("kind must be original or live_video", code="invalid_kind")
+    if version not in PLAYBACK_VERSIONS:
+        raise BadRequest("version must be current or original", code="invalid_version")
     photo = get_photo(db, user_id=user_id, photo_id=photo_id)
-    poster = photo.thumbnail_large_key
-    row = db.get(PlaybackRendition, (photo.id, kind.value))
+    poster = _poster(photo, version)
+    edited = _edited_video(db, photo, kind) if version == "current" else None
+    # An edit stored before edits had renditions has no row: its original plays, as it did then.
+    row = db.get(PlaybackRendition, (photo.id, edited.value)) if edited else None
     if row is None:
-        state = "pending" if _has_video(db, photo, kind) else "none"
-        raise _not_playable(state, None)
+        edited = None
+        row = db.get(PlaybackRendition, (photo.id, kind.value))
+    source_kind = edited or kind
+    if row is None:
+        raise _not_playable("pending" if _has_video(db, photo, kind) else "none", None)
     if row.status == "completed" and row.object_key is not None:
-        return PlaybackSource(row.object_key, "video/mp4", poster)
+        return PlaybackSource(row.object_key, "video/mp4", poster, edited is not None)
     if row.status == "not_needed":
-        source = db.get(PhotoFile, (photo.id, kind.value))
+        source = db.get(PhotoFile, (photo.id, source_kind.value))
         if source is not None and source.object_key is not None:  # an MP4 (transcode.playable_as_is)
-            return PlaybackSource(source.object_key, "video/mp4", poster)
+            return PlaybackSource(source.object_key, "video/mp4", poster, edited is not None)
         raise _not_playable("none", None)
     raise _not_playable(row.status, row.error if row.status == "failed" else None)
+
+
+def _edited_video(db: DbSession, photo: Photo, kind: FileKind) -> FileKind | None:
+    """The edited kind of `kind` when the photo's edited version of it is a stored, declared video
+    (as `files.shown_file` picks the edit for thumbnails); None to play the original."""
+    edited = EDITED_KINDS[kind]
+    row = db.get(PhotoFile, (photo.id, edited.value))
+    if row is None or row.object_key is None or row.declared_sha256 is None:
+        return None
+    if kind is FileKind.ORIGINAL and photo.media_type != "video":
+        return None  # a photo's edit is a still image: there is nothing to play
+    return edited
+
+
+def _poster(photo: Photo, version: str) -> str | None:
+    try:
+        return thumbnail_of(photo, size="large", version=version)
+    except NotFound:
+        return None
 
 
 def _has_video(db: DbSession, photo: Photo, kind: FileKind) -> bool:

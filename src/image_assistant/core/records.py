@@ -188,11 +188,11 @@ class PhotoRecord(Strict):
     # The facts in Photos; absent means none (each record says the photo's whole state).
     title: Title | None = None
     description: Description | None = None
-    keywords: list[Name] = Field(default=[], max_length=MAX_KEYWORDS)
-    persons: list[Name] = Field(default=[], max_length=MAX_PERSONS)
+    keywords: list[Name] = Field(default_factory=list, max_length=MAX_KEYWORDS)
+    persons: list[Name] = Field(default_factory=list, max_length=MAX_PERSONS)
     place: Place | None = None
     camera: Camera | None = None
-    subtypes: list[Subtype] = Field(default=[], max_length=len(SUBTYPES))
+    subtypes: list[Subtype] = Field(default_factory=list, max_length=len(SUBTYPES))
     burst_id: (
         Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)] | None
     ) = None
@@ -234,8 +234,8 @@ class AlbumRecord(Strict):
     photos_uuid: PhotosUuid
     title: str = text(max_length=512)
     album_type: Literal["user", "smart", "favorites", "shared"] = "user"
-    folder_path: list[Annotated[str, text(max_length=512)]] = Field(default=[], max_length=32)
-    photos: list[PhotosUuid] = Field(default=[], max_length=200_000)
+    folder_path: list[Annotated[str, text(max_length=512)]] = Field(default_factory=list, max_length=32)
+    photos: list[PhotosUuid] = Field(default_factory=list, max_length=200_000)
 
     _uuid = field_validator("photos_uuid")(canonical_photos_uuid)
 

@@ -44,8 +44,10 @@ WORD_FIELDS = ("filename", "title", "description", "keywords", "persons", "place
 
 def fold(value: str) -> str:
     """Lower case, accents off, words apart: "Crème_Brûlée.JPG" → "creme brulee jpg"."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = value.casefold()
+    if not bare.isascii():
+        decomposed = unicodedata.normalize("NFKD", bare)
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.sub(" ", bare).split())
 
 

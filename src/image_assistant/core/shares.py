@@ -86,9 +86,10 @@ def create(
 
 
 def list_own(
-    db: DbSession, *, user_id: uuid.UUID, set_id: uuid.UUID | None = None
+    db: DbSession, *, user_id: uuid.UUID, set_id: uuid.UUID | None = None, album_id: uuid.UUID | None = None
 ) -> list[tuple[Share, str]]:
-    """The user's links, newest first, each with the title of what it shares."""
+    """The user's links (or those of one of their sets or albums), newest first, each with the
+    title of what it shares."""
     query = (
         select(Share, PublishSet.title, Album.title)
         .outerjoin(PublishSet, PublishSet.id == Share.set_id)
@@ -99,6 +100,9 @@ def list_own(
     if set_id is not None:
         publish.get_set(db, user_id=user_id, set_id=set_id)
         query = query.where(Share.set_id == set_id)
+    if album_id is not None:
+        gallery.get_album(db, user_id=user_id, album_id=album_id)
+        query = query.where(Share.album_id == album_id)
     return [(share, set_title or album_title or "") for share, set_title, album_title in db.execute(query)]
 
 

@@ -297,7 +297,8 @@ class PhotoSidecar(Base):
 
 class PlaybackRendition(Base):
     """A file the server derives from one of a photo's files for browsers: the playback MP4
-    (H.264/AAC) of a video original or a Live video (`kind` is the source file's kind).
+    (H.264/AAC) of a video or a Live video, original or edited (`kind` is the source file's kind:
+    original, live_video, edited, edited_live_video).
 
     States: pending → processing → completed | failed, or `not_needed` when browsers play the
     source as it is. Attempts are counted here as a photo's thumbnail attempts are.

@@ -2,8 +2,9 @@
 
 The queue only carries jobs `{photo_id, source_key, sizes, kind}`; the photo row (or the
 rendition row) is the source of truth for attempts and state, so a lost or duplicated job is
-harmless (see reconcile.py). Kinds: `thumbnails`, and `playback` / `live_playback` (the MP4
-browsers play, of a video original or of a Live video: playback.py).
+harmless (see reconcile.py). Kinds: `thumbnails`, and `playback` / `live_playback` /
+`edited_playback` / `edited_live_playback` (the MP4 browsers play, of a video or of a Live video,
+original or edited: playback.py).
 """
 
 from __future__ import annotations

@@ -149,6 +149,7 @@ GALLERY_PAGES = {
     "/account": "Account",
     "/admin/accounts": "People",
     "/sets": "Publish sets",
+    "/sets/presets": "Export presets",  # before /sets/{set_id}, which would take it
     "/sets/{set_id}": "Publish set",
 }
 
