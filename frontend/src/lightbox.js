@@ -17,6 +17,7 @@ import { api, downloadUrl, thumbnailUrl } from "./api.js";
 import { infoPanel } from "./info.js";
 import { covering } from "./srcset.js";
 import { isLive, livePlayer } from "./live.js";
+import { download, shareRenditions } from "./share.js";
 import { altText, bytes, captureTime, esc, place } from "./format.js";
 
 const DOWNLOAD_ICON = `<svg aria-hidden="true" class="pswp__icn" viewBox="0 0 32 32" width="32" height="32">
@@ -223,6 +224,22 @@ function registerUi(pswp) {
     },
   });
   pswp.ui.registerElement({
+    name: "share",
+    order: 7,
+    isButton: true,
+    title: "Share…",
+    html: '<span class="pswp-word">Share…</span>',
+    onInit: (el, instance) => {
+      el.setAttribute("aria-expanded", "false");
+      instance.on("change", () => {
+        const photo = instance.currSlide?.data.photo;
+        el.toggleAttribute("hidden", !photo?.has_original || photo.media_type === "video");
+        toggleShare(instance, el, false);
+      });
+      el.addEventListener("click", () => toggleShare(instance, el));
+    },
+  });
+  pswp.ui.registerElement({
     name: "info",
     order: 7,
     isButton: true,
@@ -245,6 +262,57 @@ function registerUi(pswp) {
         if (photo) el.innerHTML = captionHtml(photo);
       });
     },
+  });
+}
+
+let presetList = null; // the user's presets, asked once
+
+/** The lightbox's Share… menu: one button per preset; the chosen one's rendition goes to the
+ * share sheet (or downloads where the browser cannot share files). */
+function toggleShare(pswp, button, force) {
+  let menu = pswp.element?.querySelector(".pswp-share");
+  if (!menu && force === false) return;
+  if (!menu) {
+    menu = Object.assign(document.createElement("div"), { className: "pswp-share", hidden: true });
+    menu.setAttribute("role", "group");
+    menu.setAttribute("aria-label", "Share as");
+    menu.innerHTML = '<p class="pswp-share-title">Share as</p><div class="pswp-share-presets"></div><output aria-live="polite"></output>';
+    menu.addEventListener("click", (event) => {
+      const chosen = event.target.closest("button[data-preset]");
+      const photo = pswp.currSlide?.data.photo;
+      if (!chosen || !photo) return;
+      const url = `/api/photos/${photo.id}/rendition?preset=${encodeURIComponent(chosen.dataset.preset)}`;
+      const out = menu.querySelector("output");
+      shareRenditions({
+        urls: [url],
+        title: photo.filename,
+        fallback: () => download(url),
+        say: (text, retry) => {
+          out.textContent = text;
+          if (!retry) return;
+          const again = Object.assign(document.createElement("button"), { type: "button", textContent: "Share now" });
+          again.addEventListener("click", () => retry());
+          out.append(" ", again);
+        },
+      });
+    });
+    pswp.element.append(menu);
+  }
+  const open = force ?? menu.hidden;
+  menu.hidden = !open;
+  button.setAttribute("aria-expanded", String(open));
+  if (!open) return;
+  menu.querySelector("output").textContent = "";
+  presetList ??= api("/api/presets").then(({ presets }) => presets, (error) => {
+    presetList = null;
+    throw error;
+  });
+  presetList.then((presets) => {
+    const box = menu.querySelector(".pswp-share-presets");
+    box.innerHTML = presets.map((p) => `<button type="button" data-preset="${esc(p.name)}">${esc(p.name)}</button>`).join("");
+    box.querySelector("button")?.focus();
+  }, (error) => {
+    menu.querySelector("output").textContent = `Could not load the presets: ${error.message}`;
   });
 }
 
@@ -359,7 +427,17 @@ export function openLightbox(grid, index, { burst = false } = {}) {
       return { id: photo.id, version: showingOriginal.has(photo.id) ? "original" : "current" };
     });
   });
-  pswp.on("keydown", ({ originalEvent }) => {
+  pswp.on("keydown", (event) => {
+    const { originalEvent } = event;
+    const menu = pswp.element?.querySelector(".pswp-share");
+    if (originalEvent.key === "Escape" && menu && !menu.hidden) {
+      // Escape closes the Share… menu first, then the lightbox.
+      event.preventDefault();
+      const button = pswp.element.querySelector(".pswp__button--share");
+      toggleShare(pswp, button, false);
+      button?.focus();
+      return;
+    }
     if (originalEvent.key === "i" && !originalEvent.metaKey && !originalEvent.ctrlKey) toggleInfo(pswp);
   });
   pswp.on("zoomPanUpdate", ({ slide }) => {

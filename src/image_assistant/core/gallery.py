@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -12,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tup
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from image_assistant.core import cursor, files, search
+from image_assistant.core import cursor, files, months, search
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
@@ -304,15 +305,22 @@ def timeline(
 def month_counts(
     db: DbSession, *, user_id: uuid.UUID, filters: Filters | None = None
 ) -> list[tuple[str, int]]:
-    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber."""
+    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber.
+    The whole library's come from the stored counts (core/months.py) and its bursts; filtered
+    listings are counted over their photos."""
+    filters = filters or Filters()
     if db.get_bind().dialect.name == "postgresql":
         month = func.to_char(func.timezone("UTC", Photo.sort_at), "YYYY-MM")
     else:
         month = func.substr(Photo.sort_at, 1, 7)
-    counted = select(month.label("month"), func.count().label("n")).select_from(Photo)
-    query = _filtered(db, user_id, filters or Filters(), counted)
-    rows = db.execute(query.group_by(month).order_by(month.desc()))
-    return [(str(m), int(n)) for m, n in rows]
+    query = _filtered(db, user_id, filters, select(month, func.count()).select_from(Photo))
+    counts: Counter[str] = Counter()
+    if filters == Filters():
+        counts = months.stored(db, user_id=user_id)
+        query = query.where(Photo.burst_id.is_not(None))
+    for m, n in db.execute(query.group_by(month)):
+        counts[str(m)] += int(n)
+    return sorted(counts.items(), reverse=True)
 
 
 def photo_row(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
@@ -352,6 +360,9 @@ def restore(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> PhotoD
     if photo.deleted_at is not None:
         photo.deleted_at = None
         photo.updated_at = datetime.now(UTC)
+        changes = months.Changes(user_id)
+        changes.photo(None, months.facts(photo))
+        changes.save(db)
         db.commit()
     return photo_detail(db, user_id=user_id, photo_id=photo_id)
 
