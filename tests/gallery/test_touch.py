@@ -310,6 +310,8 @@ def test_the_columns_control_and_a_pinch_set_the_tiles_a_row_and_are_remembered(
         assert page.evaluate("() => localStorage.getItem('ia.columns')") == "5"
         expect(page.locator(".pswp")).to_have_count(0)  # a pinch opens no photo, selects none
         expect(page.locator(".tile.is-selected")).to_have_count(0)
+        gesture(cdp, [(100, y)], [(100, y)], hold=0.8)  # one finger held: that photo is selected
+        expect(page.locator(".tile.is-selected")).to_have_count(1)
     finally:
         context.close()
 
