@@ -3,6 +3,7 @@
 
 import { api, thumbnailUrl } from "../api.js";
 import { imageAttrs } from "../srcset.js";
+import { download, shareRenditions } from "../share.js";
 
 // A set's card is at most 440 CSS px wide, 4:3 (styles.css .set-list): a 3:2 cover cropped to it
 // needs about 500 px. The listing has no sizes or dimensions for the cover, so all three.
@@ -71,7 +72,9 @@ export function setPage(main, { match, navigate }) {
       <label class="note">Note <textarea rows="2" maxlength="10000">${esc(set.note)}</textarea></label>
       <section class="set-actions">
         <form class="download"><label>Preset <select name="preset">${options}</select></label>
-          <button>Download zip</button> <a href="/sets/presets">Presets…</a></form>
+          <button>Download zip</button> <button type="button" class="share-files">Share…</button>
+          <a href="/sets/presets">Presets…</a>
+          <output class="share-state" aria-live="polite"></output></form>
         ${shareForm(presets)}
       </section>
       <ol class="set-photos"></ol>
@@ -79,6 +82,26 @@ export function setPage(main, { match, navigate }) {
     renderPhotos();
     shareControls(main, `/api/publish-sets/${id}`);
     wire();
+  }
+
+  // Share…: the chosen preset's renditions, in the set's order, to the share sheet; the zip
+  // where the browser cannot share files.
+  function shareSet(form) {
+    const preset = encodeURIComponent(form.preset.value);
+    const state = form.querySelector(".share-state");
+    const say = (text, retry) => {
+      state.textContent = text;
+      if (!retry) return;
+      const again = Object.assign(document.createElement("button"), { type: "button", textContent: "Share now" });
+      again.addEventListener("click", () => retry());
+      state.append(" ", again);
+    };
+    shareRenditions({
+      urls: photos.map((p) => `/api/publish-sets/${id}/photos/${p.id}/rendition?preset=${preset}`),
+      title: set.title,
+      fallback: () => download(`/api/publish-sets/${id}/download?preset=${preset}`),
+      say,
+    });
   }
 
   function wire() {
@@ -91,13 +114,9 @@ export function setPage(main, { match, navigate }) {
     });
     main.querySelector(".download").addEventListener("submit", (e) => {
       e.preventDefault();
-      const link = document.createElement("a");
-      link.href = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`;
-      link.download = "";
-      document.body.append(link);
-      link.click();
-      link.remove();
+      download(`/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`);
     });
+    main.querySelector(".share-files").addEventListener("click", (e) => shareSet(e.target.form));
     const ol = main.querySelector(".set-photos");
     // A thumbnail still being made leaves its frame as a placeholder of the photo's shape.
     ol.addEventListener("error", (e) => {

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tup
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from image_assistant.core import cursor, files, search
+from image_assistant.core import cursor, files, months, search
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
@@ -304,13 +304,17 @@ def timeline(
 def month_counts(
     db: DbSession, *, user_id: uuid.UUID, filters: Filters | None = None
 ) -> list[tuple[str, int]]:
-    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber."""
+    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber:
+    the whole library's as stored (core/months.py), a filtered listing's counted over its photos."""
+    filters = filters or Filters()
+    if filters == Filters():
+        return months.stored(db, user_id=user_id)
     if db.get_bind().dialect.name == "postgresql":
         month = func.to_char(func.timezone("UTC", Photo.sort_at), "YYYY-MM")
     else:
         month = func.substr(Photo.sort_at, 1, 7)
     counted = select(month.label("month"), func.count().label("n")).select_from(Photo)
-    query = _filtered(db, user_id, filters or Filters(), counted)
+    query = _filtered(db, user_id, filters, counted)
     rows = db.execute(query.group_by(month).order_by(month.desc()))
     return [(str(m), int(n)) for m, n in rows]
 
@@ -350,8 +354,12 @@ def restore(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> PhotoD
     """Bring a photo removed from the library back into it (a photo not removed stays as it is)."""
     photo = get_photo(db, user_id=user_id, photo_id=photo_id)
     if photo.deleted_at is not None:
+        changes, before = months.Changes(user_id), months.facts(photo)
         photo.deleted_at = None
         photo.updated_at = datetime.now(UTC)
+        db.flush()
+        changes.photo(before, months.facts(photo))
+        changes.save(db)
         db.commit()
     return photo_detail(db, user_id=user_id, photo_id=photo_id)
 

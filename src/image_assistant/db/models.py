@@ -1,5 +1,5 @@
 """Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files,
-playback_renditions, sync_logs, publish_sets, publish_set_photos, publish_presets, shares."""
+playback_renditions, month_counts, sync_logs, publish_sets, publish_set_photos, publish_presets, shares."""
 
 from __future__ import annotations
 
@@ -204,6 +204,18 @@ class Photo(Timestamped, Base):
     # Frames of one burst share burst_id; burst_key marks the picked (key) frames.
     burst_id: Mapped[str | None] = mapped_column(String(64))
     burst_key: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class MonthCount(Base):
+    """How many items of a user's library each UTC month holds, for the timeline scrubber
+    (migration 0021): photos neither hidden nor removed, a burst once, in its lead frame's
+    month. Kept in step by core/months.py."""
+
+    __tablename__ = "month_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM"
+    photo_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Album(Timestamped, Base):

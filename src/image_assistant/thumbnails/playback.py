@@ -239,12 +239,18 @@ class PlaybackRunner:
 
 
 def reconcile_playback(
-    *, sessions: sessionmaker[DbSession], queue: ThumbnailQueue, stuck_after: int, max_attempts: int
+    *,
+    sessions: sessionmaker[DbSession],
+    queue: ThumbnailQueue,
+    stuck_after: int,
+    lease: int,
+    max_attempts: int,
 ) -> int:
-    """Re-queue renditions pending or processing for `stuck_after` seconds; give up on those
-    whose every attempt stopped its worker. Returns how many were re-queued."""
+    """Re-queue renditions pending for `stuck_after` seconds or processing under a lapsed lease
+    (thumbnails/lease.py); give up on those whose every attempt stopped its worker. Returns how
+    many were re-queued."""
     now = datetime.now(UTC)
-    cutoff = now - timedelta(seconds=stuck_after)
+    cutoff = (now - timedelta(seconds=stuck_after), now - timedelta(seconds=lease))
     with sessions() as db:
         rows = db.execute(
             select(
@@ -282,14 +288,15 @@ def reconcile_playback(
     return requeued
 
 
-def _stuck(cutoff: datetime) -> ColumnElement[bool]:
+def _stuck(cutoff: tuple[datetime, datetime]) -> ColumnElement[bool]:
+    queued_before, renewed_before = cutoff
     pending = and_(
         PlaybackRendition.status == "pending",
-        or_(PlaybackRendition.queued_at.is_(None), PlaybackRendition.queued_at < cutoff),
+        or_(PlaybackRendition.queued_at.is_(None), PlaybackRendition.queued_at < queued_before),
     )
     processing = and_(
         PlaybackRendition.status == "processing",
-        or_(PlaybackRendition.started_at.is_(None), PlaybackRendition.started_at < cutoff),
+        or_(PlaybackRendition.started_at.is_(None), PlaybackRendition.started_at < renewed_before),
     )
     return or_(pending, processing)
 
