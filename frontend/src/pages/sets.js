@@ -71,7 +71,8 @@ export function setPage(main, { match, navigate }) {
       <label class="note">Note <textarea rows="2" maxlength="10000">${esc(set.note)}</textarea></label>
       <section class="set-actions">
         <form class="download"><label>Preset <select name="preset">${options}</select></label>
-          <button>Download zip</button> <a href="/sets/presets">Presets…</a></form>
+          <button>Download zip</button> <a href="/sets/presets">Presets…</a>
+          <output class="download-status" aria-live="polite"></output></form>
         ${shareForm(presets)}
       </section>
       <ol class="set-photos"></ol>
@@ -91,12 +92,7 @@ export function setPage(main, { match, navigate }) {
     });
     main.querySelector(".download").addEventListener("submit", (e) => {
       e.preventDefault();
-      const link = document.createElement("a");
-      link.href = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`;
-      link.download = "";
-      document.body.append(link);
-      link.click();
-      link.remove();
+      downloadZip(main.querySelector(".download-status"), id, e.target.preset.value);
     });
     const ol = main.querySelector(".set-photos");
     // A thumbnail still being made leaves its frame as a placeholder of the photo's shape.
@@ -151,4 +147,46 @@ export function setPage(main, { match, navigate }) {
   }, (error) => {
     main.innerHTML = `<h1>Not found</h1><p>${esc(error.message)}. <a href="/sets">All sets</a></p>`;
   });
+}
+
+// A large set answers 202 with its progress while the queue renders it: the page shows it and
+// asks again until the zip comes, then lets the browser save it (streamed, never in memory).
+const POLL_MS = 1000;
+
+async function downloadZip(status, id, preset) {
+  const url = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(preset)}`;
+  const button = status.closest("form").querySelector("button");
+  button.disabled = true;
+  status.textContent = "";
+  try {
+    for (;;) {
+      const asked = new AbortController();
+      const response = await fetch(url, { credentials: "same-origin", signal: asked.signal });
+      if (response.status === 202) {
+        const { done, total } = await response.json();
+        status.innerHTML = `<progress max="${total}" value="${done}"></progress> Rendering ${done} of ${total} photos…`;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (!status.isConnected) return; // the page was left
+        continue;
+      }
+      if (!response.ok) {
+        const error = await response.json().catch(() => null);
+        status.innerHTML = `<span class="error">${esc(error?.error?.message ?? response.statusText)}</span>`;
+        return;
+      }
+      asked.abort(); // the zip itself is fetched again by the browser's download, streamed to disk
+      const progress = status.querySelector("progress");
+      if (progress) progress.value = progress.max;
+      status.append(progress ? " Ready: downloading." : "");
+      const link = Object.assign(document.createElement("a"), { href: url, download: "" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      return;
+    }
+  } catch (error) {
+    status.innerHTML = `<span class="error">Could not download: ${esc(error.message)}</span>`;
+  } finally {
+    button.disabled = false;
+  }
 }
