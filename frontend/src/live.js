@@ -1,5 +1,6 @@
 // Live Photos: the motion plays, muted, while the pointer hovers or presses the still (grid
-// tile or lightbox slide), from the playback rendition of the Live video.
+// tile or lightbox slide), from the playback rendition of the Live video: the edited one's when
+// the Live Photo was edited, the original's under the lightbox's "Show original".
 
 import { api } from "./api.js";
 
@@ -7,22 +8,25 @@ export function isLive(photo) {
   return Boolean(photo.live_playback) || photo.media_type === "live" || Boolean(photo.subtypes?.includes("live"));
 }
 
-const urls = new Map(); // photo id → a promise of its motion's URL (pre-signed for an hour)
+const urls = new Map(); // "photo id version" → a promise of its motion's URL (pre-signed for an hour)
 
-function motionUrl(id) {
-  if (!urls.has(id)) {
-    const found = api(`/api/photos/${id}/playback?kind=live_video`).then((p) => p.url);
-    found.catch(() => urls.delete(id));
-    urls.set(id, found);
+function motionUrl(id, version) {
+  const key = `${id} ${version}`;
+  if (!urls.has(key)) {
+    const query = version === "original" ? "&version=original" : "";
+    const found = api(`/api/photos/${id}/playback?kind=live_video${query}`).then((p) => p.url);
+    found.catch(() => urls.delete(key));
+    urls.set(key, found);
   }
-  return urls.get(id);
+  return urls.get(key);
 }
 
-/** Play the Live motion of `photoId` over `host` (positioned) until `stop()`. */
-export function playMotion(host, photoId) {
+/** Play the Live motion of `photoId` (its `version`: current or original) over `host`
+ * (positioned) until `stop()`. */
+export function playMotion(host, photoId, version = "current") {
   let video = null;
   let stopped = false;
-  motionUrl(photoId).then((url) => {
+  motionUrl(photoId, version).then((url) => {
     if (stopped) return;
     video = Object.assign(document.createElement("video"), {
       muted: true, autoplay: true, loop: true, playsInline: true, src: url, className: "live-motion",
@@ -37,15 +41,18 @@ export function playMotion(host, photoId) {
   };
 }
 
-/** Hover and press-and-hold on the Live elements under `root` (matched by `selector`). */
+/** Hover and press-and-hold on the Live elements under `root` (matched by `selector`); `idOf`
+ * gives the photo id of an element, or `{id, version}`. */
 export function livePlayer(root, selector, idOf) {
   let current = null;
   const start = (event) => {
     const el = event.target.closest?.(selector);
     if (!el || current?.el === el) return;
     stop();
-    const id = idOf(el);
-    if (id) current = { el, stop: playMotion(el, id) };
+    const found = idOf(el);
+    if (!found) return;
+    const { id, version } = typeof found === "string" ? { id: found, version: "current" } : found;
+    current = { el, stop: playMotion(el, id, version) };
   };
   const stop = () => {
     current?.stop();

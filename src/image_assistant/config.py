@@ -64,8 +64,11 @@ class Settings(BaseSettings):
     thumbnail_max_attempts: int = Field(default=3, ge=1, le=20, alias="THUMBNAIL_MAX_ATTEMPTS")
     # Attempt n+1 waits THUMBNAIL_RETRY_DELAY * 2**(n-1) after attempt n failed.
     thumbnail_retry_delay: str = Field(default="30s", alias="THUMBNAIL_RETRY_DELAY")
-    # A photo pending or processing this long without progress is queued again by the reconciler.
+    # A photo queued this long and not started is queued again by the reconciler.
     thumbnail_stuck_after: str = Field(default="15m", alias="THUMBNAIL_STUCK_AFTER")
+    # A running job's worker renews its claim every third of this; a claim older than this
+    # means the worker is gone, and the reconciler queues the job again.
+    thumbnail_lease: str = Field(default="60s", alias="THUMBNAIL_LEASE")
     thumbnail_reconcile_every: str = Field(default="1m", alias="THUMBNAIL_RECONCILE_EVERY")
     thumbnail_jpeg_quality: int = Field(default=82, ge=30, le=100, alias="THUMBNAIL_JPEG_QUALITY")
     # A set of more photos than this downloads once the queue has rendered it (202 until then).
@@ -92,6 +95,8 @@ class Settings(BaseSettings):
     test_pause_before_commit: float = Field(
         default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_PAUSE_BEFORE_COMMIT"
     )
+    # Tests only: seconds each thumbnail job waits after its claim (a job longer than a lease).
+    test_job_pause: float = Field(default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_JOB_PAUSE")
     # Requests per client address (in each API process's memory) to each pairing route.
     pairing_client_rate: str = Field(default="20/10m", alias="PAIRING_CLIENT_RATE")
     # Wrong passwords from one client address (all accounts) before its tries are slowed down.
@@ -106,6 +111,7 @@ class Settings(BaseSettings):
             "resumable_upload_expires_in",
             "thumbnail_retry_delay",
             "thumbnail_stuck_after",
+            "thumbnail_lease",
             "thumbnail_reconcile_every",
             "invitation_expires_in",
             "password_reset_expires_in",
@@ -184,6 +190,10 @@ class Settings(BaseSettings):
     @property
     def thumbnail_stuck_seconds(self) -> int:
         return parse_duration(self.thumbnail_stuck_after)
+
+    @property
+    def thumbnail_lease_seconds(self) -> int:
+        return max(3, parse_duration(self.thumbnail_lease))
 
     @property
     def thumbnail_reconcile_seconds(self) -> int:

@@ -3,6 +3,9 @@ kind filters; and the Sync page's passes. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.helpers.records import photo_record
@@ -134,3 +137,88 @@ def test_sync_passes_group_a_devices_calls(accounts: Accounts) -> None:
     assert one["duration_seconds"] >= 0 and one["started_at"] <= one["completed_at"]
     assert device.http.get("/api/sync/passes").json()["passes"] == passes  # the device sees its own
     assert accounts.user().http.get("/api/sync/passes").json()["passes"] == []
+
+
+def true_months(http) -> dict[str, int]:
+    """The library listing walked and counted by UTC month of capture (a burst shows as one photo)."""
+    taken = (datetime.fromisoformat(p["taken_at"]) for p in walk(http, limit=200))
+    return dict(Counter(at.astimezone(UTC).strftime("%Y-%m") for at in taken))
+
+
+def assert_months_true(http) -> dict[str, int]:
+    """The scrubber's month counts, newest first, equal to the true ones."""
+    answered = http.get("/api/photos/months").json()["months"]
+    assert [m["month"] for m in answered] == sorted((m["month"] for m in answered), reverse=True)
+    months = {m["month"]: m["count"] for m in answered}
+    assert months == true_months(http)
+    return months
+
+
+@BACKENDS
+def test_month_counts_stay_true_as_photos_change_and_each_user_has_their_own(accounts: Accounts) -> None:
+    device, other = accounts.device(), accounts.device()
+    http = device.owner.http
+    plain = [photo_record(taken_at=f"2021-{m:02d}-10T12:00:00Z", filename=f"M{m}.JPG") for m in (1, 1, 2, 3)]
+    burst = [
+        photo_record(
+            taken_at=f"2021-0{m}-28T23:59:0{i}Z", burst_id="B1", burst_key=i == 2, filename=f"B{i}.JPG"
+        )
+        for i, m in ((0, 4), (1, 4), (2, 5))
+    ]
+    hidden = photo_record(taken_at="2021-03-01T00:00:00Z", is_hidden=True)
+    late = photo_record(taken_at="2021-06-30T23:30:00-02:00")  # July in UTC
+    records = [*plain, *burst, hidden, late]
+
+    def sync(*changed: dict) -> None:
+        assert device.http.post("/api/sync/photos", json={"photos": list(changed)}).status_code == 200
+
+    sync(*records)
+    elsewhere = photo_record(taken_at="2021-01-02T00:00:00Z")
+    assert other.http.post("/api/sync/photos", json={"photos": [elsewhere]}).status_code == 200
+    assert assert_months_true(http) == {
+        "2021-07": 1,
+        "2021-05": 1,
+        "2021-03": 1,
+        "2021-02": 1,
+        "2021-01": 2,
+    }  # the burst once, in its key frame's month; the hidden photo not at all
+    assert assert_months_true(other.owner.http) == {"2021-01": 1}
+
+    plain[0]["taken_at"] = "2021-08-01T08:00:00Z"  # a date changed
+    hidden["is_hidden"] = False  # shown again
+    plain[3]["is_hidden"] = True  # hidden
+    sync(plain[0], hidden, plain[3])
+    assert assert_months_true(http) == {
+        "2021-08": 1,
+        "2021-07": 1,
+        "2021-05": 1,
+        "2021-03": 1,
+        "2021-02": 1,
+        "2021-01": 1,
+    }
+
+    gone = [plain[1]["photos_uuid"], burst[2]["photos_uuid"], hidden["photos_uuid"]]
+    assert device.http.post("/api/sync/photos/deleted", json={"photos_uuids": gone}).json() == {"deleted": 3}
+    assert assert_months_true(http) == {"2021-08": 1, "2021-07": 1, "2021-04": 1, "2021-02": 1}
+
+    removed = {p["photos_uuid"]: p["id"] for p in walk(http, deleted="true")}
+    restored = http.post(f"/api/photos/{removed[plain[1]['photos_uuid']]}/restore")
+    assert restored.status_code == 200
+    assert http.post(f"/api/photos/{removed[plain[1]['photos_uuid']]}/restore").status_code == 200  # twice
+    sync(hidden)  # a removed photo sent again comes back
+    late["burst_id"], plain[2]["burst_id"] = "B2", "B2"  # two photos become a burst
+    sync(late, plain[2])
+    assert assert_months_true(http) == {"2021-08": 1, "2021-04": 1, "2021-03": 1, "2021-02": 1, "2021-01": 1}
+    late["burst_id"] = None  # and apart again
+    sync(late)
+    assert assert_months_true(http) == {
+        "2021-08": 1,
+        "2021-07": 1,
+        "2021-04": 1,
+        "2021-03": 1,
+        "2021-02": 1,
+        "2021-01": 1,
+    }
+    assert assert_months_true(other.owner.http) == {"2021-01": 1}
+    filtered = http.get("/api/photos/months", params={"from": "2021-01-01"}).json()["months"]
+    assert {m["month"]: m["count"] for m in filtered} == assert_months_true(http)

@@ -20,7 +20,8 @@ from tests.helpers.server import ADMIN_PASSWORD, CLI, Server, base_env
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FAST = {
     "THUMBNAIL_RETRY_DELAY": "2s",
-    "THUMBNAIL_STUCK_AFTER": "8s",  # longer than the slow test image takes on a busy machine
+    "THUMBNAIL_STUCK_AFTER": "8s",  # a job queued this long and not started is queued again
+    "THUMBNAIL_LEASE": "4s",  # renewed every 1.3 s by a running job
     "THUMBNAIL_RECONCILE_EVERY": "1s",
     "LOG_LEVEL": "INFO",
 }

@@ -167,3 +167,76 @@ def test_a_video_that_cannot_be_decoded_ends_failed_with_its_reason(
         assert device.owner.http.get(f"/api/photos/{photo_id}").json()["playback"] == "failed"
     finally:
         accounts.close()
+
+
+SQLITE_AND_POSTGRES = pytest.mark.parametrize("server", ["sqlite", "postgres"], indirect=True)
+
+
+def declare_edit(device: Device, photo_id: str, kind: str, data: bytes, **declared: str) -> None:
+    """Declare (with what the photo declared before) and upload the edited version (`edited`,
+    `edited_live_video`) of a photo sent before."""
+    row = device.owner.http.get(f"/api/photos/{photo_id}").json()
+    record: dict[str, Any] = {
+        "photos_uuid": row["photos_uuid"],
+        "filename": row["filename"],
+        "media_type": row["media_type"],
+        "taken_at": "2024-05-01T10:00:00+00:00",
+        f"{kind}_sha256": hashlib.sha256(data).hexdigest(),
+        f"{kind}_filename": "FullSizeRender.mov",
+        **declared,
+    }
+    assert device.http.post("/api/sync/photos", json={"photos": [record]}).status_code == 200
+    put(device, row["photos_uuid"], kind, data)
+
+
+def played_width(http: httpx.Client, photo_id: str, expected: str, **params: str) -> dict[str, Any]:
+    """The playback answer once it is of the `expected` version, with the width of its video."""
+
+    def ready() -> dict[str, Any] | None:
+        answer = http.get(f"/api/photos/{photo_id}/playback", params=params)
+        if answer.status_code != 200 or answer.json()["version"] != expected:
+            assert answer.status_code in (200, 404), answer.text
+            return None
+        found = dict(answer.json())
+        found["video"] = describe(httpx.get(found["url"], timeout=30).content)
+        return found
+
+    return dict(wait_for(ready, 90, f"the {expected} playback of {photo_id} {params}", every=0.3))
+
+
+@SQLITE_AND_POSTGRES
+def test_an_edited_video_plays_its_edit_and_its_original_on_asking(
+    server: Server, accounts: Accounts
+) -> None:
+    device = accounts.device()
+    http = device.owner.http
+    photo_id = send_video(device, make_video(width=320, height=240, frames=4), "IMG_0001.MOV")
+    declare_edit(device, photo_id, "edited", make_video(width=256, height=144, frames=4))
+    edited = played_width(http, photo_id, "edited")
+    assert (edited["video"]["width"], edited["video"]["height"]) == (256, 144)
+    assert edited["video"]["video"] == "h264" and edited["video"]["audio"] == ["aac"]
+    original = played_width(http, photo_id, "original", version="original")
+    assert (original["video"]["width"], original["video"]["height"]) == (320, 240)
+    assert http.get(f"/api/photos/{photo_id}").json()["has_edit"] is True
+    bad = http.get(f"/api/photos/{photo_id}/playback", params={"version": "newest"})
+    assert bad.status_code == 422 and "error" in bad.json()
+
+
+@SQLITE_AND_POSTGRES
+def test_an_edited_live_photo_moves_with_its_edited_motion_muted(server: Server, accounts: Accounts) -> None:
+    from tests.helpers.thumbnails import jpeg
+
+    device = accounts.device()
+    http = device.owner.http
+    live = make_video(width=320, height=240, frames=4)
+    photo_id = send_video(device, jpeg(320, 240), "IMG_0001.HEIC", live=live)
+    edit = make_video(width=256, height=144, frames=4)
+    live_sha256 = hashlib.sha256(live).hexdigest()
+    declare_edit(device, photo_id, "edited_live_video", edit, live_video_sha256=live_sha256)
+    edited = played_width(http, photo_id, "edited", kind="live_video")
+    assert (edited["video"]["width"], edited["video"]["height"]) == (256, 144)
+    assert edited["video"]["audio"] == []  # the motion plays muted, edited or not
+    original = played_width(http, photo_id, "original", kind="live_video", version="original")
+    assert (original["video"]["width"], original["video"]["height"]) == (320, 240)
+    still = http.get(f"/api/photos/{photo_id}/playback")
+    assert still.status_code == 404 and still.json()["error"]["details"]["state"] == "none"

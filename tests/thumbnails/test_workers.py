@@ -208,3 +208,31 @@ def test_jobs_lost_while_the_queue_was_unreachable_are_requeued_by_the_reconcile
             worker.stop()
         server.stop()
     assert "Traceback" not in server.log_text()
+
+
+def test_a_long_job_keeps_its_lease_and_a_killed_workers_job_is_requeued_within_a_lease(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Queued jobs are never re-queued here (1 h): only a lapsed lease brings a job back.
+    tuned = {"THUMBNAIL_STUCK_AFTER": "1h", "THUMBNAIL_LEASE": "3s", "IMAGE_ASSISTANT_TEST_JOB_PAUSE": "8"}
+    server = launch(tmp_path_factory.mktemp("thumbs"), "lease", tuned)
+    try:
+        device = Accounts(server).device()
+        long_job = new_photo(device.http, jpeg(800, 600), "long.jpg")
+        row = wait_settled(device.owner.http, {long_job}, timeout=60)[long_job]
+        assert row["thumbnail_status"] == "completed"
+        assert completed_attempt(server.log_text(), long_job) == 1  # 8 s, renewed: never taken over
+        assert "re-queued" not in server.log_text()
+
+        killed = new_photo(device.http, jpeg(900, 600), "killed.jpg")
+        wait_for(lambda: status_of(device.owner.http, killed) == "processing", 30, "the job to start", 0.02)
+        server.kill()
+        server.env["IMAGE_ASSISTANT_TEST_JOB_PAUSE"] = "0"
+        server.start()
+        row = wait_settled(device.owner.http, {killed}, timeout=30)[killed]
+        assert row["thumbnail_status"] == "completed", row["thumbnail_error"]
+        assert completed_attempt(server.log_text(), killed) == 2
+        assert "reconciler: 1 photo(s) re-queued" in server.log_text()
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log_text()

@@ -234,12 +234,19 @@ def playback(
     runtime: RuntimeDep,
     db: Db,
     kind: Literal["original", "live_video"] = "original",
+    version: Literal["current", "original"] = "current",
 ) -> Response:
     """What a browser plays for the photo's video (or `?kind=live_video`, its Live Photo motion):
-    a pre-signed URL of its H.264 MP4 (or of the video itself when browsers play it as it is), and
-    a poster image. 404 with `details.state` (none, pending, processing, failed) otherwise."""
+    of the version shown (the edited one when there is one), or with `?version=original` of the
+    original; a pre-signed URL of its H.264 MP4 (or of the video itself when browsers play it as
+    it is), a poster image, and which `version` it is (edited, original). 404 with
+    `details.state` (none, pending, processing, failed) otherwise."""
     found = gallery.playback(
-        db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"), kind=FileKind(kind)
+        db,
+        user_id=caller.user_id,
+        photo_id=parse_uuid(photo_id, "photo id"),
+        kind=FileKind(kind),
+        version=version,
     )
     poster = presigned_url(request, runtime, found.poster_key) if found.poster_key else None
     return json_response(
@@ -247,5 +254,6 @@ def playback(
             "url": presigned_url(request, runtime, found.key),
             "content_type": found.content_type,
             "poster": poster,
+            "version": "edited" if found.edited else "original",
         }
     )

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from image_assistant.api.bodies import JsonBody
 from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
-from image_assistant.api.docs import SetId, errors, json_body
+from image_assistant.api.docs import PhotoId, SetId, errors, json_body
 from image_assistant.api.shapes import iso, json_response, photo_json
-from image_assistant.core import exports, presets, publish
+from image_assistant.core import exports, gallery, presets, publish
 from image_assistant.core.publish import FocalPoint
 from image_assistant.errors import QueueUnavailable
 from image_assistant.thumbnails.publish import queue_renditions
@@ -242,6 +242,63 @@ def _render_ahead(
         return False
     queued[key] = now
     return True
+
+
+JPEG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}}
+
+
+def rendition_response(item: exports.Item, preset: presets.Preset, runtime: RuntimeDep) -> Response:
+    """The item's rendition (made once, then from the store's cache), named for the share sheet."""
+    pieces, _ = exports.Renderer(runtime.store).pieces(item, preset)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{item.name}"',
+        "Cache-Control": "private, max-age=300",
+    }
+    return Response(b"".join(pieces), media_type="image/jpeg", headers=headers)
+
+
+@router.get(
+    "/api/publish-sets/{set_id}/photos/{photo_id}/rendition",
+    responses={**errors(400, 401, 403, 404, 409, 422), **JPEG},
+)
+def set_rendition(
+    set_id: SetId,
+    photo_id: PhotoId,
+    caller: UserCaller,
+    runtime: RuntimeDep,
+    db: Db,
+    preset: str = Query(min_length=1, max_length=64),
+) -> Response:
+    """One photo of the set in a preset, named as in the set's zip (what Share… hands to apps);
+    409 `originals_missing` while its file is not on the server."""
+    chosen = presets.resolve(db, user_id=caller.user_id, name=preset)
+    publish_set = publish.get_set(db, user_id=caller.user_id, set_id=parse_uuid(set_id, "set id"))
+    item = exports.set_photo(
+        db,
+        title=publish_set.title,
+        preset=chosen,
+        members=publish.members(db, publish_set),
+        photo_id=parse_uuid(photo_id, "photo id"),
+    )
+    db.close()
+    return rendition_response(item, chosen, runtime)
+
+
+@router.get("/api/photos/{photo_id}/rendition", responses={**errors(400, 401, 403, 404, 409, 422), **JPEG})
+def photo_rendition(
+    photo_id: PhotoId,
+    caller: UserCaller,
+    runtime: RuntimeDep,
+    db: Db,
+    preset: str = Query(min_length=1, max_length=64),
+) -> Response:
+    """A photo on its own in a preset (the lightbox's Share…), named as a set of one after its
+    file name; 409 `originals_missing` while its file is not on the server."""
+    chosen = presets.resolve(db, user_id=caller.user_id, name=preset)
+    photo = gallery.get_photo(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
+    item = exports.lone_photo(db, photo=photo, preset=chosen)
+    db.close()
+    return rendition_response(item, chosen, runtime)
 
 
 @router.get("/api/presets", responses=errors(401, 403))

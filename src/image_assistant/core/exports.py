@@ -27,8 +27,8 @@ from image_assistant.core.files import FileKind
 from image_assistant.core.presets import CROP, FULL, Preset, file_name
 from image_assistant.core.publish import FocalPoint, Member
 from image_assistant.core.renditions import NotLossless, Rendition, clean_jpeg, render
-from image_assistant.db.models import PhotoFile
-from image_assistant.errors import AppError, Conflict
+from image_assistant.db.models import Photo, PhotoFile
+from image_assistant.errors import AppError, Conflict, NotFound
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import extension_of, validate_key
 from image_assistant.thumbnails.render import sniff
@@ -134,6 +134,23 @@ def plan(
             details={"photo_ids": [str(i.photo_id) for i in items[:50]]},
         )
     return Plan(title, preset, items)
+
+
+def set_photo(
+    db: DbSession, *, title: str, preset: Preset, members: Sequence[Member], photo_id: uuid.UUID
+) -> Item:
+    """One photo of a set, named and numbered as in the set's zip; 404 when the set does not
+    hold it, 409 when its file is not on the server yet."""
+    if not any(m.photo.id == photo_id for m in members):
+        raise NotFound("no such photo in this set", code="photo_not_found")
+    return plan(db, title=title, preset=preset, members=members, only=photo_id).items[0]
+
+
+def lone_photo(db: DbSession, *, photo: Photo, preset: Preset) -> Item:
+    """A photo on its own, as a set of one titled after its file name (`img-0001-01.jpg` with the
+    default pattern), its crops around the centre; 409 when its file is not on the server yet."""
+    title = photo.filename.rsplit(".", 1)[0] if photo.filename else "photo"
+    return plan(db, title=title, preset=preset, members=[Member(photo)]).items[0]
 
 
 def rendition_key(owner_id: uuid.UUID, source: Source, preset: Preset, focal: FocalPoint) -> str:

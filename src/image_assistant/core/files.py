@@ -57,11 +57,11 @@ class KindPolicy:
 
 POLICIES: dict[FileKind, KindPolicy] = {
     FileKind.ORIGINAL: KindPolicy("originals", always_wanted=True, thumbnail_source=True, playback="videos"),
-    FileKind.EDITED: KindPolicy("edited", thumbnail_source=True),
+    FileKind.EDITED: KindPolicy("edited", thumbnail_source=True, playback="videos"),
     # A Live Photo's video sits beside its photo in a library's originals folder: <UUID>_3.mov.
     FileKind.LIVE_VIDEO: KindPolicy("originals", playback="always", key_suffix="_3"),
     FileKind.RAW: KindPolicy("raw"),
-    FileKind.EDITED_LIVE_VIDEO: KindPolicy("edited_live"),
+    FileKind.EDITED_LIVE_VIDEO: KindPolicy("edited_live", playback="always"),
 }
 DECLARED_KINDS = tuple(kind for kind in FileKind if kind is not FileKind.ORIGINAL)
 KIND_ORDER = {kind: index for index, kind in enumerate(FileKind)}
@@ -423,7 +423,8 @@ def shown_file(db: DbSession, *, photo: Photo) -> PhotoFile | None:
 
 
 def _needs_playback(photo: Photo, kind: FileKind, target: Target) -> bool:
-    """Whether a playback rendition of this file is (re)made: Live videos, and videos' originals.
+    """Whether a playback rendition of this file is (re)made: Live videos and videos, originals
+    and edited versions alike.
     The job itself finds a video browsers play as it is (`not_needed`)."""
     playback = POLICIES[kind].playback
     is_video = photo.media_type == "video" or target.content_type.startswith("video/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -12,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tup
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from image_assistant.core import cursor, files, search
+from image_assistant.core import cursor, files, months, search
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
@@ -304,15 +305,22 @@ def timeline(
 def month_counts(
     db: DbSession, *, user_id: uuid.UUID, filters: Filters | None = None
 ) -> list[tuple[str, int]]:
-    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber."""
+    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber.
+    The whole library's come from the stored counts (core/months.py) and its bursts; filtered
+    listings are counted over their photos."""
+    filters = filters or Filters()
     if db.get_bind().dialect.name == "postgresql":
         month = func.to_char(func.timezone("UTC", Photo.sort_at), "YYYY-MM")
     else:
         month = func.substr(Photo.sort_at, 1, 7)
-    counted = select(month.label("month"), func.count().label("n")).select_from(Photo)
-    query = _filtered(db, user_id, filters or Filters(), counted)
-    rows = db.execute(query.group_by(month).order_by(month.desc()))
-    return [(str(m), int(n)) for m, n in rows]
+    query = _filtered(db, user_id, filters, select(month, func.count()).select_from(Photo))
+    counts: Counter[str] = Counter()
+    if filters == Filters():
+        counts = months.stored(db, user_id=user_id)
+        query = query.where(Photo.burst_id.is_not(None))
+    for m, n in db.execute(query.group_by(month)):
+        counts[str(m)] += int(n)
+    return sorted(counts.items(), reverse=True)
 
 
 def photo_row(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
@@ -352,6 +360,9 @@ def restore(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> PhotoD
     if photo.deleted_at is not None:
         photo.deleted_at = None
         photo.updated_at = datetime.now(UTC)
+        changes = months.Changes(user_id)
+        changes.photo(None, months.facts(photo))
+        changes.save(db)
         db.commit()
     return photo_detail(db, user_id=user_id, photo_id=photo_id)
 
@@ -379,31 +390,64 @@ class PlaybackSource:
     key: str
     content_type: str
     poster_key: str | None
+    edited: bool = False  # the edited version's (else the original's)
 
 
 PLAYABLE_KINDS = (FileKind.ORIGINAL, FileKind.LIVE_VIDEO)
+# The edited version of each playable kind: shown instead of it while the edit is declared and stored.
+EDITED_KINDS = {FileKind.ORIGINAL: FileKind.EDITED, FileKind.LIVE_VIDEO: FileKind.EDITED_LIVE_VIDEO}
+PLAYBACK_VERSIONS = ("current", "original")
 
 
-def playback(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: FileKind) -> PlaybackSource:
-    """The playback rendition of a photo's video (`original`) or Live video (`live_video`); the
-    video itself when browsers play it as it is. Raises NotFound with the state otherwise:
-    `none` (no such video), `pending`, `processing` or `failed`."""
+def playback(
+    db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID, kind: FileKind, version: str = "current"
+) -> PlaybackSource:
+    """The playback rendition of a photo's video (`original`) or Live video (`live_video`): of the
+    version shown (`current`: the edited one when there is one) or of the `original`; the video
+    itself when browsers play it as it is. Raises NotFound with the state otherwise: `none` (no
+    such video), `pending`, `processing` or `failed`."""
     if kind not in PLAYABLE_KINDS:
         raise BadRequest("kind must be original or live_video", code="invalid_kind")
+    if version not in PLAYBACK_VERSIONS:
+        raise BadRequest("version must be current or original", code="invalid_version")
     photo = get_photo(db, user_id=user_id, photo_id=photo_id)
-    poster = photo.thumbnail_large_key
-    row = db.get(PlaybackRendition, (photo.id, kind.value))
+    poster = _poster(photo, version)
+    edited = _edited_video(db, photo, kind) if version == "current" else None
+    # An edit stored before edits had renditions has no row: its original plays, as it did then.
+    row = db.get(PlaybackRendition, (photo.id, edited.value)) if edited else None
     if row is None:
-        state = "pending" if _has_video(db, photo, kind) else "none"
-        raise _not_playable(state, None)
+        edited = None
+        row = db.get(PlaybackRendition, (photo.id, kind.value))
+    source_kind = edited or kind
+    if row is None:
+        raise _not_playable("pending" if _has_video(db, photo, kind) else "none", None)
     if row.status == "completed" and row.object_key is not None:
-        return PlaybackSource(row.object_key, "video/mp4", poster)
+        return PlaybackSource(row.object_key, "video/mp4", poster, edited is not None)
     if row.status == "not_needed":
-        source = db.get(PhotoFile, (photo.id, kind.value))
+        source = db.get(PhotoFile, (photo.id, source_kind.value))
         if source is not None and source.object_key is not None:  # an MP4 (transcode.playable_as_is)
-            return PlaybackSource(source.object_key, "video/mp4", poster)
+            return PlaybackSource(source.object_key, "video/mp4", poster, edited is not None)
         raise _not_playable("none", None)
     raise _not_playable(row.status, row.error if row.status == "failed" else None)
+
+
+def _edited_video(db: DbSession, photo: Photo, kind: FileKind) -> FileKind | None:
+    """The edited kind of `kind` when the photo's edited version of it is a stored, declared video
+    (as `files.shown_file` picks the edit for thumbnails); None to play the original."""
+    edited = EDITED_KINDS[kind]
+    row = db.get(PhotoFile, (photo.id, edited.value))
+    if row is None or row.object_key is None or row.declared_sha256 is None:
+        return None
+    if kind is FileKind.ORIGINAL and photo.media_type != "video":
+        return None  # a photo's edit is a still image: there is nothing to play
+    return edited
+
+
+def _poster(photo: Photo, version: str) -> str | None:
+    try:
+        return thumbnail_of(photo, size="large", version=version)
+    except NotFound:
+        return None
 
 
 def _has_video(db: DbSession, photo: Photo, kind: FileKind) -> bool:

@@ -12,7 +12,7 @@ from typing import IO, Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from image_assistant.core import files, search, synclog
+from image_assistant.core import files, months, search, synclog
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind, PhotoFiles
 from image_assistant.core.records import FACT_FIELDS, DeletedPhotos, PhotoBatch, PhotoRecord, parse_json
@@ -209,6 +209,7 @@ _KNOWN_PHOTOS = (
         _photos.id,
         _photos.created_at,
         _photos.deleted_at,
+        _photos.sort_at,
         _photos.taken_tz_offset,
         *(_photos[name] for name in RECORD_FIELDS),
         _files.object_key.label("original_key"),
@@ -232,12 +233,14 @@ def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRe
     result = IngestResult()
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
+    month_changes = months.Changes(device.user_id)
     for record in records:
         values = _values(record)
         known = existing.get(record.photos_uuid)
         if known is None:
             row = _new_photo_row(device, record.photos_uuid, values, now)
             new_rows.append(row)
+            month_changes.photo(None, row)
             result.results.append(PhotoResult(record.photos_uuid, "created", True, row["id"]))
             continue
         current: Mapping[Any, Any] = known
@@ -245,6 +248,7 @@ def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRe
         if _differs(known, values):
             changed_rows.append(_changed_photo_row(known, values, now))
             status, current = "updated", {**known, **changed_rows[-1]}
+            month_changes.photo(known, current)
             if any(known[name] != values[name] for name in search.WORD_FIELDS):
                 result.reworded.append(known["id"])
         result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(current), known["id"]))
@@ -253,6 +257,7 @@ def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRe
     if changed_rows:
         connection.execute(_UPDATE_PHOTO, changed_rows)
         db.expire_all()  # a Photo loaded earlier in this session must not keep the old values
+    month_changes.save(db)
     return result
 
 
@@ -299,7 +304,7 @@ def _changed_photo_row(known: Mapping[Any, Any], values: dict[str, Any], now: da
 def report_deleted(db: DbSession, *, device: DeviceRef, body: bytes) -> dict[str, Any]:
     """Photos gone from the device's library: hidden from the gallery, their rows and files kept."""
     gone = parse_json(body, DeletedPhotos)
-    result = db.execute(
+    removed = db.execute(
         update(Photo)
         .where(
             Photo.user_id == device.user_id,
@@ -307,6 +312,11 @@ def report_deleted(db: DbSession, *, device: DeviceRef, body: bytes) -> dict[str
             Photo.deleted_at.is_(None),
         )
         .values(deleted_at=datetime.now(UTC))
-    )
+        .returning(Photo.sort_at, Photo.is_hidden, Photo.burst_id)
+    ).all()
+    changes = months.Changes(device.user_id)
+    for row in removed:
+        changes.photo(row._mapping, None)
+    changes.save(db)
     db.commit()
-    return {"deleted": int(getattr(result, "rowcount", 0) or 0)}
+    return {"deleted": len(removed)}

@@ -1,5 +1,5 @@
 """Tables of DESIGN.md: users, sessions, devices, albums, album_photos, photos, photo_files,
-playback_renditions, sync_logs, publish_sets, publish_set_photos, publish_presets, shares."""
+playback_renditions, month_counts, sync_logs, publish_sets, publish_set_photos, publish_presets, shares."""
 
 from __future__ import annotations
 
@@ -206,6 +206,18 @@ class Photo(Timestamped, Base):
     burst_key: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class MonthCount(Base):
+    """How many photos of a user's library view each UTC month holds, for the timeline scrubber
+    (migration 0021): photos neither hidden nor removed and in no burst (bursts, counted once
+    in their shown frame's month, are counted when asked). Kept in step by core/months.py."""
+
+    __tablename__ = "month_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM"
+    photo_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Album(Timestamped, Base):
     __tablename__ = "albums"
     __table_args__ = (UniqueConstraint("user_id", "photos_uuid", name="uq_albums_user_photos_uuid"),)
@@ -297,7 +309,8 @@ class PhotoSidecar(Base):
 
 class PlaybackRendition(Base):
     """A file the server derives from one of a photo's files for browsers: the playback MP4
-    (H.264/AAC) of a video original or a Live video (`kind` is the source file's kind).
+    (H.264/AAC) of a video or a Live video, original or edited (`kind` is the source file's kind:
+    original, live_video, edited, edited_live_video).
 
     States: pending → processing → completed | failed, or `not_needed` when browsers play the
     source as it is. Attempts are counted here as a photo's thumbnail attempts are.

@@ -91,11 +91,17 @@ def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str, *, of_origin
     return validate_key(f"thumbs/{folder}/{owner_id}/{_shard(photos_uuid)}.jpg")
 
 
-RENDITION_FOLDERS = {"original": "playback", "live_video": "playback-live"}
+RENDITION_FOLDERS = {
+    "original": "playback",
+    "live_video": "playback-live",
+    "edited": "playback-edited",
+    "edited_live_video": "playback-edited-live",
+}
 
 
 def rendition_key(owner_id: uuid.UUID, photos_uuid: str, source_kind: str) -> str:
-    """`playback/<owner>/<U[0]>/<UUID>.mp4` (a video's), `playback-live/…` (a Live video's)."""
+    """`playback/<owner>/<U[0]>/<UUID>.mp4` (a video's), `playback-live/…` (a Live video's), and
+    `playback-edited/…`, `playback-edited-live/…` (those of their edited versions)."""
     folder = RENDITION_FOLDERS.get(source_kind)
     if folder is None:
         raise InvalidKey(f"no rendition of {source_kind!r} files")

@@ -14,6 +14,7 @@ import io
 import logging
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,7 @@ class JobRunner:
         if claim is None:
             return
         log.info("thumbnail attempt %d for photo %s started", claim.attempt, claim.photo_id)
+        time.sleep(self.settings.test_job_pause)
         try:
             keys = self._make(job, claim)
         except Exception as exc:  # any failure of this attempt: decode, store, I/O

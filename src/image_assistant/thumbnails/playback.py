@@ -1,8 +1,9 @@
 """Playback rendition jobs, start to end: claim the rendition row, transcode, store, record or retry.
 
-A rendition row (db.models.PlaybackRendition) per source file: the original of a video (`original`) or a
-Live video (`live_video`). States: pending → processing → completed | failed, or not_needed when
-browsers play the source as it is. As for thumbnails, the row counts attempts, so a job delivered
+A rendition row (db.models.PlaybackRendition) per source file: the original of a video (`original`),
+a Live video (`live_video`), or the edited version of either (`edited`, `edited_live_video`).
+States: pending → processing → completed | failed, or not_needed when browsers play the source as
+it is. As for thumbnails, the row counts attempts, so a job delivered
 twice or re-queued by the reconciler only redoes the same work.
 """
 
@@ -39,7 +40,13 @@ from image_assistant.thumbnails.transcode import (
 log = logging.getLogger("image_assistant.thumbnails")
 ACTIVE = ("pending", "processing")
 # Job kind on the queue → kind of the file the rendition is made from.
-JOB_SOURCES = {"playback": "original", "live_playback": "live_video"}
+JOB_SOURCES = {
+    "playback": "original",
+    "live_playback": "live_video",
+    "edited_playback": "edited",
+    "edited_live_playback": "edited_live_video",
+}
+MUTED = ("live_video", "edited_live_video")  # a Live Photo's motion plays muted
 SOURCE_JOBS = {source: job for job, source in JOB_SOURCES.items()}
 BATCH = 500
 
@@ -164,7 +171,7 @@ class PlaybackRunner:
             if playable_as_is(source):
                 return Made("not_needed")
             target = workdir / "playback.mp4"
-            audio = claim.source_kind != "live_video"  # a Live Photo's motion plays muted
+            audio = claim.source_kind not in MUTED
             rendered = transcode_in_child(source, target, audio=audio, encoding=self.encoding)
             key = rendition_key(claim.owner_id, claim.photos_uuid, claim.source_kind)
             with target.open("rb") as handle:
@@ -232,12 +239,18 @@ class PlaybackRunner:
 
 
 def reconcile_playback(
-    *, sessions: sessionmaker[DbSession], queue: ThumbnailQueue, stuck_after: int, max_attempts: int
+    *,
+    sessions: sessionmaker[DbSession],
+    queue: ThumbnailQueue,
+    stuck_after: int,
+    lease: int,
+    max_attempts: int,
 ) -> int:
-    """Re-queue renditions pending or processing for `stuck_after` seconds; give up on those
-    whose every attempt stopped its worker. Returns how many were re-queued."""
+    """Re-queue renditions pending for `stuck_after` seconds or processing under a lapsed lease
+    (thumbnails/lease.py); give up on those whose every attempt stopped its worker. Returns how
+    many were re-queued."""
     now = datetime.now(UTC)
-    cutoff = now - timedelta(seconds=stuck_after)
+    cutoff = (now - timedelta(seconds=stuck_after), now - timedelta(seconds=lease))
     with sessions() as db:
         rows = db.execute(
             select(
@@ -275,14 +288,15 @@ def reconcile_playback(
     return requeued
 
 
-def _stuck(cutoff: datetime) -> ColumnElement[bool]:
+def _stuck(cutoff: tuple[datetime, datetime]) -> ColumnElement[bool]:
+    queued_before, renewed_before = cutoff
     pending = and_(
         PlaybackRendition.status == "pending",
-        or_(PlaybackRendition.queued_at.is_(None), PlaybackRendition.queued_at < cutoff),
+        or_(PlaybackRendition.queued_at.is_(None), PlaybackRendition.queued_at < queued_before),
     )
     processing = and_(
         PlaybackRendition.status == "processing",
-        or_(PlaybackRendition.started_at.is_(None), PlaybackRendition.started_at < cutoff),
+        or_(PlaybackRendition.started_at.is_(None), PlaybackRendition.started_at < renewed_before),
     )
     return or_(pending, processing)
 

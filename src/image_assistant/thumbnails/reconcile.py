@@ -1,9 +1,10 @@
 """No photo stays without thumbnails: re-queue what was lost, and `rebuild` on request.
 
 A job is lost when the queue was unreachable at upload time, or when a worker died mid-job
-(SIGKILL, OOM, a power cut). The reconciler finds photos `pending` or `processing` for longer
-than THUMBNAIL_STUCK_AFTER and enqueues them again; one that already used all its attempts is
-marked `failed` instead, so an input that kills its worker cannot crash-loop.
+(SIGKILL, OOM, a power cut). The reconciler finds photos `pending` for longer than
+THUMBNAIL_STUCK_AFTER, or `processing` with a claim older than THUMBNAIL_LEASE (thumbnails/lease.py),
+and enqueues them again; one that already used all its attempts is marked `failed` instead, so
+an input that kills its worker cannot crash-loop.
 """
 
 from __future__ import annotations
@@ -38,12 +39,12 @@ def reconcile(
     sessions: sessionmaker[DbSession],
     queue: ThumbnailQueue,
     stuck_after: int,
+    lease: int,
     max_attempts: int,
     now: datetime | None = None,
 ) -> ReconcileResult:
-    """Re-queue photos stuck in pending/processing for `stuck_after` seconds (one batch)."""
+    """Re-queue photos pending for `stuck_after` seconds or processing under a lapsed lease (one batch)."""
     now = now or datetime.now(UTC)
-    cutoff = now - timedelta(seconds=stuck_after)
     result = ReconcileResult()
     with sessions() as db:
         rows = db.execute(
@@ -55,7 +56,11 @@ def reconcile(
                 Photo.thumbnail_queued_at,
                 Photo.thumbnail_started_at,
             )
-            .where(Photo.thumbnail_source_key.is_not(None), Photo.deleted_at.is_(None), _stuck(cutoff))
+            .where(
+                Photo.thumbnail_source_key.is_not(None),
+                Photo.deleted_at.is_(None),
+                _stuck(now, stuck_after, lease),
+            )
             .limit(BATCH)
         ).all()
     for photo_id, key, status, attempts, queued_at, started_at in rows:
@@ -73,14 +78,15 @@ def reconcile(
     return result
 
 
-def _stuck(cutoff: datetime) -> ColumnElement[bool]:
+def _stuck(now: datetime, stuck_after: int, lease: int) -> ColumnElement[bool]:
+    queued_before, renewed_before = now - timedelta(seconds=stuck_after), now - timedelta(seconds=lease)
     pending = and_(
         Photo.thumbnail_status == "pending",
-        or_(Photo.thumbnail_queued_at.is_(None), Photo.thumbnail_queued_at < cutoff),
+        or_(Photo.thumbnail_queued_at.is_(None), Photo.thumbnail_queued_at < queued_before),
     )
     processing = and_(
         Photo.thumbnail_status == "processing",
-        or_(Photo.thumbnail_started_at.is_(None), Photo.thumbnail_started_at < cutoff),
+        or_(Photo.thumbnail_started_at.is_(None), Photo.thumbnail_started_at < renewed_before),
     )
     return or_(pending, processing)
 

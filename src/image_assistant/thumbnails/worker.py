@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from image_assistant.config import Settings
 from image_assistant.store.base import TEMP_FILES_KEPT_SECONDS, ObjectStore
 from image_assistant.thumbnails.jobs import JobRunner
+from image_assistant.thumbnails.lease import Leases
 from image_assistant.thumbnails.memory import bound_memory, release_memory
 from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
 from image_assistant.thumbnails.publish import PublishRunner
@@ -69,6 +70,13 @@ class ThumbnailWorker:
         )
         self._stop = threading.Event()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="reconciler", daemon=True)
+        self._leases = Leases(sessions)
+        self._renewer = threading.Thread(
+            target=self._leases.renew_forever,
+            args=(self._stop, settings.thumbnail_lease_seconds / 3),
+            name="leases",
+            daemon=True,
+        )
         self.store = store
         self._sidecars = threading.Thread(target=self._sweep_sidecars_forever, name="sidecars", daemon=True)
 
@@ -76,6 +84,7 @@ class ThumbnailWorker:
         """Start the job threads and the reconciler; returns at once."""
         self._consumer.start()
         self._reconciler.start()
+        self._renewer.start()
         self._sidecars.start()
         log.info(
             "thumbnail worker started: %d concurrent jobs on the %s queue %r",
@@ -89,6 +98,7 @@ class ThumbnailWorker:
         self._stop.set()
         self._consumer.stop(graceful=True)
         self._reconciler.join(timeout=5)
+        self._renewer.join(timeout=5)
         self._sidecars.join(timeout=5)
         log.info("thumbnail worker stopped")
 
@@ -103,12 +113,13 @@ class ThumbnailWorker:
 
     def _run(self, job: ThumbnailJob) -> None:
         try:
-            if job.kind == THUMBNAILS:
-                self._thumbnails.run(job)
-            elif job.kind == PUBLISH_RENDITION:
-                self._publish.run(job)
-            else:
-                self._renditions.run(job)
+            with self._leases.holding(job):
+                if job.kind == THUMBNAILS:
+                    self._thumbnails.run(job)
+                elif job.kind == PUBLISH_RENDITION:
+                    self._publish.run(job)
+                else:
+                    self._renditions.run(job)
         finally:
             release_memory()
 
@@ -125,6 +136,7 @@ class ThumbnailWorker:
                     sessions=self.sessions,
                     queue=self.queue,
                     stuck_after=self.settings.thumbnail_stuck_seconds,
+                    lease=self.settings.thumbnail_lease_seconds,
                     max_attempts=self.settings.thumbnail_max_attempts,
                 )
         except Exception as exc:  # the database may be briefly away; try again next round
