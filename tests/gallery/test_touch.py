@@ -8,7 +8,9 @@ sends."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -53,10 +55,13 @@ def heic(width: int, height: int) -> bytes:
     return out.getvalue()
 
 
-def send_photos(http: httpx.Client, files: list[tuple[str, str, bytes]]) -> list[str]:
+def send_photos(
+    http: httpx.Client, files: list[tuple[str, str, bytes]], edits: dict[int, bytes] | None = None
+) -> list[str]:
     """Photos as a phone sends them (name, type, 2400 x 1600 bytes), a minute apart, the first
-    oldest; returns their ids in that order."""
-    records = [
+    oldest, with an edited JPEG where `edits` has one (by position); returns their ids in order."""
+    edits = edits or {}
+    records: list[dict[str, Any]] = [
         {
             "photos_uuid": str(uuid.uuid4()).upper(),
             "filename": name,
@@ -68,10 +73,21 @@ def send_photos(http: httpx.Client, files: list[tuple[str, str, bytes]]) -> list
         }
         for n, (name, content_type, _) in enumerate(files)
     ]
+    for n, edit in edits.items():
+        records[n].update(
+            edited_sha256=hashlib.sha256(edit).hexdigest(), edited_filename="FullSizeRender.jpg"
+        )
     created = http.post("/api/sync/photos", json={"photos": records})
     assert created.status_code == 200, created.text
-    for record, (_, _, data) in zip(records, files, strict=True):
+    for n, (record, (_, _, data)) in enumerate(zip(records, files, strict=True)):
         assert put_original(http, record, data).status_code == 200
+        if n in edits:
+            stored = http.put(
+                f"/api/sync/photos/{record['photos_uuid']}/edited",
+                content=edits[n],
+                headers={"x-content-sha256": hashlib.sha256(edits[n]).hexdigest()},
+            )
+            assert stored.status_code == 200, stored.text
     return [str(r["id"]) for r in created.json()["results"]]
 
 
@@ -87,9 +103,15 @@ def touch(cdp: CDPSession, kind: str, points: list[tuple[float, float]]) -> None
     )
 
 
-def gesture(cdp: CDPSession, start: list[tuple[float, float]], end: list[tuple[float, float]]) -> None:
-    """Fingers down at `start`, moved in steps to `end`, lifted: a swipe, a pull or a pinch."""
-    touch(cdp, "touchStart", start)
+def gesture(
+    cdp: CDPSession, start: list[tuple[float, float]], end: list[tuple[float, float]], *, hold: float = 0
+) -> None:
+    """Fingers down at `start` (for `hold` seconds), moved in steps to `end`, lifted: a swipe, a
+    pull or a pinch."""
+    touch(cdp, "touchStart", start[:1])
+    if len(start) > 1:
+        touch(cdp, "touchStart", start)
+    time.sleep(hold)
     steps = 12
     for step in range(1, steps + 1):
         at = [
@@ -117,22 +139,27 @@ def open_lightbox(page: Page, index: int = 0) -> None:
 
 
 @SQLITE
-def test_the_lightbox_zooms_from_the_large_thumbnail_into_the_original_but_not_into_a_heic(
+def test_the_lightbox_zooms_from_the_large_thumbnail_into_the_full_image_but_not_into_a_heic(
     browser: Browser, server: Server, accounts: Accounts
 ) -> None:
     device = accounts.device()
-    jpeg_id, heic_id = send_photos(
+    edited_id, jpeg_id, heic_id = send_photos(
         device.http,
-        [("IMG_1.JPG", "image/jpeg", jpeg(WIDTH, HEIGHT)), ("IMG_2.HEIC", "image/heic", heic(WIDTH, HEIGHT))],
+        [
+            ("IMG_0.JPG", "image/jpeg", jpeg(WIDTH, HEIGHT)),
+            ("IMG_1.JPG", "image/jpeg", jpeg(WIDTH, HEIGHT)),
+            ("IMG_2.HEIC", "image/heic", heic(WIDTH, HEIGHT)),
+        ],
+        edits={0: jpeg(1800, 1200)},
     )
-    wait_settled(device.owner.http, {jpeg_id, heic_id})
+    wait_settled(device.owner.http, {edited_id, jpeg_id, heic_id})
     context = open_context(browser, server, PHONE_3X)
     try:
         page = context.new_page()
         downloads: list[str] = []
         page.on("request", lambda r: downloads.append(r.url) if "/download" in r.url else None)
         sign_in(page, device.owner.username, device.owner.password)
-        expect(page.locator(".tile img")).to_have_count(2)
+        expect(page.locator(".tile img")).to_have_count(3)
 
         open_lightbox(page, 1)  # the JPEG (oldest, second)
         assert caption(page).startswith("IMG_1.JPG")
@@ -153,6 +180,15 @@ def test_the_lightbox_zooms_from_the_large_thumbnail_into_the_original_but_not_i
         shown = page.evaluate(SHOWN)
         assert f"/{heic_id}/thumbnail/large" in shown["src"], shown
         assert not any(heic_id in url for url in downloads), downloads
+
+        page.keyboard.press("Escape")  # an edited photo zooms into its edit, not its original
+        expect(page.locator(".pswp")).to_have_count(0)
+        open_lightbox(page, 2)
+        assert caption(page).startswith("IMG_0.JPG")
+        wait_shown(page, f"/{edited_id}/thumbnail/large")
+        page.keyboard.press("z")
+        wait_shown(page, f"/api/photos/{edited_id}/download/edited")
+        assert not any(url.endswith(f"/api/photos/{edited_id}/download?redirect=true") for url in downloads)
     finally:
         context.close()
 
@@ -261,7 +297,8 @@ def test_the_columns_control_and_a_pinch_set_the_tiles_a_row_and_are_remembered(
         grid = page.locator(".grid").bounding_box()
         assert grid is not None
         y = grid["y"] + 60
-        gesture(cdp, [(170, y), (220, y)], [(60, y), (320, y)])  # fingers apart: bigger tiles
+        # fingers apart: bigger tiles; held as long as a long press, which selects no photo
+        gesture(cdp, [(170, y), (220, y)], [(60, y), (320, y)], hold=0.8)
         page.wait_for_function(
             "() => document.querySelector('.grid > .row').querySelectorAll('.tile').length === 4"
         )
@@ -271,7 +308,10 @@ def test_the_columns_control_and_a_pinch_set_the_tiles_a_row_and_are_remembered(
             "() => document.querySelector('.grid > .row').querySelectorAll('.tile').length === 5"
         )
         assert page.evaluate("() => localStorage.getItem('ia.columns')") == "5"
-        expect(page.locator(".pswp")).to_have_count(0)  # a pinch opens no photo
+        expect(page.locator(".pswp")).to_have_count(0)  # a pinch opens no photo, selects none
+        expect(page.locator(".tile.is-selected")).to_have_count(0)
+        gesture(cdp, [(100, y)], [(100, y)], hold=0.8)  # one finger held: that photo is selected
+        expect(page.locator(".tile.is-selected")).to_have_count(1)
     finally:
         context.close()
 
