@@ -129,6 +129,27 @@ def test_the_scrubber_jumps_to_a_year_and_scrolling_up_comes_back(page: Page, fa
 
 
 @SQLITE
+def test_the_rail_names_the_utc_month_it_counted_a_photo_in(browser: Browser, server: Server) -> None:
+    made = Accounts(server)
+    device = made.device()
+    evening = photo_record(taken_at="2021-03-31T22:00:00-05:00", filename="EVENING.JPG")  # April in UTC
+    older = [photo_record(taken_at=at) for at in ("2021-02-10T12:00:00Z", "2020-05-10T12:00:00Z")]
+    assert device.http.post("/api/sync/photos", json={"photos": [evening, *older]}).status_code == 200
+    months = device.owner.http.get("/api/photos/months").json()["months"]
+    assert [m["month"] for m in months] == ["2021-04", "2021-02", "2020-05"]
+    context = new_context(browser, server.url)
+    page = context.new_page()
+    try:
+        sign_in(page, device.owner.username, device.owner.password)
+        expect(page.locator(".tile").first).to_be_visible()
+        expect(page.locator(".group-title").first).to_contain_text("March")  # the photo's own day
+        expect(page.locator(".scrubber")).to_have_attribute("data-current", "2021-04")  # counted there
+    finally:
+        context.close()
+        made.close()
+
+
+@SQLITE
 def test_hidden_and_recently_deleted_with_restore(page: Page, facts: Facts) -> None:
     http = facts.device.owner.http
     ids = {
