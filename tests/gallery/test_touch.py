@@ -208,7 +208,7 @@ def test_a_sharp_desktop_screen_gets_the_full_image_after_the_large_thumbnail(
         try:
             page = context.new_page()
             asked: list[str] = []
-            page.on("request", lambda r: asked.append(r.url) if f"/api/photos/{photo_id}/" in r.url else None)
+            page.on("request", lambda r, asked=asked: asked.append(r.url) if photo_id in r.url else None)
             sign_in(page, device.owner.username, device.owner.password)
             open_lightbox(page, 0)
             if full:
