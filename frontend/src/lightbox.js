@@ -234,6 +234,9 @@ function registerUi(pswp) {
         } finally {
           el.disabled = false;
           show();
+          // The button is hidden now: the lightbox takes the focus back, so the next key (Esc,
+          // arrows) reaches it instead of being lost with the button.
+          if (el.hidden) instance.element?.focus({ preventScroll: true });
         }
       });
     },
