@@ -6,6 +6,9 @@
 // 100,000-photo library keeps a few hundred elements. A grid opened further down the timeline
 // (a jump of the scrubber) loads newer pages as the reader scrolls up, keeping what is on screen
 // where it is. Pending thumbnails show a placeholder and are re-checked while visible.
+//
+// On a phone each row holds the chosen number of tiles (3, 4 or 5: the Columns control, or a
+// two-finger pinch on the grid), remembered in localStorage.
 
 import { api } from "./api.js";
 import { altText, count, dayKey, esc, groupTitle, monthKey } from "./format.js";
@@ -20,6 +23,25 @@ const GAP = 4;
 const HEADER_H = 48;
 const NARROW = 640; // px: a phone's width, where rows hold 3-5 tiles
 const GROUPERS = { day: dayKey, month: monthKey };
+const COLUMNS_KEY = "ia.columns";
+const COLUMN_CHOICES = [3, 4, 5];
+const PINCH = 1.25; // fingers this much further apart (or closer): one column fewer (or more)
+
+/** The phone grid's tiles a row, as last chosen (3 unless chosen otherwise). */
+export function columnChoice() {
+  const chosen = Number(localStorage.getItem(COLUMNS_KEY));
+  return COLUMN_CHOICES.includes(chosen) ? chosen : COLUMN_CHOICES[0];
+}
+
+function densityHtml(current) {
+  const buttons = COLUMN_CHOICES.map((n) =>
+    `<button type="button" data-columns="${n}" aria-pressed="${n === current}" aria-label="${n} columns">${n}</button>`);
+  return `<div class="density seg" role="group" aria-label="Columns">${buttons.join("")}</div>`;
+}
+
+function spread(touches) {
+  return Math.hypot(touches[0].clientX - touches[1].clientX, touches[0].clientY - touches[1].clientY);
+}
 
 export function aspect(photo) {
   const { width, height } = photo;
@@ -96,12 +118,13 @@ export class PhotoGrid {
    * @param {HTMLElement} root where the grid goes
    * @param {{fetchPage: (cursor: string|null, options?: object) => Promise<{photos: object[], next: string|null, prev?: string|null}>,
    *          groupBy: "day"|"month"|null, empty: string, onOpen: (grid: PhotoGrid, index: number) => void,
-   *          onPosition?: (photo: object) => void}} options
+   *          onPosition?: (photo: object) => void, topInset?: () => number}} options
    */
   constructor(root, options) {
     this.options = options;
     this.destroyed = false;
-    root.innerHTML = `<div class="grid-top" role="status"></div>
+    this.columns = columnChoice();
+    root.innerHTML = `${densityHtml(this.columns)}<div class="grid-top" role="status"></div>
       <div class="grid" aria-live="off"></div>
       <div class="grid-end" role="status"><span class="spinner" aria-hidden="true"></span> Loading photos…</div>`;
     this.topEl = root.querySelector(".grid-top");
@@ -111,6 +134,12 @@ export class PhotoGrid {
     this.gridEl.addEventListener("click", (event) => this.onClick(event));
     this.gridEl.addEventListener("error", (event) => this.onImageError(event), true);
     this.removed = new Set();
+    this.densityEl = root.querySelector(".density");
+    this.densityEl.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-columns]");
+      if (button) this.setColumns(Number(button.dataset.columns));
+    });
+    this.watchPinch();
     livePlayer(this.gridEl, ".tile[data-live]", (tile) => tile.dataset.id);
     this.endEl.addEventListener("click", (event) => {
       if (event.target.closest("button.retry")) this.loadMore();
@@ -155,11 +184,26 @@ export class PhotoGrid {
     this.topEl.textContent = "";
   }
 
-  /** Show the listing from `before` (an ISO moment) down; newer photos load when scrolling up. */
+  /** Show the listing from `before` (an ISO moment) down, its first row at the top of the
+   * screen; newer photos load above it (off screen) and when scrolling up. */
   jumpTo(before) {
     this.reset(before);
     window.scrollTo(0, 0);
-    return this.loadMore();
+    const generation = this.generation;
+    return this.loadMore().then(() => {
+      if (generation === this.generation && !this.destroyed) this.scrollToGridTop();
+    });
+  }
+
+  /** Scroll the top of the grid to the top of the screen, just under the page's sticky header. */
+  scrollToGridTop() {
+    const y = this.gridEl.getBoundingClientRect().top + window.scrollY - this.topInset();
+    window.scrollTo(0, Math.max(0, y));
+  }
+
+  /** How much of the top of the viewport the page's sticky header covers. */
+  topInset() {
+    return this.options.topInset?.() ?? 0;
   }
 
   destroy() {
@@ -169,16 +213,46 @@ export class PhotoGrid {
     clearInterval(this.recheckTimer);
   }
 
-  /** The target row height: on a narrow screen a quarter of the width (about four square tiles
-   * a row, three landscape ones), else 200 px. */
-  rowHeight() {
-    if (this.width >= NARROW) return 200;
-    return Math.max(60, Math.floor((this.width - GAP * 3) / 4));
+  /** How rows are filled: `fill` is the height at which tiles fill a row, `most` the tiles a row
+   * holds at most, `cap` the tallest a row may grow, `rest` the height of a last, short row. On a
+   * phone a row holds the chosen number of tiles (fewer only for very wide photos); else rows are
+   * about 200 px high. */
+  rowRules() {
+    if (this.width >= NARROW) return { fill: 200, most: Infinity, cap: 400, rest: 200 };
+    const square = Math.max(40, Math.floor((this.width - GAP * (this.columns - 1)) / this.columns));
+    return { fill: square / 2, most: this.columns, cap: square * 2, rest: square };
   }
 
-  /** At most this many tiles a row (a phone shows 3-5 columns, whatever the aspect ratios). */
-  maxPerRow() {
-    return this.width < NARROW ? 5 : Infinity;
+  /** Show `n` tiles a row on a phone from now on (and next time). */
+  setColumns(n) {
+    if (!COLUMN_CHOICES.includes(n)) return;
+    localStorage.setItem(COLUMNS_KEY, String(n));
+    for (const button of this.densityEl.querySelectorAll("button")) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.columns) === n));
+    }
+    if (n === this.columns) return;
+    this.columns = n;
+    if (this.width < NARROW) this.relayout();
+  }
+
+  /** Two fingers spread apart on the grid: bigger tiles (fewer a row); pinched together: more. */
+  watchPinch() {
+    let start = 0;
+    let last = 0;
+    this.gridEl.addEventListener("touchstart", (event) => {
+      if (event.touches.length === 2) start = last = spread(event.touches);
+    }, { passive: true });
+    this.gridEl.addEventListener("touchmove", (event) => {
+      if (start && event.touches.length === 2) last = spread(event.touches);
+    }, { passive: true });
+    this.gridEl.addEventListener("touchend", () => {
+      if (!start) return;
+      const ratio = last / start;
+      start = 0;
+      const at = COLUMN_CHOICES.indexOf(this.columns);
+      if (ratio >= PINCH) this.setColumns(COLUMN_CHOICES[Math.max(0, at - 1)]);
+      else if (ratio <= 1 / PINCH) this.setColumns(COLUMN_CHOICES[Math.min(COLUMN_CHOICES.length - 1, at + 1)]);
+    });
   }
 
   // -- loading -------------------------------------------------------------------------------
@@ -328,8 +402,7 @@ export class PhotoGrid {
     }
     const changed = this.blocks.length;
     const width = this.width || this.gridEl.clientWidth || 1000;
-    const target = this.rowHeight();
-    const most = this.maxPerRow();
+    const { fill, most, cap, rest } = this.rowRules();
     const headers = Boolean(this.options.groupBy);
     let top = this.totalHeight();
     let i = start;
@@ -342,7 +415,8 @@ export class PhotoGrid {
       let row = [];
       let sum = 0;
       const flush = (full) => {
-        const height = full ? Math.min((width - GAP * (row.length - 1)) / sum, target * 2) : target;
+        const fits = (width - GAP * (row.length - 1)) / sum; // the height at which the row is flush
+        const height = Math.min(fits, full ? cap : rest);
         let x = 0;
         const items = row.map((index) => {
           const w = Math.max(1, Math.floor(aspect(this.photos[index]) * height));
@@ -363,7 +437,7 @@ export class PhotoGrid {
       while (i < this.photos.length && this.groupOf(this.photos[i]) === group) {
         row.push(i);
         sum += aspect(this.photos[i]);
-        if (sum * target + GAP * (row.length - 1) >= width || row.length >= most) flush(true);
+        if (sum * fill + GAP * (row.length - 1) >= width || row.length >= most) flush(true);
         i += 1;
       }
       if (row.length) flush(false);
@@ -410,10 +484,10 @@ export class PhotoGrid {
     this.reportPosition(gridTop);
   }
 
-  /** Tell the scrubber which photo is at the top of the screen. */
+  /** Tell the scrubber which photo is at the top of the screen (under the sticky header). */
   reportPosition(gridTop) {
     if (!this.options.onPosition) return;
-    const top = firstBelow(this.blocks, -gridTop + 1);
+    const top = firstBelow(this.blocks, -gridTop + this.topInset() + 1);
     const firstRow = this.blocks[top]?.kind === "row" ? this.blocks[top] : this.blocks[top + 1];
     if (firstRow?.items?.length) this.options.onPosition(this.photos[firstRow.items[0].index]);
   }
@@ -425,6 +499,7 @@ export class PhotoGrid {
       return `<h2 class="group-title" ${where}>${esc(groupTitle(block.group))}</h2>`;
     }
     const tiles = block.items
+      .filter(({ index }) => !this.removed.has(this.photos[index].id))
       .map(({ index, x, w }) => tileHtml(this.photos[index], index, x, w, block.height))
       .join("");
     return `<div class="row" ${where}>${tiles}</div>`;
@@ -446,9 +521,11 @@ export class PhotoGrid {
     return this.gridEl.querySelector(`.tile[data-index="${index}"]`);
   }
 
-  /** A photo that left this listing (restored from Recently Deleted): gone once the lightbox closes. */
+  /** A photo that left this listing (restored from Recently Deleted): its tile goes at once;
+   * the rows close up when the lightbox closes (it pages through the same list meanwhile). */
   restored(photo) {
     this.removed.add(photo.id);
+    this.gridEl.querySelector(`.tile[data-id="${CSS.escape(photo.id)}"]`)?.remove();
   }
 
   dropRemoved() {

@@ -1,17 +1,24 @@
 // The lightbox: PhotoSwipe over the grid's photos, loading further pages as it nears the end.
 //
-// The medium thumbnail shows at once (as PhotoSwipe's placeholder) and the large one
-// replaces it when it arrives; both show the edited version when there is one, and "Show
-// original" compares. Videos play their playback rendition (H.264 MP4, from
-// GET /api/photos/{id}/playback: the edit's, or the original's under "Show original"); a Live
-// Photo moves, muted, while the pointer presses or hovers it (its edited motion likewise); a burst opens as its frames. The info panel (key i) tells everything known of
-// the photo; a photo in Recently Deleted has Restore.
+// A photo opens on the smallest thumbnail that covers the screen's device pixels (medium or
+// large; the medium one shows at once as PhotoSwipe's placeholder), never a smaller one
+// stretched; both show the edited version when there is one, and "Show original" compares.
+// The full image (the edited version's file when there is one, else the original's) replaces
+// it once shown on zooming in, or at once where the screen is sharper than the large thumbnail
+// (more than 1.25 x), for types every browser shows (JPEG, PNG, GIF, WebP); a HEIC photo keeps
+// its large thumbnail, however far one zooms. On a touch screen, a swipe sideways goes to the next
+// or previous photo and a pull down closes (PhotoSwipe's gestures). Videos play their playback
+// rendition (H.264 MP4, from GET /api/photos/{id}/playback: the edit's, or the original's under
+// "Show original"); a Live Photo moves, muted, while the pointer presses or hovers it (its
+// edited motion likewise); a burst opens as its frames. The info panel (key i; a bottom sheet
+// on a phone) tells everything known of the photo; a photo in Recently Deleted has Restore.
 
 import PhotoSwipe from "photoswipe";
 import { api, downloadUrl, thumbnailUrl } from "./api.js";
 import { infoPanel } from "./info.js";
-import { candidates } from "./srcset.js";
+import { covering } from "./srcset.js";
 import { isLive, livePlayer } from "./live.js";
+import { download, shareRenditions } from "./share.js";
 import { altText, bytes, captureTime, esc, place } from "./format.js";
 
 const DOWNLOAD_ICON = `<svg aria-hidden="true" class="pswp__icn" viewBox="0 0 32 32" width="32" height="32">
@@ -34,6 +41,63 @@ function notReady(photo) {
     <p class="pswp-note-name">${esc(photo.filename)}</p><p>${esc(why)}</p></div>`;
 }
 
+// What an <img> shows in every browser the gallery supports; HEIC is not among them.
+const SHOWABLE = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+
+/** The slide's size when the full image can show: the photo's own, so zooming goes up to 1:1. */
+function fullSize(photo, version) {
+  if (!photo.width || !photo.height) return null;
+  const edited = version === "current" && photo.has_edit;
+  if (!edited && !(photo.has_original && SHOWABLE.has(photo.content_type))) return null;
+  return { width: photo.width, height: photo.height };
+}
+
+/** The CSS width a slide of `size` is shown at before zooming (PhotoSwipe's "fit"). */
+function fitWidth(size) {
+  return Math.min(1, window.innerWidth / size.width, window.innerHeight / size.height) * size.width;
+}
+
+/** The URL of the full image the slide shows (the edit's, else the original's), or null when
+ * the browser cannot show its type (HEIC): then the largest thumbnail stays. */
+async function fullImageUrl(photo, version) {
+  const kind = version === "current" && photo.has_edit ? "edited" : "original";
+  let type = kind === "original" && photo.has_original ? photo.content_type : null;
+  if (kind === "edited") {
+    const detail = await api(`/api/photos/${photo.id}`).catch(() => null);
+    type = detail?.files?.find((f) => f.kind === "edited")?.content_type ?? null;
+  }
+  if (!SHOWABLE.has(type)) return null;
+  return kind === "original" ? downloadUrl(photo.id) : `/api/photos/${photo.id}/download/edited?redirect=true`;
+}
+
+// At the opening size the large thumbnail may be stretched this much before the full image
+// follows it (a 1280 px window at ratio 1 keeps it; a sharp desktop screen takes the full image).
+const STRETCH = 1.25;
+
+/** Whether the current slide needs more pixels than its thumbnails have: zoomed in (told by
+ * PhotoSwipe's zoomPanUpdate; before it the zoom level is not yet the slide's), or a screen
+ * sharper than the large thumbnail at the opening size. */
+function wantsFull(slide, { zooming }) {
+  if (zooming && slide.currZoomLevel > slide.zoomLevels.initial * 1.01) return true;
+  const shown = slide.data.width * slide.zoomLevels.initial * (window.devicePixelRatio || 1);
+  return shown > slide.data.largest * STRETCH;
+}
+
+/** The full image replaces the thumbnails of the current slide once they are not enough (asked
+ * once a slide; the thumbnail stays on screen until the full image has loaded). */
+async function loadFull(pswp, slide, { zooming = false } = {}) {
+  const data = slide?.data;
+  if (!data?.srcset || data.full !== undefined || slide !== pswp.currSlide) return;
+  if (slide.content?.element?.tagName !== "IMG" || !wantsFull(slide, { zooming })) return;
+  data.full = null;
+  const url = await fullImageUrl(data.photo, data.version);
+  if (!url || pswp.isDestroying) return;
+  data.full = url;
+  data.srcset = `${url} ${data.width}w`;
+  const image = slide.content.element;
+  if (image?.tagName === "IMG") image.srcset = data.srcset;
+}
+
 const showingOriginal = new Set(); // photos whose slide shows the original instead of the edit
 
 export function slideData(photo) {
@@ -49,17 +113,19 @@ export function slideData(photo) {
     };
   }
   if (t.large || t.medium) {
-    const size = t.large ? "large" : "medium";
+    const size = fullSize(photo, version) ?? scaled(photo, t.large ? 1200 : 600);
+    const chosen = covering(photo, fitWidth(size), { names: ["medium", "large"] });
+    const url = (c) => thumbnailUrl(photo.id, c.size, version);
     return {
-      src: thumbnailUrl(photo.id, size, version),
-      // PhotoSwipe sets `sizes` to the shown width, so a small phone screen may take the medium one.
-      srcset: candidates(photo, ["medium", "large"])
-        .map((c) => `${thumbnailUrl(photo.id, c.size, version)} ${c.width}w`)
-        .join(", "),
-      msrc: t.large && t.medium ? thumbnailUrl(photo.id, "medium", version) : undefined,
-      ...scaled(photo, t.large ? 1200 : 600),
+      src: url(chosen[0]),
+      // PhotoSwipe raises `sizes` to the shown width as one zooms; loadFull puts the full image here.
+      srcset: chosen.map((c) => `${url(c)} ${c.width}w`).join(", "),
+      msrc: t.medium && chosen[0].size !== "medium" ? thumbnailUrl(photo.id, "medium", version) : undefined,
+      largest: chosen[chosen.length - 1].width,
+      ...size,
       alt,
       photo,
+      version,
     };
   }
   return { html: notReady(photo), photo };
@@ -168,8 +234,27 @@ function registerUi(pswp) {
         } finally {
           el.disabled = false;
           show();
+          // The button is hidden now: the lightbox takes the focus back, so the next key (Esc,
+          // arrows) reaches it instead of being lost with the button.
+          if (el.hidden) instance.element?.focus({ preventScroll: true });
         }
       });
+    },
+  });
+  pswp.ui.registerElement({
+    name: "share",
+    order: 7,
+    isButton: true,
+    title: "Share…",
+    html: '<span class="pswp-word">Share…</span>',
+    onInit: (el, instance) => {
+      el.setAttribute("aria-expanded", "false");
+      instance.on("change", () => {
+        const photo = instance.currSlide?.data.photo;
+        el.toggleAttribute("hidden", !photo?.has_original || photo.media_type === "video");
+        toggleShare(instance, el, false);
+      });
+      el.addEventListener("click", () => toggleShare(instance, el));
     },
   });
   pswp.ui.registerElement({
@@ -195,6 +280,57 @@ function registerUi(pswp) {
         if (photo) el.innerHTML = captionHtml(photo);
       });
     },
+  });
+}
+
+let presetList = null; // the user's presets, asked once
+
+/** The lightbox's Share… menu: one button per preset; the chosen one's rendition goes to the
+ * share sheet (or downloads where the browser cannot share files). */
+function toggleShare(pswp, button, force) {
+  let menu = pswp.element?.querySelector(".pswp-share");
+  if (!menu && force === false) return;
+  if (!menu) {
+    menu = Object.assign(document.createElement("div"), { className: "pswp-share", hidden: true });
+    menu.setAttribute("role", "group");
+    menu.setAttribute("aria-label", "Share as");
+    menu.innerHTML = '<p class="pswp-share-title">Share as</p><div class="pswp-share-presets"></div><output aria-live="polite"></output>';
+    menu.addEventListener("click", (event) => {
+      const chosen = event.target.closest("button[data-preset]");
+      const photo = pswp.currSlide?.data.photo;
+      if (!chosen || !photo) return;
+      const url = `/api/photos/${photo.id}/rendition?preset=${encodeURIComponent(chosen.dataset.preset)}`;
+      const out = menu.querySelector("output");
+      shareRenditions({
+        urls: [url],
+        title: photo.filename,
+        fallback: () => download(url),
+        say: (text, retry) => {
+          out.textContent = text;
+          if (!retry) return;
+          const again = Object.assign(document.createElement("button"), { type: "button", textContent: "Share now" });
+          again.addEventListener("click", () => retry());
+          out.append(" ", again);
+        },
+      });
+    });
+    pswp.element.append(menu);
+  }
+  const open = force ?? menu.hidden;
+  menu.hidden = !open;
+  button.setAttribute("aria-expanded", String(open));
+  if (!open) return;
+  menu.querySelector("output").textContent = "";
+  presetList ??= api("/api/presets").then(({ presets }) => presets, (error) => {
+    presetList = null;
+    throw error;
+  });
+  presetList.then((presets) => {
+    const box = menu.querySelector(".pswp-share-presets");
+    box.innerHTML = presets.map((p) => `<button type="button" data-preset="${esc(p.name)}">${esc(p.name)}</button>`).join("");
+    box.querySelector("button")?.focus();
+  }, (error) => {
+    menu.querySelector("output").textContent = `Could not load the presets: ${error.message}`;
   });
 }
 
@@ -309,8 +445,24 @@ export function openLightbox(grid, index, { burst = false } = {}) {
       return { id: photo.id, version: showingOriginal.has(photo.id) ? "original" : "current" };
     });
   });
-  pswp.on("keydown", ({ originalEvent }) => {
+  pswp.on("keydown", (event) => {
+    const { originalEvent } = event;
+    const menu = pswp.element?.querySelector(".pswp-share");
+    if (originalEvent.key === "Escape" && menu && !menu.hidden) {
+      // Escape closes the Share… menu first, then the lightbox.
+      event.preventDefault();
+      const button = pswp.element.querySelector(".pswp__button--share");
+      toggleShare(pswp, button, false);
+      button?.focus();
+      return;
+    }
     if (originalEvent.key === "i" && !originalEvent.metaKey && !originalEvent.ctrlKey) toggleInfo(pswp);
+  });
+  // The full image comes after the thumbnail has shown: on zoom, or at once on a sharp screen.
+  pswp.on("zoomPanUpdate", ({ slide }) => loadFull(pswp, slide, { zooming: true }).catch(() => {}));
+  pswp.on("loadComplete", ({ slide }) => loadFull(pswp, slide).catch(() => {}));
+  pswp.on("change", () => {
+    if (pswp.currSlide?.content?.state === "loaded") loadFull(pswp, pswp.currSlide).catch(() => {});
   });
   pswp.on("restored", ({ photo }) => grid.restored?.(photo));
   pswp.init();

@@ -17,6 +17,7 @@ export class Selection {
     this.chosen = new Set();
     this.anchor = null;
     this.active = false;
+    this.fingers = new Set(); // touch pointers down on the grid
     this.el = grid.gridEl;
     this.bar = document.createElement("div");
     this.bar.className = "select-bar";
@@ -37,8 +38,8 @@ export class Selection {
       [this.el, "click", (e) => this.onClick(e), true],
       [this.el, "pointerdown", (e) => this.onPointerDown(e), false],
       // On the document: the grid may paint the row again under the finger (its tile is then gone).
-      [document, "pointerup", () => clearTimeout(this.pressTimer), false],
-      [document, "pointercancel", () => clearTimeout(this.pressTimer), false],
+      [document, "pointerup", (e) => this.onPointerUp(e), false],
+      [document, "pointercancel", (e) => this.onPointerUp(e), false],
       [document, "scroll", () => clearTimeout(this.pressTimer), false],
       [this.el, "contextmenu", (e) => { if (this.pressed) e.preventDefault(); }, false],
       [document, "keydown", (e) => this.onKey(e), false],
@@ -136,16 +137,24 @@ export class Selection {
   }
 
   onPointerDown(event) {
-    const tile = event.target.closest(".tile");
     this.pressed = false;
-    if (!tile || event.pointerType !== "touch") return; // a mouse has the tick and shift-click
+    if (event.pointerType !== "touch") return; // a mouse has the tick and shift-click
     clearTimeout(this.pressTimer);
+    if (event.isPrimary) this.fingers.clear(); // the first finger down: none other is
+    this.fingers.add(event.pointerId);
+    const tile = event.target.closest(".tile");
+    if (!tile || this.fingers.size > 1) return; // a second finger: a pinch (the grid's density)
     this.pressTimer = setTimeout(() => {
       this.pressed = true;
       this.suppressClick = true;
       this.toggle(tile, true);
       this.anchor = Number(tile.dataset.index);
     }, LONG_PRESS_MS);
+  }
+
+  onPointerUp(event) {
+    clearTimeout(this.pressTimer);
+    this.fingers.delete(event.pointerId);
   }
 
   onKey(event) {

@@ -25,14 +25,20 @@ export function candidates(photo, names = ORDER) {
   return list;
 }
 
-/** `src`, `srcset` and `sizes` attributes for the photo shown `cssWidth` CSS px wide. */
-export function imageAttrs(photo, cssWidth, { names = ORDER, version = "current", ratio } = {}) {
+/** The candidates from the smallest one at least `cssWidth` × the device pixel ratio up (all the
+ * largest one when none is that big). */
+export function covering(photo, cssWidth, { names = ORDER, ratio } = {}) {
   const all = candidates(photo, names);
-  if (!all.length) return "";
   const need = cssWidth * (ratio ?? (window.devicePixelRatio || 1));
   let first = all.findIndex((c) => c.width >= need);
   if (first < 0) first = all.length - 1;
-  const chosen = all.slice(first);
+  return all.slice(first);
+}
+
+/** `src`, `srcset` and `sizes` attributes for the photo shown `cssWidth` CSS px wide. */
+export function imageAttrs(photo, cssWidth, { names = ORDER, version = "current", ratio } = {}) {
+  const chosen = covering(photo, cssWidth, { names, ratio });
+  if (!chosen.length) return "";
   const url = (c) => thumbnailUrl(photo.id, c.size, version);
   const srcset = chosen.map((c) => `${url(c)} ${c.width}w`).join(", ");
   return `src="${url(chosen[0])}" srcset="${srcset}" sizes="${Math.ceil(cssWidth)}px"`;

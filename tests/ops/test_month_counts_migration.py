@@ -37,7 +37,10 @@ def _library(accounts: Accounts) -> list[httpx.Client]:
     first, second = accounts.device(), accounts.device()
     records = [photo_record(taken_at=f"2020-0{m}-05T10:00:00Z") for m in (1, 1, 2, 3)]
     records += [photo_record(taken_at="2020-02-07T10:00:00Z", is_hidden=True)]
-    records += [photo_record(taken_at=f"2020-03-0{d}T10:00:00Z", burst_id="B") for d in (1, 2)]
+    records += [  # a burst shown as its key frame, in March
+        photo_record(taken_at="2020-02-28T10:00:00Z", burst_id="B"),
+        photo_record(taken_at="2020-03-02T10:00:00Z", burst_id="B", burst_key=True),
+    ]
     assert first.http.post("/api/sync/photos", json={"photos": records}).status_code == 200
     gone = {"photos_uuids": [records[0]["photos_uuid"]]}
     assert first.http.post("/api/sync/photos/deleted", json=gone).json() == {"deleted": 1}
@@ -61,8 +64,8 @@ def test_migration_0021_counts_the_photos_already_stored(backend: str, tmp_path:
                 stored = sorted(
                     tuple(row) for row in conn.execute(text("SELECT month, photo_count FROM month_counts"))
                 )
-            # Neither the hidden, the removed nor the burst photos; each user's months apart.
-            assert stored == [("2020-01", 1), ("2020-01", 3), ("2020-02", 1), ("2020-03", 1)]
+            # Neither the hidden nor the removed photos, the burst once; each user's months apart.
+            assert stored == [("2020-01", 1), ("2020-01", 3), ("2020-02", 1), ("2020-03", 2)]
             assert assert_months_true(owners[0]) == {"2020-03": 2, "2020-02": 1, "2020-01": 1}
             assert assert_months_true(owners[1]) == {"2020-01": 3}
         finally:

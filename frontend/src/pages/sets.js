@@ -3,6 +3,7 @@
 
 import { api, thumbnailUrl } from "../api.js";
 import { imageAttrs } from "../srcset.js";
+import { download, shareRenditions } from "../share.js";
 
 // A set's card is at most 440 CSS px wide, 4:3 (styles.css .set-list): a 3:2 cover cropped to it
 // needs about 500 px. The listing has no sizes or dimensions for the cover, so all three.
@@ -71,7 +72,10 @@ export function setPage(main, { match, navigate }) {
       <label class="note">Note <textarea rows="2" maxlength="10000">${esc(set.note)}</textarea></label>
       <section class="set-actions">
         <form class="download"><label>Preset <select name="preset">${options}</select></label>
-          <button>Download zip</button> <a href="/sets/presets">Presets…</a></form>
+          <button>Download zip</button> <button type="button" class="share-files">Share…</button>
+          <a href="/sets/presets">Presets…</a>
+          <output class="download-status" aria-live="polite"></output>
+          <output class="share-state" aria-live="polite"></output></form>
         ${shareForm(presets)}
       </section>
       <ol class="set-photos"></ol>
@@ -79,6 +83,26 @@ export function setPage(main, { match, navigate }) {
     renderPhotos();
     shareControls(main, `/api/publish-sets/${id}`);
     wire();
+  }
+
+  // Share…: the chosen preset's renditions, in the set's order, to the share sheet; the zip
+  // where the browser cannot share files.
+  function shareSet(form) {
+    const preset = encodeURIComponent(form.preset.value);
+    const state = form.querySelector(".share-state");
+    const say = (text, retry) => {
+      state.textContent = text;
+      if (!retry) return;
+      const again = Object.assign(document.createElement("button"), { type: "button", textContent: "Share now" });
+      again.addEventListener("click", () => retry());
+      state.append(" ", again);
+    };
+    shareRenditions({
+      urls: photos.map((p) => `/api/publish-sets/${id}/photos/${p.id}/rendition?preset=${preset}`),
+      title: set.title,
+      fallback: () => downloadZip(form.querySelector(".download-status"), id, form.preset.value),
+      say,
+    });
   }
 
   function wire() {
@@ -91,13 +115,9 @@ export function setPage(main, { match, navigate }) {
     });
     main.querySelector(".download").addEventListener("submit", (e) => {
       e.preventDefault();
-      const link = document.createElement("a");
-      link.href = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`;
-      link.download = "";
-      document.body.append(link);
-      link.click();
-      link.remove();
+      downloadZip(main.querySelector(".download-status"), id, e.target.preset.value);
     });
+    main.querySelector(".share-files").addEventListener("click", (e) => shareSet(e.target.form));
     const ol = main.querySelector(".set-photos");
     // A thumbnail still being made leaves its frame as a placeholder of the photo's shape.
     ol.addEventListener("error", (e) => {
@@ -151,4 +171,43 @@ export function setPage(main, { match, navigate }) {
   }, (error) => {
     main.innerHTML = `<h1>Not found</h1><p>${esc(error.message)}. <a href="/sets">All sets</a></p>`;
   });
+}
+
+// A large set answers 202 with its progress while the queue renders it: the page shows it and
+// asks again until the zip comes, then lets the browser save it (streamed, never in memory).
+const POLL_MS = 1000;
+
+async function downloadZip(status, id, preset) {
+  const url = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(preset)}`;
+  const button = status.closest("form").querySelector("button");
+  button.disabled = true;
+  status.textContent = "";
+  try {
+    for (;;) {
+      const asked = new AbortController();
+      const response = await fetch(url, { credentials: "same-origin", signal: asked.signal });
+      if (response.status === 202) {
+        const { done, total } = await response.json();
+        status.innerHTML = `<progress max="${total}" value="${done}"></progress> Rendering ${done} of ${total} photos…`;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (!status.isConnected) return; // the page was left
+        continue;
+      }
+      if (!response.ok) {
+        const error = await response.json().catch(() => null);
+        status.innerHTML = `<span class="error">${esc(error?.error?.message ?? response.statusText)}</span>`;
+        return;
+      }
+      asked.abort(); // the zip itself is fetched again by the browser's download, streamed to disk
+      const progress = status.querySelector("progress");
+      if (progress) progress.value = progress.max;
+      status.append(progress ? " Ready: downloading." : "");
+      download(url);
+      return;
+    }
+  } catch (error) {
+    status.innerHTML = `<span class="error">Could not download: ${esc(error.message)}</span>`;
+  } finally {
+    button.disabled = false;
+  }
 }

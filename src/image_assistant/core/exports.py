@@ -27,8 +27,8 @@ from image_assistant.core.files import FileKind
 from image_assistant.core.presets import CROP, FULL, Preset, file_name
 from image_assistant.core.publish import FocalPoint, Member
 from image_assistant.core.renditions import NotLossless, Rendition, clean_jpeg, render
-from image_assistant.db.models import PhotoFile
-from image_assistant.errors import AppError, Conflict
+from image_assistant.db.models import Photo, PhotoFile
+from image_assistant.errors import AppError, Conflict, NotFound
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import extension_of, validate_key
 from image_assistant.thumbnails.render import sniff
@@ -136,10 +136,63 @@ def plan(
     return Plan(title, preset, items)
 
 
+def set_photo(
+    db: DbSession, *, title: str, preset: Preset, members: Sequence[Member], photo_id: uuid.UUID
+) -> Item:
+    """One photo of a set, named and numbered as in the set's zip; 404 when the set does not
+    hold it, 409 when its file is not on the server yet."""
+    if not any(m.photo.id == photo_id for m in members):
+        raise NotFound("no such photo in this set", code="photo_not_found")
+    return plan(db, title=title, preset=preset, members=members, only=photo_id).items[0]
+
+
+def lone_photo(db: DbSession, *, photo: Photo, preset: Preset) -> Item:
+    """A photo on its own, as a set of one titled after its file name (`img-0001-01.jpg` with the
+    default pattern), its crops around the centre; 409 when its file is not on the server yet."""
+    title = photo.filename.rsplit(".", 1)[0] if photo.filename else "photo"
+    return plan(db, title=title, preset=preset, members=[Member(photo)]).items[0]
+
+
 def rendition_key(owner_id: uuid.UUID, source: Source, preset: Preset, focal: FocalPoint) -> str:
     """`renditions/<owner>/<sha256>/<preset signature>[-<focal point>].jpg`."""
     where = f"-f{focal.x:.3f}-{focal.y:.3f}" if preset.mode == CROP else ""
     return validate_key(f"renditions/{owner_id}/{source.sha256}/{preset.signature}{where}.jpg")
+
+
+def failure_key(rendition: str) -> str:
+    """Beside a rendition's key: a note that the queue tried and could not make it."""
+    return validate_key(rendition.removesuffix(".jpg") + "-failed.txt")
+
+
+def copied_as_is(item: Item, preset: Preset) -> bool:
+    """A JPEG in `original-clean`: its metadata is cut out as it streams, nothing is rendered
+    (unless it is turned or not sRGB: then it is rendered while the zip streams)."""
+    return (
+        preset.mode == FULL
+        and item.source is not None
+        and item.source.key.lower().endswith((".jpg", ".jpeg"))
+    )
+
+
+def _has(store: ObjectStore, key: str) -> bool:
+    try:
+        store.head(key)
+    except AppError:
+        return False
+    return True
+
+
+def unready(plan: Plan, store: ObjectStore) -> list[Item]:
+    """The items whose rendition the zip would have to make now: not cached, not a failure the
+    queue already met, not missing (a line in the report) and not a JPEG copied as is."""
+    waiting = []
+    for item in plan.items:
+        if item.source is None or item.media_type == "video" or copied_as_is(item, plan.preset):
+            continue
+        key = rendition_key(item.owner_id, item.source, plan.preset, item.focal)
+        if not _has(store, key) and not _has(store, failure_key(key)):
+            waiting.append(item)
+    return waiting
 
 
 class Renderer:
@@ -148,6 +201,23 @@ class Renderer:
     def __init__(self, store: ObjectStore, *, workdir: Path | None = None) -> None:
         self.store = store
         self.workdir = workdir
+
+    def prepare(self, item: Item, preset: Preset) -> bool:
+        """Make and cache the item's rendition unless it is there (the queue's job); when it
+        cannot be made, leave a note beside it so that progress counts it as done. True: made."""
+        assert item.source is not None
+        key = rendition_key(item.owner_id, item.source, preset, item.focal)
+        if _has(self.store, key):
+            return False
+        try:
+            rendition = self.render(item, [preset])[preset.name]
+        except Exception as exc:  # the zip names it in REPORT.txt when it tries again
+            note = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+            log.warning("rendition of photo %s in %s failed: %s", item.photo_id, preset.name, note)
+            self.store.put(failure_key(key), io.BytesIO(note.encode()), content_type="text/plain")
+            return False
+        self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        return True
 
     def pieces(self, item: Item, preset: Preset) -> tuple[Iterator[bytes | memoryview], str | None]:
         """The rendition's bytes (cached, cleaned or rendered now) and a note for the report."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -305,22 +304,19 @@ def timeline(
 def month_counts(
     db: DbSession, *, user_id: uuid.UUID, filters: Filters | None = None
 ) -> list[tuple[str, int]]:
-    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber.
-    The whole library's come from the stored counts (core/months.py) and its bursts; filtered
-    listings are counted over their photos."""
+    """How many photos each month (UTC, "YYYY-MM") holds, newest first, for the timeline scrubber:
+    the whole library's as stored (core/months.py), a filtered listing's counted over its photos."""
     filters = filters or Filters()
+    if filters == Filters():
+        return months.stored(db, user_id=user_id)
     if db.get_bind().dialect.name == "postgresql":
         month = func.to_char(func.timezone("UTC", Photo.sort_at), "YYYY-MM")
     else:
         month = func.substr(Photo.sort_at, 1, 7)
-    query = _filtered(db, user_id, filters, select(month, func.count()).select_from(Photo))
-    counts: Counter[str] = Counter()
-    if filters == Filters():
-        counts = months.stored(db, user_id=user_id)
-        query = query.where(Photo.burst_id.is_not(None))
-    for m, n in db.execute(query.group_by(month)):
-        counts[str(m)] += int(n)
-    return sorted(counts.items(), reverse=True)
+    counted = select(month.label("month"), func.count().label("n")).select_from(Photo)
+    query = _filtered(db, user_id, filters, counted)
+    rows = db.execute(query.group_by(month).order_by(month.desc()))
+    return [(str(m), int(n)) for m, n in rows]
 
 
 def photo_row(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
@@ -358,10 +354,11 @@ def restore(db: DbSession, *, user_id: uuid.UUID, photo_id: uuid.UUID) -> PhotoD
     """Bring a photo removed from the library back into it (a photo not removed stays as it is)."""
     photo = get_photo(db, user_id=user_id, photo_id=photo_id)
     if photo.deleted_at is not None:
+        changes, before = months.Changes(user_id), months.facts(photo)
         photo.deleted_at = None
         photo.updated_at = datetime.now(UTC)
-        changes = months.Changes(user_id)
-        changes.photo(None, months.facts(photo))
+        db.flush()
+        changes.photo(before, months.facts(photo))
         changes.save(db)
         db.commit()
     return photo_detail(db, user_id=user_id, photo_id=photo_id)

@@ -304,6 +304,7 @@ def _changed_photo_row(known: Mapping[Any, Any], values: dict[str, Any], now: da
 def report_deleted(db: DbSession, *, device: DeviceRef, body: bytes) -> dict[str, Any]:
     """Photos gone from the device's library: hidden from the gallery, their rows and files kept."""
     gone = parse_json(body, DeletedPhotos)
+    now = datetime.now(UTC)
     removed = db.execute(
         update(Photo)
         .where(
@@ -311,12 +312,12 @@ def report_deleted(db: DbSession, *, device: DeviceRef, body: bytes) -> dict[str
             Photo.photos_uuid.in_(list(gone.photos_uuids)),
             Photo.deleted_at.is_(None),
         )
-        .values(deleted_at=datetime.now(UTC))
-        .returning(Photo.sort_at, Photo.is_hidden, Photo.burst_id)
+        .values(deleted_at=now)
+        .returning(*(Photo.__table__.c[name] for name in months.FACTS))
     ).all()
     changes = months.Changes(device.user_id)
     for row in removed:
-        changes.photo(row._mapping, None)
+        changes.photo({**row._mapping, "deleted_at": None}, row._mapping)
     changes.save(db)
     db.commit()
     return {"deleted": len(removed)}

@@ -1,18 +1,22 @@
-"""How many photos each month of a user's library holds (the timeline scrubber's rail), from the
+"""How many items each month of a user's library holds (the timeline scrubber's rail), from the
 stored `month_counts` (migration 0021) rather than a count over every photo.
 
-The table counts the photos a library listing shows that are in no burst: not hidden, not
-removed. Every write that changes one of those facts or a photo's month hands its changes here,
-one upsert per batch, months in order (concurrent batches lock the rows in the same order).
-A burst shows as one frame whose month can move with its frames' facts: bursts are few, so
-they are counted when asked, from the `ix_photos_burst` index.
+The table counts what the library's timeline lists: photos neither hidden nor removed, a burst
+once, in the month of its lead frame (gallery._BURST_LEAD: a key frame, else the first; the
+earliest of those). Every write that changes a photo's month or one of those facts hands the
+photo's facts before and after to `Changes`, which adds them up and saves them in one upsert
+per batch, months in order (concurrent batches lock the rows in the same order). A burst's
+lead can move with any of its frames: when a batch changes a frame, the bursts it touched are
+read once, after the writes, and their leads before (the batch's changes undone) and after
+are compared.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,21 +27,23 @@ from sqlalchemy.orm import Session as DbSession
 from image_assistant.db.models import MonthCount, Photo
 
 TABLE: Table = MonthCount.__table__  # type: ignore[assignment]
+# What the counts depend on; a change of any of these can move a burst's lead.
+FACTS = ("id", "sort_at", "deleted_at", "is_hidden", "burst_id", "burst_key")
 
 
 def month_of(at: datetime) -> str:
     """A moment's UTC month, "YYYY-MM"."""
-    return at.astimezone(UTC).strftime("%Y-%m")
+    at = at.astimezone(UTC)
+    return f"{at.year:04d}-{at.month:02d}"
 
 
-def counted(photo: Mapping[Any, Any]) -> bool:
-    """Whether the table counts this photo (a row or values with the Photo's names)."""
-    return photo.get("deleted_at") is None and not photo["is_hidden"] and photo["burst_id"] is None
+def _shown(photo: Mapping[Any, Any]) -> bool:
+    return photo.get("deleted_at") is None and not photo["is_hidden"]
 
 
 def facts(photo: Photo) -> dict[str, Any]:
-    """What the counts depend on, of a loaded Photo."""
-    return {name: getattr(photo, name) for name in ("sort_at", "deleted_at", "is_hidden", "burst_id")}
+    """The FACTS of a loaded Photo."""
+    return {name: getattr(photo, name) for name in FACTS}
 
 
 class Changes:
@@ -46,37 +52,87 @@ class Changes:
     def __init__(self, user_id: uuid.UUID) -> None:
         self.user_id = user_id
         self.deltas: Counter[str] = Counter()
+        self.frames_before: dict[uuid.UUID, Mapping[Any, Any] | None] = {}  # burst frames changed
+        self.bursts: set[str] = set()
 
-    def photo(self, before: Mapping[Any, Any] | None, after: Mapping[Any, Any] | None) -> None:
-        """A photo created (no `before`), changed, or gone (no `after`); each needs `sort_at`,
-        `is_hidden`, `burst_id` and `deleted_at` (none: not removed)."""
-        if before is not None and counted(before):
+    def photo(self, before: Mapping[Any, Any] | None, after: Mapping[Any, Any]) -> None:
+        """A photo created (no `before`) or changed, with its FACTS before and after (a missing
+        `deleted_at`: not removed). Call `save` once the batch's writes are done."""
+        if before is not None and before["burst_id"] is not None or after["burst_id"] is not None:
+            self._frame(before, after)
+        if before is not None and before["burst_id"] is None and _shown(before):
             self.deltas[month_of(before["sort_at"])] -= 1
-        if after is not None and counted(after):
+        if after["burst_id"] is None and _shown(after):
             self.deltas[month_of(after["sort_at"])] += 1
 
+    def _frame(self, before: Mapping[Any, Any] | None, after: Mapping[Any, Any]) -> None:
+        if before is not None and all(before.get(name) == after.get(name) for name in FACTS[1:]):
+            return
+        self.frames_before.setdefault(after["id"], before)
+        self.bursts.update(b["burst_id"] for b in (before, after) if b is not None and b["burst_id"])
+
     def save(self, db: DbSession) -> None:
-        """Add the changes to the stored counts: one statement, nothing when nothing changed."""
+        """Add the changes to the stored counts (the writes done): nothing when nothing changed."""
+        if self.bursts:
+            self._count_bursts(db)
         rows = [
             {"user_id": self.user_id, "month": month, "photo_count": n}
             for month, n in sorted(self.deltas.items())
             if n != 0
         ]
-        if not rows:
-            return
-        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(TABLE).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=[TABLE.c.user_id, TABLE.c.month],
-            set_={"photo_count": TABLE.c.photo_count + statement.excluded.photo_count},
-        )
-        db.execute(statement)
+        if rows:
+            db.execute(_upsert(db.get_bind().dialect.name), rows)
         self.deltas.clear()
+        self.frames_before.clear()
+        self.bursts.clear()
+
+    def _count_bursts(self, db: DbSession) -> None:
+        """Each touched burst's lead month now, and before this batch, from one read."""
+        columns = [Photo.__table__.c[name] for name in FACTS]
+        now = [
+            row._mapping
+            for row in db.execute(
+                select(*columns).where(Photo.user_id == self.user_id, Photo.burst_id.in_(sorted(self.bursts)))
+            )
+        ]
+        changed, present = self.frames_before, {row["id"] for row in now}
+        then = [changed[row["id"]] if row["id"] in changed else row for row in now]
+        then += [frame for photo_id, frame in changed.items() if photo_id not in present]
+        for month in _lead_months(frame for frame in then if frame is not None):
+            self.deltas[month] -= 1
+        for month in _lead_months(now):
+            self.deltas[month] += 1
 
 
-def stored(db: DbSession, *, user_id: uuid.UUID) -> Counter[str]:
-    """The stored counts of a user's photos in no burst, by month."""
-    rows = db.execute(
-        select(TABLE.c.month, TABLE.c.photo_count).where(TABLE.c.user_id == user_id, TABLE.c.photo_count > 0)
+def _lead_months(frames: Iterable[Mapping[Any, Any]]) -> list[str]:
+    """The month of each burst's lead among these frames (hidden and removed ones skipped)."""
+    leads: dict[str, tuple[bool, datetime]] = {}
+    for frame in frames:
+        if frame["burst_id"] is None or not _shown(frame):
+            continue
+        rank = (not frame["burst_key"], frame["sort_at"])
+        if frame["burst_id"] not in leads or rank < leads[frame["burst_id"]]:
+            leads[frame["burst_id"]] = rank
+    return [month_of(at) for _, at in leads.values()]
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE adding to the count; one statement for every batch's rows
+    (compiled once: SQLAlchemy sends many rows of it as one multi-row INSERT)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=[TABLE.c.user_id, TABLE.c.month],
+        set_={"photo_count": TABLE.c.photo_count + statement.excluded.photo_count},
     )
-    return Counter({month: int(n) for month, n in rows})
+
+
+def stored(db: DbSession, *, user_id: uuid.UUID) -> list[tuple[str, int]]:
+    """The stored counts of a user's library, newest month first."""
+    rows = db.execute(
+        select(TABLE.c.month, TABLE.c.photo_count)
+        .where(TABLE.c.user_id == user_id, TABLE.c.photo_count > 0)
+        .order_by(TABLE.c.month.desc())
+    )
+    return [(month, int(n)) for month, n in rows]

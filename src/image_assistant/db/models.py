@@ -207,9 +207,9 @@ class Photo(Timestamped, Base):
 
 
 class MonthCount(Base):
-    """How many photos of a user's library view each UTC month holds, for the timeline scrubber
-    (migration 0021): photos neither hidden nor removed and in no burst (bursts, counted once
-    in their shown frame's month, are counted when asked). Kept in step by core/months.py."""
+    """How many items of a user's library each UTC month holds, for the timeline scrubber
+    (migration 0021): photos neither hidden nor removed, a burst once, in its lead frame's
+    month. Kept in step by core/months.py."""
 
     __tablename__ = "month_counts"
 
