@@ -74,6 +74,7 @@ export function setPage(main, { match, navigate }) {
         <form class="download"><label>Preset <select name="preset">${options}</select></label>
           <button>Download zip</button> <button type="button" class="share-files">Share…</button>
           <a href="/sets/presets">Presets…</a>
+          <output class="download-status" aria-live="polite"></output>
           <output class="share-state" aria-live="polite"></output></form>
         ${shareForm(presets)}
       </section>
@@ -99,7 +100,7 @@ export function setPage(main, { match, navigate }) {
     shareRenditions({
       urls: photos.map((p) => `/api/publish-sets/${id}/photos/${p.id}/rendition?preset=${preset}`),
       title: set.title,
-      fallback: () => download(`/api/publish-sets/${id}/download?preset=${preset}`),
+      fallback: () => downloadZip(form.querySelector(".download-status"), id, form.preset.value),
       say,
     });
   }
@@ -114,7 +115,7 @@ export function setPage(main, { match, navigate }) {
     });
     main.querySelector(".download").addEventListener("submit", (e) => {
       e.preventDefault();
-      download(`/api/publish-sets/${id}/download?preset=${encodeURIComponent(e.target.preset.value)}`);
+      downloadZip(main.querySelector(".download-status"), id, e.target.preset.value);
     });
     main.querySelector(".share-files").addEventListener("click", (e) => shareSet(e.target.form));
     const ol = main.querySelector(".set-photos");
@@ -170,4 +171,43 @@ export function setPage(main, { match, navigate }) {
   }, (error) => {
     main.innerHTML = `<h1>Not found</h1><p>${esc(error.message)}. <a href="/sets">All sets</a></p>`;
   });
+}
+
+// A large set answers 202 with its progress while the queue renders it: the page shows it and
+// asks again until the zip comes, then lets the browser save it (streamed, never in memory).
+const POLL_MS = 1000;
+
+async function downloadZip(status, id, preset) {
+  const url = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(preset)}`;
+  const button = status.closest("form").querySelector("button");
+  button.disabled = true;
+  status.textContent = "";
+  try {
+    for (;;) {
+      const asked = new AbortController();
+      const response = await fetch(url, { credentials: "same-origin", signal: asked.signal });
+      if (response.status === 202) {
+        const { done, total } = await response.json();
+        status.innerHTML = `<progress max="${total}" value="${done}"></progress> Rendering ${done} of ${total} photos…`;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (!status.isConnected) return; // the page was left
+        continue;
+      }
+      if (!response.ok) {
+        const error = await response.json().catch(() => null);
+        status.innerHTML = `<span class="error">${esc(error?.error?.message ?? response.statusText)}</span>`;
+        return;
+      }
+      asked.abort(); // the zip itself is fetched again by the browser's download, streamed to disk
+      const progress = status.querySelector("progress");
+      if (progress) progress.value = progress.max;
+      status.append(progress ? " Ready: downloading." : "");
+      download(url);
+      return;
+    }
+  } catch (error) {
+    status.innerHTML = `<span class="error">Could not download: ${esc(error.message)}</span>`;
+  } finally {
+    button.disabled = false;
+  }
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,8 +18,11 @@ from image_assistant.api.docs import PhotoId, SetId, errors, json_body
 from image_assistant.api.shapes import iso, json_response, photo_json
 from image_assistant.core import exports, gallery, presets, publish
 from image_assistant.core.publish import FocalPoint
+from image_assistant.errors import QueueUnavailable
+from image_assistant.thumbnails.publish import queue_renditions
 
 router = APIRouter(tags=["publish"])
+log = logging.getLogger("image_assistant.publish")
 
 PhotoIds = Annotated[list[uuid.UUID], Field(max_length=publish.MAX_PHOTOS)]
 
@@ -176,22 +181,67 @@ def zip_response(plan: exports.Plan, runtime: RuntimeDep) -> StreamingResponse:
 
 @router.get(
     "/api/publish-sets/{set_id}/download",
-    responses={**errors(400, 401, 403, 404, 409, 422), 200: {"content": {"application/zip": {}}}},
+    responses={
+        **errors(400, 401, 403, 404, 409, 422),
+        200: {"content": {"application/zip": {}}},
+        202: {"description": 'a large set being rendered: `{"state": "rendering", "done", "total"}`'},
+    },
 )
 def download(
     set_id: SetId,
+    request: Request,
     caller: UserCaller,
     runtime: RuntimeDep,
     db: Db,
     preset: str = Query(min_length=1, max_length=64),
-) -> StreamingResponse:
+) -> Response:
     """The set as a zip of one preset's renditions, streamed as they are made; a photo that
-    cannot be made is named in REPORT.txt inside it (409 when none has its original yet)."""
+    cannot be made is named in REPORT.txt inside it (409 when none has its original yet). A set
+    of more than PUBLISH_ASYNC_PHOTOS photos whose renditions are not all made answers 202 with
+    the progress while the queue makes them: ask again until the zip comes (copied from the cache)."""
     chosen = presets.resolve(db, user_id=caller.user_id, name=preset)
-    publish_set = publish.get_set(db, user_id=caller.user_id, set_id=parse_uuid(set_id, "set id"))
+    wanted = parse_uuid(set_id, "set id")
+    publish_set = publish.get_set(db, user_id=caller.user_id, set_id=wanted)
     plan = exports.plan(db, title=publish_set.title, preset=chosen, members=publish.members(db, publish_set))
     db.close()
+    if len(plan.items) > runtime.settings.publish_async_photos:
+        waiting = exports.unready(plan, runtime.store)
+        if waiting and _render_ahead(request, runtime, wanted, plan, waiting):
+            done = len(plan.items) - len(waiting)
+            body = {"state": "rendering", "done": done, "total": len(plan.items)}
+            response = json_response(body, status_code=status.HTTP_202_ACCEPTED)
+            response.headers["Retry-After"] = "2"
+            return response
     return zip_response(plan, runtime)
+
+
+# A set's missing renditions are queued again when still missing this long after (a lost job).
+REQUEUE_SECONDS = 300.0
+
+
+def _render_ahead(
+    request: Request, runtime: RuntimeDep, set_id: uuid.UUID, plan: exports.Plan, waiting: list[exports.Item]
+) -> bool:
+    """Queue the renditions still to make, once per set and preset (per API process) until
+    REQUEUE_SECONDS pass; False when the queue is away (the zip then streams as it renders)."""
+    state = request.app.state
+    if not hasattr(state, "publish_queued"):
+        state.publish_queued = {}
+    queued: dict[tuple[uuid.UUID, str], float] = state.publish_queued
+    now = time.monotonic()
+    for key, at in list(queued.items()):
+        if now - at > REQUEUE_SECONDS:
+            del queued[key]
+    key = (set_id, f"{plan.preset.name}:{plan.preset.signature}")
+    if key in queued:
+        return True
+    try:
+        queue_renditions(runtime.queue, set_id=set_id, preset=plan.preset, items=waiting)
+    except QueueUnavailable as exc:
+        log.warning("renditions of set %s could not be queued (streaming instead): %s", set_id, exc)
+        return False
+    queued[key] = now
+    return True
 
 
 JPEG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}}

@@ -159,12 +159,65 @@ def rendition_key(owner_id: uuid.UUID, source: Source, preset: Preset, focal: Fo
     return validate_key(f"renditions/{owner_id}/{source.sha256}/{preset.signature}{where}.jpg")
 
 
+def failure_key(rendition: str) -> str:
+    """Beside a rendition's key: a note that the queue tried and could not make it."""
+    return validate_key(rendition.removesuffix(".jpg") + "-failed.txt")
+
+
+def copied_as_is(item: Item, preset: Preset) -> bool:
+    """A JPEG in `original-clean`: its metadata is cut out as it streams, nothing is rendered
+    (unless it is turned or not sRGB: then it is rendered while the zip streams)."""
+    return (
+        preset.mode == FULL
+        and item.source is not None
+        and item.source.key.lower().endswith((".jpg", ".jpeg"))
+    )
+
+
+def _has(store: ObjectStore, key: str) -> bool:
+    try:
+        store.head(key)
+    except AppError:
+        return False
+    return True
+
+
+def unready(plan: Plan, store: ObjectStore) -> list[Item]:
+    """The items whose rendition the zip would have to make now: not cached, not a failure the
+    queue already met, not missing (a line in the report) and not a JPEG copied as is."""
+    waiting = []
+    for item in plan.items:
+        if item.source is None or item.media_type == "video" or copied_as_is(item, plan.preset):
+            continue
+        key = rendition_key(item.owner_id, item.source, plan.preset, item.focal)
+        if not _has(store, key) and not _has(store, failure_key(key)):
+            waiting.append(item)
+    return waiting
+
+
 class Renderer:
     """Renditions of stored photos, made once and kept in the store."""
 
     def __init__(self, store: ObjectStore, *, workdir: Path | None = None) -> None:
         self.store = store
         self.workdir = workdir
+
+    def prepare(self, item: Item, preset: Preset) -> bool:
+        """Make and cache the item's rendition unless it is there (the queue's job); when it
+        cannot be made, leave a note beside it so that progress counts it as done. True: made."""
+        assert item.source is not None
+        key = rendition_key(item.owner_id, item.source, preset, item.focal)
+        if _has(self.store, key):
+            return False
+        try:
+            rendition = self.render(item, [preset])[preset.name]
+        except Exception as exc:  # the zip names it in REPORT.txt when it tries again
+            note = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+            log.warning("rendition of photo %s in %s failed: %s", item.photo_id, preset.name, note)
+            self.store.put(failure_key(key), io.BytesIO(note.encode()), content_type="text/plain")
+            return False
+        self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        return True
 
     def pieces(self, item: Item, preset: Preset) -> tuple[Iterator[bytes | memoryview], str | None]:
         """The rendition's bytes (cached, cleaned or rendered now) and a note for the report."""

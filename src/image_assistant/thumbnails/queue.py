@@ -2,9 +2,10 @@
 
 The queue only carries jobs `{photo_id, source_key, sizes, kind}`; the photo row (or the
 rendition row) is the source of truth for attempts and state, so a lost or duplicated job is
-harmless (see reconcile.py). Kinds: `thumbnails`, and `playback` / `live_playback` /
+harmless (see reconcile.py). Kinds: `thumbnails`, `playback` / `live_playback` /
 `edited_playback` / `edited_live_playback` (the MP4 browsers play, of a video or of a Live video,
-original or edited: playback.py).
+original or edited: playback.py), and `publish_rendition` (one photo of a large publish set in
+one preset, made ahead of its zip: publish.py; its `sizes` carry the set id and the preset name).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from image_assistant.store.keys import THUMBNAIL_SIZES
 log = logging.getLogger("image_assistant.thumbnails")
 TASK_NAME = "render_thumbnails"
 THUMBNAILS = "thumbnails"
+PUBLISH_RENDITION = "publish_rendition"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from image_assistant.thumbnails.jobs import JobRunner
 from image_assistant.thumbnails.lease import Leases
 from image_assistant.thumbnails.memory import bound_memory, release_memory
 from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
-from image_assistant.thumbnails.queue import THUMBNAILS, ThumbnailJob, ThumbnailQueue
+from image_assistant.thumbnails.publish import PublishRunner
+from image_assistant.thumbnails.queue import PUBLISH_RENDITION, THUMBNAILS, ThumbnailJob, ThumbnailQueue
 from image_assistant.thumbnails.reconcile import reconcile
 
 log = logging.getLogger("image_assistant.thumbnails")
@@ -53,6 +54,7 @@ class ThumbnailWorker:
         self.concurrency = concurrency or settings.thumbnail_concurrency
         self._thumbnails = JobRunner(settings=settings, sessions=sessions, store=store, queue=queue)
         self._renditions = PlaybackRunner(settings=settings, sessions=sessions, store=store, queue=queue)
+        self._publish = PublishRunner(sessions=sessions, store=store)
         queue.bind(self._run)
         self._consumer: Any = _EmbeddedConsumer(
             queue.huey,
@@ -114,6 +116,8 @@ class ThumbnailWorker:
             with self._leases.holding(job):
                 if job.kind == THUMBNAILS:
                     self._thumbnails.run(job)
+                elif job.kind == PUBLISH_RENDITION:
+                    self._publish.run(job)
                 else:
                     self._renditions.run(job)
         finally:
