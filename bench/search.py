@@ -11,7 +11,8 @@ fills them, and ANALYZEd. Then, over HTTP on one keep-alive connection, each que
 - a one-word search, a two-word search, a search + favorite filter + date range,
 - the month counts of the whole library (the scrubber's rail, from the stored counts), and
   beside it the same counts with a filter that keeps every photo (`from=1970-01-01`): counted
-  over the photos, as every month count was before migration 0021.
+  over the photos, as every month count was before migration 0021 (every tenth round only:
+  it takes seconds at 1,000,000 photos).
 
 Targets (issue 14): on PostgreSQL at 1,000,000 photos, p99 < 50 ms for the three searches and
 < 30 ms for the month counts. SQLite is reported at 100,000.
@@ -115,6 +116,7 @@ QUERIES = {
     },
 }
 BASELINES = ("first page (baseline)", "month counts, counted")
+SLOW = ("month counts, counted",)
 MONTHS = {
     "month counts": {},
     "month counts, counted": {"from": "1970-01-01"},
@@ -260,6 +262,8 @@ def time_queries(server: Server, token: str, requests: int, warmup: int) -> dict
     with server.client(token) as http:
         for round_ in range(warmup + requests):
             for path, name, params in asked:
+                if name in SLOW and round_ % 10:
+                    continue  # the counted month counts take seconds: every tenth round
                 started = time.perf_counter()
                 response = http.get(path, params=params)
                 elapsed = (time.perf_counter() - started) * 1000

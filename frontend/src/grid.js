@@ -118,7 +118,7 @@ export class PhotoGrid {
    * @param {HTMLElement} root where the grid goes
    * @param {{fetchPage: (cursor: string|null, options?: object) => Promise<{photos: object[], next: string|null, prev?: string|null}>,
    *          groupBy: "day"|"month"|null, empty: string, onOpen: (grid: PhotoGrid, index: number) => void,
-   *          onPosition?: (photo: object) => void}} options
+   *          onPosition?: (photo: object) => void, topInset?: () => number}} options
    */
   constructor(root, options) {
     this.options = options;
@@ -184,11 +184,26 @@ export class PhotoGrid {
     this.topEl.textContent = "";
   }
 
-  /** Show the listing from `before` (an ISO moment) down; newer photos load when scrolling up. */
+  /** Show the listing from `before` (an ISO moment) down, its first row at the top of the
+   * screen; newer photos load above it (off screen) and when scrolling up. */
   jumpTo(before) {
     this.reset(before);
     window.scrollTo(0, 0);
-    return this.loadMore();
+    const generation = this.generation;
+    return this.loadMore().then(() => {
+      if (generation === this.generation && !this.destroyed) this.scrollToGridTop();
+    });
+  }
+
+  /** Scroll the top of the grid to the top of the screen, just under the page's sticky header. */
+  scrollToGridTop() {
+    const y = this.gridEl.getBoundingClientRect().top + window.scrollY - this.topInset();
+    window.scrollTo(0, Math.max(0, y));
+  }
+
+  /** How much of the top of the viewport the page's sticky header covers. */
+  topInset() {
+    return this.options.topInset?.() ?? 0;
   }
 
   destroy() {
@@ -469,10 +484,10 @@ export class PhotoGrid {
     this.reportPosition(gridTop);
   }
 
-  /** Tell the scrubber which photo is at the top of the screen. */
+  /** Tell the scrubber which photo is at the top of the screen (under the sticky header). */
   reportPosition(gridTop) {
     if (!this.options.onPosition) return;
-    const top = firstBelow(this.blocks, -gridTop + 1);
+    const top = firstBelow(this.blocks, -gridTop + this.topInset() + 1);
     const firstRow = this.blocks[top]?.kind === "row" ? this.blocks[top] : this.blocks[top + 1];
     if (firstRow?.items?.length) this.options.onPosition(this.photos[firstRow.items[0].index]);
   }
@@ -484,6 +499,7 @@ export class PhotoGrid {
       return `<h2 class="group-title" ${where}>${esc(groupTitle(block.group))}</h2>`;
     }
     const tiles = block.items
+      .filter(({ index }) => !this.removed.has(this.photos[index].id))
       .map(({ index, x, w }) => tileHtml(this.photos[index], index, x, w, block.height))
       .join("");
     return `<div class="row" ${where}>${tiles}</div>`;
@@ -505,9 +521,11 @@ export class PhotoGrid {
     return this.gridEl.querySelector(`.tile[data-index="${index}"]`);
   }
 
-  /** A photo that left this listing (restored from Recently Deleted): gone once the lightbox closes. */
+  /** A photo that left this listing (restored from Recently Deleted): its tile goes at once;
+   * the rows close up when the lightbox closes (it pages through the same list meanwhile). */
   restored(photo) {
     this.removed.add(photo.id);
+    this.gridEl.querySelector(`.tile[data-id="${CSS.escape(photo.id)}"]`)?.remove();
   }
 
   dropRemoved() {

@@ -3,9 +3,10 @@
 // A photo opens on the smallest thumbnail that covers the screen's device pixels (medium or
 // large; the medium one shows at once as PhotoSwipe's placeholder), never a smaller one
 // stretched; both show the edited version when there is one, and "Show original" compares.
-// Zooming in adds the full image (the edited version's file when there is one, else the
-// original's) for types every browser shows (JPEG, PNG, GIF, WebP); a HEIC photo keeps its
-// large thumbnail, however far one zooms. On a touch screen, a swipe sideways goes to the next
+// The full image (the edited version's file when there is one, else the original's) replaces
+// it once shown on zooming in, or at once where the screen is sharper than the large thumbnail
+// (more than 1.25 x), for types every browser shows (JPEG, PNG, GIF, WebP); a HEIC photo keeps
+// its large thumbnail, however far one zooms. On a touch screen, a swipe sideways goes to the next
 // or previous photo and a pull down closes (PhotoSwipe's gestures). Videos play their playback
 // rendition (H.264 MP4, from GET /api/photos/{id}/playback: the edit's, or the original's under
 // "Show original"); a Live Photo moves, muted, while the pointer presses or hovers it (its
@@ -69,17 +70,30 @@ async function fullImageUrl(photo, version) {
   return kind === "original" ? downloadUrl(photo.id) : `/api/photos/${photo.id}/download/edited?redirect=true`;
 }
 
-/** Zoomed in beyond the opening size: the full image joins the slide's srcset (asked once), and
- * the browser takes it as soon as PhotoSwipe's `sizes` needs more than the large thumbnail. */
-async function loadFull(pswp, slide) {
+// At the opening size the large thumbnail may be stretched this much before the full image
+// follows it (a 1280 px window at ratio 1 keeps it; a sharp desktop screen takes the full image).
+const STRETCH = 1.25;
+
+/** Whether the current slide needs more pixels than its thumbnails have: zoomed in (told by
+ * PhotoSwipe's zoomPanUpdate; before it the zoom level is not yet the slide's), or a screen
+ * sharper than the large thumbnail at the opening size. */
+function wantsFull(slide, { zooming }) {
+  if (zooming && slide.currZoomLevel > slide.zoomLevels.initial * 1.01) return true;
+  const shown = slide.data.width * slide.zoomLevels.initial * (window.devicePixelRatio || 1);
+  return shown > slide.data.largest * STRETCH;
+}
+
+/** The full image replaces the thumbnails of the current slide once they are not enough (asked
+ * once a slide; the thumbnail stays on screen until the full image has loaded). */
+async function loadFull(pswp, slide, { zooming = false } = {}) {
   const data = slide?.data;
-  if (!data?.srcset || data.full !== undefined || slide.content?.element?.tagName !== "IMG") return;
-  if (slide.currZoomLevel <= slide.zoomLevels.initial * 1.01) return;
+  if (!data?.srcset || data.full !== undefined || slide !== pswp.currSlide) return;
+  if (slide.content?.element?.tagName !== "IMG" || !wantsFull(slide, { zooming })) return;
   data.full = null;
   const url = await fullImageUrl(data.photo, data.version);
   if (!url || pswp.isDestroying) return;
   data.full = url;
-  data.srcset = `${data.srcset}, ${url} ${data.width}w`;
+  data.srcset = `${url} ${data.width}w`;
   const image = slide.content.element;
   if (image?.tagName === "IMG") image.srcset = data.srcset;
 }
@@ -104,9 +118,10 @@ export function slideData(photo) {
     const url = (c) => thumbnailUrl(photo.id, c.size, version);
     return {
       src: url(chosen[0]),
-      // PhotoSwipe raises `sizes` to the shown width as one zooms; loadFull adds the full image.
+      // PhotoSwipe raises `sizes` to the shown width as one zooms; loadFull puts the full image here.
       srcset: chosen.map((c) => `${url(c)} ${c.width}w`).join(", "),
       msrc: t.medium && chosen[0].size !== "medium" ? thumbnailUrl(photo.id, "medium", version) : undefined,
+      largest: chosen[chosen.length - 1].width,
       ...size,
       alt,
       photo,
@@ -219,6 +234,9 @@ function registerUi(pswp) {
         } finally {
           el.disabled = false;
           show();
+          // The button is hidden now: the lightbox takes the focus back, so the next key (Esc,
+          // arrows) reaches it instead of being lost with the button.
+          if (el.hidden) instance.element?.focus({ preventScroll: true });
         }
       });
     },
@@ -440,8 +458,11 @@ export function openLightbox(grid, index, { burst = false } = {}) {
     }
     if (originalEvent.key === "i" && !originalEvent.metaKey && !originalEvent.ctrlKey) toggleInfo(pswp);
   });
-  pswp.on("zoomPanUpdate", ({ slide }) => {
-    loadFull(pswp, slide).catch(() => {});
+  // The full image comes after the thumbnail has shown: on zoom, or at once on a sharp screen.
+  pswp.on("zoomPanUpdate", ({ slide }) => loadFull(pswp, slide, { zooming: true }).catch(() => {}));
+  pswp.on("loadComplete", ({ slide }) => loadFull(pswp, slide).catch(() => {}));
+  pswp.on("change", () => {
+    if (pswp.currSlide?.content?.state === "loaded") loadFull(pswp, pswp.currSlide).catch(() => {});
   });
   pswp.on("restored", ({ photo }) => grid.restored?.(photo));
   pswp.init();

@@ -1,6 +1,9 @@
 // The timeline scrubber: a rail of years (and months on a long rail) along the grid, each placed
 // by how many photos come before it, from `GET /api/photos/months`. A click or a drag picks a
 // month; the grid then loads from that month down (and newer photos as one scrolls back up).
+// Months are UTC months throughout the rail (counts, jumps, the "you are here" mark); the grid's
+// headings name each photo's own local day, so a photo taken late on a month's last evening west
+// of UTC is headed in that month and counted in the next.
 
 import { api } from "./api.js";
 import { esc } from "./format.js";
@@ -12,6 +15,12 @@ export function afterMonth(month) {
   const [y, m] = month.split("-").map(Number);
   const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
   return `${next}-01`;
+}
+
+/** The UTC month ("YYYY-MM") of a capture time given with its offset. */
+export function utcMonth(iso) {
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? iso.slice(0, 7) : at.toISOString().slice(0, 7);
 }
 
 export class Scrubber {
@@ -75,6 +84,7 @@ export class Scrubber {
     this.tip = this.root.querySelector(".tip");
     this.now = this.root.querySelector(".mark-now");
     this.root.hidden = false;
+    this.show(this.shown); // the grid may have told where it is before the rail was drawn
   }
 
   monthAt(clientY) {
@@ -95,10 +105,12 @@ export class Scrubber {
     this.tip.hidden = false;
   }
 
-  /** Move the "you are here" mark to the month of the photo at the top of the screen. */
+  /** Move the "you are here" mark to the month of the photo at the top of the screen: its UTC
+   * month, as the rail counts it (the grid's headings name the photo's own local day). */
   show(photo) {
+    this.shown = photo;
     if (!this.now || !photo?.taken_at) return;
-    const month = photo.taken_at.slice(0, 7);
+    const month = utcMonth(photo.taken_at);
     const i = this.months.findIndex((m) => m.month <= month);
     if (i < 0) return;
     this.now.style.top = `${(this.starts[i] * 100).toFixed(3)}%`;

@@ -108,15 +108,45 @@ def test_the_scrubber_jumps_to_a_year_and_scrolling_up_comes_back(page: Page, fa
     newest_of_2020 = facts.device.owner.http.get(
         "/api/photos", params={"to": "2020-12-31", "limit": 1}
     ).json()
-    # The rail names the month at the top of the screen: 2020's newest, or the row of 2021-01 above it.
-    expect(page.locator(".scrubber")).to_have_attribute("data-current", re.compile(r"^(2020-|2021-01)"))
-    expect(page.locator(f'.tile[data-id="{newest_of_2020["photos"][0]["id"]}"]')).to_be_in_viewport()
+    target = newest_of_2020["photos"][0]
+    expect(page.locator('.group-title[data-group^="2021-01"]').first).to_be_attached()  # loaded above
+    # The rail names the month jumped to, shown at the top of the screen under the page's header
+    # (newer photos load above it, off screen).
+    expect(page.locator(".scrubber")).to_have_attribute("data-current", target["taken_at"][:7])
+    expect(page.locator(f'.tile[data-id="{target["id"]}"]')).to_be_in_viewport()
+    heading = page.locator(f'.group-title[data-group^="{target["taken_at"][:7]}"]').first
+    header_bottom = page.evaluate("document.querySelector('header.top').getBoundingClientRect().bottom")
+    assert abs(heading.bounding_box()["y"] - header_bottom) < 40  # type: ignore[index]
+    page.mouse.wheel(0, 400)  # scrolling on names the months it passes, still from the same place
+    page.wait_for_timeout(300)
+    expect(page.locator(".scrubber")).to_have_attribute("data-current", re.compile(r"^2020-"))
     for _ in range(60):  # newer pages load above as one scrolls up
         if page.locator(f'.tile[data-id="{first}"]').count():
             break
         page.mouse.wheel(0, -2000)
         page.wait_for_timeout(100)
     expect(page.locator(f'.tile[data-id="{first}"]')).to_have_count(1)
+
+
+@SQLITE
+def test_the_rail_names_the_utc_month_it_counted_a_photo_in(browser: Browser, server: Server) -> None:
+    made = Accounts(server)
+    device = made.device()
+    evening = photo_record(taken_at="2021-03-31T22:00:00-05:00", filename="EVENING.JPG")  # April in UTC
+    older = [photo_record(taken_at=at) for at in ("2021-02-10T12:00:00Z", "2020-05-10T12:00:00Z")]
+    assert device.http.post("/api/sync/photos", json={"photos": [evening, *older]}).status_code == 200
+    months = device.owner.http.get("/api/photos/months").json()["months"]
+    assert [m["month"] for m in months] == ["2021-04", "2021-02", "2020-05"]
+    context = new_context(browser, server.url)
+    page = context.new_page()
+    try:
+        sign_in(page, device.owner.username, device.owner.password)
+        expect(page.locator(".tile").first).to_be_visible()
+        expect(page.locator(".group-title").first).to_contain_text("March")  # the photo's own day
+        expect(page.locator(".scrubber")).to_have_attribute("data-current", "2021-04")  # counted there
+    finally:
+        context.close()
+        made.close()
 
 
 @SQLITE
@@ -133,17 +163,20 @@ def test_hidden_and_recently_deleted_with_restore(page: Page, facts: Facts) -> N
     page.wait_for_url(re.compile(r"view=deleted"))
     expect(page.locator(".tile")).to_have_count(1)
     page.locator(".tile").click()
+    expect(page.locator('.pswp[data-state="open"]')).to_be_visible()
     page.get_by_role("button", name="Restore").click()
     wait_until(
         lambda: not http.get("/api/photos", params={"deleted": "true"}).json()["photos"],
         timeout=10,
         what="the restore",
     )
-    page.keyboard.press("Escape")
-    # Known gap: the restored photo's tile stays in the open Recently Deleted grid until it is loaded again.
-    page.reload()
-    page.wait_for_url(re.compile(r"view=deleted"))
+    expect(page.get_by_role("button", name="Restore")).to_be_hidden()
+    expect(page.locator(".tile")).to_have_count(0)  # gone from the open grid at once, with no reload
+    page.keyboard.press("Escape")  # the lightbox has the focus back: the next key reaches it
+    expect(page.locator(".pswp")).to_have_count(0)
     expect(page.locator(".tile")).to_have_count(0)
+    expect(page.locator(".grid-end.is-done")).to_have_text("Nothing was deleted recently.")
+    assert "view=deleted" in page.url
     listed = {p["photos_uuid"] for p in http.get("/api/photos", params={"limit": 500}).json()["photos"]}
     assert facts.deleted in listed and facts.hidden not in listed
 

@@ -165,6 +165,7 @@ def test_the_lightbox_zooms_from_the_large_thumbnail_into_the_full_image_but_not
         assert caption(page).startswith("IMG_1.JPG")
         # 390 px wide at ratio 3: 1170 device px, the large thumbnail is the one
         wait_shown(page, "/thumbnail/large")
+        page.wait_for_timeout(1000)
         assert downloads == []
         page.keyboard.press("z")
         wait_shown(page, f"/api/photos/{jpeg_id}/download")
@@ -191,6 +192,37 @@ def test_the_lightbox_zooms_from_the_large_thumbnail_into_the_full_image_but_not
         assert not any(url.endswith(f"/api/photos/{edited_id}/download?redirect=true") for url in downloads)
     finally:
         context.close()
+
+
+@SQLITE
+def test_a_sharp_desktop_screen_gets_the_full_image_after_the_large_thumbnail(
+    browser: Browser, server: Server, accounts: Accounts
+) -> None:
+    device = accounts.device()
+    (photo_id,) = jpegs(device.http, 1)
+    wait_settled(device.owner.http, {photo_id})
+    # 1280 x 860: the 2400 x 1600 photo opens 1280 px wide, 1280 device px at ratio 1 (the large
+    # thumbnail stretched 1.07 x: kept), 2560 at ratio 2 (more than twice: the full image follows)
+    for ratio, full in ((1, False), (2, True)):
+        context = open_context(browser, server, {"viewport": DESKTOP, "device_scale_factor": ratio})
+        try:
+            page = context.new_page()
+            asked: list[str] = []
+            page.on("request", lambda r, asked=asked: asked.append(r.url) if photo_id in r.url else None)
+            sign_in(page, device.owner.username, device.owner.password)
+            open_lightbox(page, 0)
+            if full:
+                wait_shown(page, f"/api/photos/{photo_id}/download")
+                large = next(n for n, url in enumerate(asked) if "/thumbnail/large" in url)
+                download = next(n for n, url in enumerate(asked) if "/download" in url)
+                assert large < download, asked
+            else:
+                wait_shown(page, "/thumbnail/large")
+                page.wait_for_timeout(1000)
+                assert not any("/download" in url for url in asked), asked
+                assert "/thumbnail/large" in page.evaluate(SHOWN)["src"]
+        finally:
+            context.close()
 
 
 @SQLITE

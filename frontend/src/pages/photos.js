@@ -196,6 +196,7 @@ export function photosPage(main, { params, navigate }) {
     empty: emptyText(params),
     onOpen: openLightbox,
     onPosition: (photo) => rail.show(photo),
+    topInset: () => document.querySelector("header.top")?.getBoundingClientRect().bottom ?? 0,
   });
   // The album list waits for the first screen of photos: it is not what the user came for.
   const selection = new Selection(grid, main.querySelector(".select-toggle"), { navigate });

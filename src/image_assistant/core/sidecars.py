@@ -29,6 +29,9 @@ from image_assistant.store.base import ObjectStore
 FULL_SWEEP_EVERY = 12  # rounds: with the default 5m period, every photo is looked at hourly
 _KIND_ORDER = {kind.value: index for index, kind in enumerate(FileKind)}
 FORMAT = "image-assistant/photo-sidecar/1"
+# One encoder each, made once: json.dumps with any argument builds a new encoder per call.
+_encode_key = json.JSONEncoder().encode
+_encode_value = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 SUFFIX = ".json"
 # Facts of issue 12 (migration 0006); each is written when the photo row has it.
 FACTS = (
@@ -93,10 +96,7 @@ def describe(photo: Photo, *, albums: Iterable[list[str]], files: Iterable[Photo
 def render(description: dict[str, Any]) -> bytes:
     """Stable bytes: the same description always gives the same document. One key per line,
     each value on its line (json's C encoder; `indent` would fall back to its slow Python one)."""
-    lines = [
-        f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True, ensure_ascii=False)}"
-        for key, value in sorted(description.items())
-    ]
+    lines = [f"  {_encode_key(key)}: {_encode_value(value)}" for key, value in sorted(description.items())]
     return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
 
 

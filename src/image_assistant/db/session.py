@@ -35,9 +35,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # psycopg sends one short INSERT per row in a pipeline and caches its parse; SQLAlchemy's
-    # multi-row VALUES would be a new long statement for every batch size.
+    # multi-row VALUES would be a new long statement for every batch size. No JIT: a search's
+    # estimated cost crosses jit_above_cost and compiling took 1.2 s of a 1.4 s query at
+    # 1,000,000 photos (bench/search.py); queries this short never win it back.
     return create_engine(
         url,
+        connect_args={"options": "-c jit=off"},
         pool_size=10,
         max_overflow=20,
         pool_pre_ping=True,

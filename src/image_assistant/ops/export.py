@@ -174,18 +174,15 @@ def is_done(copy: Copy) -> bool:
     return copy.sha256 is None or sha256_file(copy.path) == copy.sha256
 
 
-def copy_one(store: ObjectStore, copy: Copy, made: set[Path]) -> tuple[str, int]:
+def copy_one(store: ObjectStore, copy: Copy, fresh: bool) -> tuple[str, int]:
     """`unchanged`, `copied` or `missing`. Written in place: a copy cut short has the wrong size or
-    SHA-256, so the next run writes it again. The store's own integrity is `verify`'s job."""
-    if is_done(copy):
+    SHA-256, so the next run writes it again. The store's own integrity is `verify`'s job.
+    `fresh`: the file's folder was made by this run, so nothing of it can be there yet."""
+    if not fresh and is_done(copy):
         return "unchanged", 0
-    if copy.path.parent not in made:
-        copy.path.parent.mkdir(parents=True, exist_ok=True)
-        made.add(copy.path.parent)
     try:
         if isinstance(store, LocalStore):
-            shutil.copyfile(store.path_of(copy.key), copy.path)  # copy_file_range: no bytes through us
-            return "copied", copy.path.stat().st_size
+            return "copied", copy_file(store.path_of(copy.key), copy.path)
         chunks = store.open(copy.key)
         size = 0
         with copy.path.open("wb") as out:
@@ -197,31 +194,63 @@ def copy_one(store: ObjectStore, copy: Copy, made: set[Path]) -> tuple[str, int]
         return "missing", 0
 
 
-def write_sidecar(path: Path, document: bytes, made: set[Path]) -> bool:
-    """Write the sidecar unless it is there already with these bytes."""
+def copy_file(source: Path, target: Path) -> int:
+    """Copy in the kernel (copy_file_range: no bytes through Python, a reflink where the file
+    system can); shutil's copy where that call is missing or refused. Returns the size."""
+    if not hasattr(os, "copy_file_range"):
+        shutil.copyfile(source, target)
+        return target.stat().st_size
+    reading = os.open(source, os.O_RDONLY)
     try:
-        if path.read_bytes() == document:
-            return False
-    except FileNotFoundError:
-        pass
-    if path.parent not in made:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        made.add(path.parent)
+        writing = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            size = left = os.fstat(reading).st_size
+            while left > 0 and (step := os.copy_file_range(reading, writing, left)) > 0:
+                left -= step
+        except OSError:  # e.g. EXDEV on older kernels, or a file system without it
+            shutil.copyfile(source, target)
+            return target.stat().st_size
+        finally:
+            os.close(writing)
+    finally:
+        os.close(reading)
+    return size - left
+
+
+def write_sidecar(path: Path, document: bytes, fresh: bool) -> bool:
+    """Write the sidecar unless it is there already with these bytes."""
+    if not fresh:
+        try:
+            if path.read_bytes() == document:
+                return False
+        except FileNotFoundError:
+            pass
     path.write_bytes(document)
     return True
 
 
+def make_folders(plan: Plan) -> set[Path]:
+    """Every folder the plan writes to, made now; returns those that did not exist before."""
+    made: set[Path] = set()
+    folders = {copy.path.parent for copy in plan.copies} | {path.parent for path in plan.sidecars}
+    for folder in sorted(folders):
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+    return made
+
+
 def run(store: ObjectStore, plan: Plan, *, jobs: int, advance: Advance) -> Report:
     report = Report()
-    made: set[Path] = set()
+    fresh = make_folders(plan)
 
     def one(copy: Copy) -> tuple[str, int]:
-        outcome = copy_one(store, copy, made)
+        outcome = copy_one(store, copy, copy.path.parent in fresh)
         advance(1, outcome[1])
         return outcome
 
     def sidecar(item: tuple[Path, bytes]) -> bool:
-        return write_sidecar(*item, made)
+        return write_sidecar(*item, item[0].parent in fresh)
 
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="export") as pool:
         for copy, (outcome, size) in zip(plan.copies, pool.map(one, plan.copies), strict=True):

@@ -1,0 +1,42 @@
+"""Text answers travel gzipped to a client that accepts it (the gallery's bundle, pages of photos);
+pictures are sent as they are; a client that does not ask for gzip gets plain bytes."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import httpx
+import pytest
+
+from tests.helpers.publish import jpeg, photo_ids, send_photo
+from tests.helpers.records import records_over_days
+from tests.helpers.server import Accounts
+
+SQLITE = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
+
+@SQLITE
+def test_the_bundle_and_photo_pages_are_gzipped_and_pictures_are_not(accounts: Accounts) -> None:
+    device = accounts.device()
+    assert device.http.post("/api/sync/photos", json={"photos": records_over_days(60)}).status_code == 200
+    (photo_id,) = photo_ids(device, [send_photo(device, jpeg(1600, 1200))])
+    owner = device.owner
+    base = accounts.server.url
+    gzip_please = {"accept-encoding": "gzip", "authorization": f"Bearer {owner.token}"}
+    with httpx.Client(base_url=base, headers=gzip_please) as http:
+        shell = http.get("/login").text
+        bundle = re.search(r'src="(/static/dist/main\.js\?v=\w+)"', shell)
+        assert bundle
+        for path in (bundle.group(1), "/api/photos?limit=100"):
+            # httpx undoes the gzip; the raw stream says what travelled.
+            with http.stream("GET", path) as response:
+                raw = b"".join(response.iter_raw())
+            assert response.status_code == 200 and response.headers["content-encoding"] == "gzip", path
+            assert len(raw) * 3 < len(gzip.decompress(raw)), path  # at least 3x smaller on the wire
+        picture = http.get(f"/api/photos/{photo_id}/rendition", params={"preset": "web-2048"})
+        assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
+        assert "content-encoding" not in picture.headers
+    with httpx.Client(base_url=base, headers={"accept-encoding": "identity"}) as plain:
+        response = plain.get(bundle.group(1))
+        assert response.status_code == 200 and "content-encoding" not in response.headers
