@@ -129,6 +129,18 @@ def test_photos_albums_and_the_lightbox_by_keyboard_alone(server: Server, owner:
         page = context.new_page()
         sign_in(page, owner.username, owner.password)
         expect(page.locator(".tile img").first).to_be_visible()
+        # The first page of photos, preloaded by the HTML, is the one the grid uses: asked once.
+        first_pages: list[str] = []
+        warnings: list[str] = []
+        page.on(
+            "request",
+            lambda r: first_pages.append(r.url) if r.url.endswith("/api/photos?limit=100") else None,
+        )
+        page.on("console", lambda m: warnings.append(m.text) if "preload" in m.text else None)
+        page.reload()
+        expect(page.locator(".tile img").first).to_be_visible()
+        page.wait_for_timeout(3500)  # Chromium warns of an unused preload after 3 s
+        assert len(first_pages) == 1 and warnings == [], (first_pages, warnings)
         page.locator("body").focus()
 
         # Photos: from the top of the page to the first photo, every control on the way.

@@ -60,7 +60,7 @@ SHELL = """<!doctype html>
 <link rel="apple-touch-icon" href="/static/icons/icon-192.png">
 <meta name="theme-color" content="#0a66d8">
 <link rel="stylesheet" href="/static/dist/main.css?v={version}">
-<script type="module" src="/static/dist/main.js?v={version}"></script>
+<script type="module" src="/static/dist/main.js?v={version}"></script>{preload}
 </head>
 <body>
 <script type="application/json" id="ia-user">{user}</script>
@@ -75,6 +75,11 @@ NOT_BUILT = """<!doctype html>
 <p>Run <code>scripts/install</code> (it needs Node.js 18 or newer) and restart the server.</p>
 </body></html>
 """
+
+# Photos asks for its first page as soon as the bundle runs; asked from the HTML instead, it
+# arrives while the bundle loads (the same URL as frontend/src/grid.js `pager` makes, or the
+# browser warns that the preload went unused: tests/gallery/test_keyboard.py checks).
+FIRST_PAGE = '\n<link rel="preload" href="/api/photos?limit=100" as="fetch" crossorigin="anonymous">'
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,12 +101,12 @@ def _user_json(user: User | None) -> str:
     return json.dumps(body).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _page(title: str, user: User | None = None) -> Response:
+def _page(title: str, user: User | None = None, *, preload: str = "") -> Response:
     bundle = DIST_DIR / "main.js"
     if not bundle.is_file():
         return HTMLResponse(NOT_BUILT, status_code=503)
     version = _version(bundle.stat().st_mtime)
-    body = SHELL.format(title=html.escape(title), version=version, user=_user_json(user))
+    body = SHELL.format(title=html.escape(title), version=version, user=_user_json(user), preload=preload)
     headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"}
     return HTMLResponse(body, headers=headers)
 
@@ -126,7 +131,8 @@ def _gallery_page(request: Request, runtime: RuntimeDep, db: Db, title: str) -> 
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         query = "" if target == "/" else f"?next={quote(target, safe='')}"
         return RedirectResponse(f"/login{query}", status_code=303)
-    return _page(title, user)
+    first_page = request.url.path == "/" and not request.url.query
+    return _page(title, user, preload=FIRST_PAGE if first_page else "")
 
 
 @router.get("/login")
