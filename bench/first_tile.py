@@ -1,0 +1,335 @@
+"""Time to the first tile painted on a phone over slow 4G, before and after issue 17.
+
+Two fresh `image-assistant serve`s, each with one user whose device sends 240 photos (thumbnails
+made): "after" is this checkout; "before" is the gallery as it was before issue 17 (the parent of
+the first commit that touched frontend/src/srcset.js: every tile the small thumbnail, no service
+worker, no gzip, no preload), exported with `git archive`, its gallery built with this checkout's
+node_modules and run by this venv with PYTHONPATH at its src. Debian's Chromium opens Photos as a
+phone (390 x 844, ratio 3, touch), signed in, throttled as Lighthouse's mobile default does: slow
+4G (150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, applied to the page and to its service worker)
+and the CPU slowed 4x. Measured from navigation start (performance.timeOrigin):
+
+- first tile: the first frame in which a tile image inside the viewport is loaded
+  (complete, naturalWidth > 0), seen by a requestAnimationFrame loop from an init script;
+- first screen: the frame in which every tile image in the viewport is;
+- bytes: what crossed the (emulated) network until the first screen, page and service worker
+  (CDP Network.loadingFinished encodedDataLength; answers from a cache count nothing).
+
+Cold: a fresh browser context, nothing cached. Warm: the same context after one load that
+installed the service worker (after) or filled the HTTP cache (before), and one more load that
+let it keep the shell and the thumbnails it saw. Runs alternate before/after; medians printed.
+
+    .venv/bin/python bench/first_tile.py [--runs 5] [--photos 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gallery import jpeg  # noqa: E402
+from harness import REPO, Owner, Server, heading, owner_with_device, running_server  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page  # noqa: E402
+
+from tests.helpers.browser import PHONE, chromium  # noqa: E402
+
+SHAPES = [(1600, 1067), (1067, 1600), (1400, 1400)]
+PHONE_PROFILE: dict[str, Any] = {
+    "viewport": PHONE,
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+# Lighthouse's mobile "slow 4G" (its devtools throttling) and its 4x CPU slowdown.
+SLOW_4G = {
+    "offline": False,
+    "latency": 150,
+    "downloadThroughput": 1.6 * 1024 * 1024 / 8,
+    "uploadThroughput": 750 * 1024 / 8,
+}
+CPU_SLOWDOWN = 4
+PROBE = """(() => {
+  const onScreen = () => [...document.querySelectorAll('.tile img')].filter((i) => {
+    const r = i.getBoundingClientRect(); return r.width > 0 && r.bottom > 0 && r.top < innerHeight; });
+  const done = (i) => i.complete && i.naturalWidth > 0;
+  const tick = () => {
+    const tiles = onScreen();
+    if (window.__firstTile === undefined && tiles.some(done)) window.__firstTile = performance.now();
+    if (tiles.length > 0 && tiles.every(done)) { window.__firstScreen = performance.now(); return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();"""
+
+
+@dataclass
+class Load:
+    first_tile: float
+    first_screen: float
+    kib: float
+
+
+@dataclass
+class Results:
+    loads: dict[tuple[str, str], list[Load]] = field(default_factory=dict)
+
+    def add(self, version: str, case: str, load: Load) -> None:
+        self.loads.setdefault((version, case), []).append(load)
+
+
+def before_commit() -> str:
+    first = subprocess.run(
+        ["git", "log", "--reverse", "--format=%H", "--", "frontend/src/srcset.js"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
+    return f"{first}^"
+
+
+def before_tree(commit: str, into: Path) -> Path:
+    """The server package at `commit` with its gallery built; the directory for PYTHONPATH."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "src", "frontend"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout
+    into.mkdir(parents=True)
+    archive_path = into / "before.tar"
+    archive_path.write_bytes(archive)
+    with tarfile.open(archive_path) as tar:
+        tar.extractall(into, filter="data")
+    (into / "frontend" / "node_modules").symlink_to(REPO / "frontend" / "node_modules")
+    subprocess.run(["node", "build.mjs"], cwd=into / "frontend", check=True)
+    return into / "src"
+
+
+def upload(server: Server, token: str, count: int) -> None:
+    start = datetime(2024, 5, 1, 8, tzinfo=UTC)
+    rows, bodies = [], {}
+    for i in range(count):
+        width, height = SHAPES[i % len(SHAPES)]
+        body = jpeg(i, width, height)
+        photos_uuid = str(uuid.UUID(int=i + 1)).upper()
+        rows.append(
+            {
+                "photos_uuid": photos_uuid,
+                "filename": f"IMG_{i:04d}.JPG",
+                "content_type": "image/jpeg",
+                "media_type": "photo",
+                "width": width,
+                "height": height,
+                "taken_at": (start + timedelta(minutes=i)).isoformat(),
+                "checksum_sha256": hashlib.sha256(body).hexdigest(),
+                "file_size": len(body),
+            }
+        )
+        bodies[photos_uuid] = body
+    with server.client(token) as http:
+        assert http.post("/api/sync/photos", json={"photos": rows}).status_code == 200
+        for photos_uuid, body in bodies.items():
+            sha = hashlib.sha256(body).hexdigest()
+            response = http.put(
+                f"/api/sync/photos/{photos_uuid}/original", content=body, headers={"x-content-sha256": sha}
+            )
+            assert response.status_code == 200, response.text
+
+
+def wait_thumbnails(server: Server, token: str) -> None:
+    with server.client(token) as http:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            thumbs = http.get("/api/sync/status").json()["thumbnails"]
+            if thumbs["pending"] + thumbs["processing"] == 0:
+                return
+            time.sleep(1)
+    raise RuntimeError("thumbnails not made in 10 minutes")
+
+
+@contextmanager
+def library(data_dir: Path, photos: int, pythonpath: Path | None) -> Iterator[tuple[Server, Owner]]:
+    extra = {"PYTHONPATH": str(pythonpath)} if pythonpath else None
+    with running_server(data_dir, extra) as server:
+        owner = owner_with_device(server)
+        upload(server, owner.device_token, photos)
+        wait_thumbnails(server, owner.user_token)
+        yield server, owner
+
+
+class Throttle:
+    """Slow 4G on the page and on every service worker of the browser, and the bytes they fetch."""
+
+    def __init__(self, browser: Browser, page: Page) -> None:
+        self.bytes = 0
+        self.page_session = page.context.new_cdp_session(page)
+        self.browser_session = browser.new_browser_cdp_session()
+        self.workers: dict[str, str] = {}
+        self.from_worker: set[str] = set()
+        self.next_id = 1000
+        self._watch_page(self.page_session)
+        self.browser_session.on("Target.targetCreated", self._target)
+        self.browser_session.on("Target.receivedMessageFromTarget", self._worker_message)
+        self.browser_session.send("Target.setDiscoverTargets", {"discover": True})
+        for info in self.browser_session.send("Target.getTargets")["targetInfos"]:
+            self._target({"targetInfo": info})
+
+    def _watch_page(self, session: CDPSession) -> None:
+        session.send("Network.enable")
+        session.send("Network.setCacheDisabled", {"cacheDisabled": False})
+        session.send("Network.emulateNetworkConditions", SLOW_4G)
+        session.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        session.on("Network.responseReceived", self._page_response)
+        session.on("Network.loadingFinished", self._page_finished)
+
+    def _page_response(self, event: dict[str, Any]) -> None:
+        if event["response"].get("fromServiceWorker"):
+            self.from_worker.add(event["requestId"])
+
+    def _page_finished(self, event: dict[str, Any]) -> None:
+        # What a service worker answered is counted by the worker's own session (or is 0 from its cache).
+        if event["requestId"] not in self.from_worker:
+            self.bytes += int(event["encodedDataLength"])
+
+    def _target(self, event: dict[str, Any]) -> None:
+        info = event["targetInfo"]
+        if info["type"] != "service_worker" or info["targetId"] in self.workers:
+            return
+        self.workers[info["targetId"]] = ""
+        attached = self.browser_session.send(
+            "Target.attachToTarget", {"targetId": info["targetId"], "flatten": False}
+        )
+        self.workers[info["targetId"]] = attached["sessionId"]
+        for method, params in (("Network.enable", {}), ("Network.emulateNetworkConditions", SLOW_4G)):
+            self._to_worker(attached["sessionId"], method, params)
+
+    def _to_worker(self, session_id: str, method: str, params: dict[str, Any]) -> None:
+        self.next_id += 1
+        message = json.dumps({"id": self.next_id, "method": method, "params": params})
+        self.browser_session.send("Target.sendMessageToTarget", {"sessionId": session_id, "message": message})
+
+    def _worker_message(self, event: dict[str, Any]) -> None:
+        message = json.loads(event["message"])
+        if message.get("method") == "Network.loadingFinished":
+            self.bytes += int(message["params"]["encodedDataLength"])
+
+    def close(self) -> None:
+        self.browser_session.detach()
+        self.page_session.detach()
+
+
+def measured_load(page: Page, throttle: Throttle, url: str) -> Load:
+    throttle.bytes = 0
+    throttle.from_worker.clear()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function("() => window.__firstScreen !== undefined", timeout=120_000)
+    first_tile, first_screen = page.evaluate("() => [window.__firstTile, window.__firstScreen]")
+    load = Load(first_tile, first_screen, throttle.bytes / 1024)
+    quiet(page, throttle)
+    return load
+
+
+def quiet(page: Page, throttle: Throttle) -> None:
+    """Wait until nothing has arrived for 1.5 s, so a load's late tiles don't count in the next."""
+    seen, still = -1, 0
+    while still < 3:
+        page.wait_for_timeout(500)
+        still = still + 1 if throttle.bytes == seen else 0
+        seen = throttle.bytes
+
+
+def worker_ready(page: Page) -> None:
+    page.evaluate(
+        "async () => { if ('serviceWorker' in navigator && (await navigator.serviceWorker.getRegistration()))"
+        " await navigator.serviceWorker.ready; }"
+    )
+
+
+def one_run(browser: Browser, server: Server, owner: Owner) -> tuple[Load, Load]:
+    context: BrowserContext = browser.new_context(base_url=server.url, **PHONE_PROFILE)
+    context.add_cookies([{"name": "ia_session", "value": owner.user_token, "url": server.url}])
+    context.add_init_script(PROBE)
+    page = context.new_page()
+    throttle = Throttle(browser, page)
+    try:
+        cold = measured_load(page, throttle, server.url + "/")
+        worker_ready(page)
+        measured_load(page, throttle, server.url + "/")  # the worker, now in charge, keeps what it sees
+        warm = measured_load(page, throttle, server.url + "/")
+        return cold, warm
+    finally:
+        throttle.close()
+        context.close()
+
+
+def median(loads: list[Load], attribute: str) -> float:
+    return statistics.median(getattr(load, attribute) for load in loads)
+
+
+def report(results: Results, runs: int) -> None:
+    print(f"\n  medians of {runs} runs (ms from navigation start; KiB over the emulated network)")
+    print(f"  {'case':6} {'':7} {'first tile':>11} {'first screen':>13} {'bytes':>11}")
+    for case in ("cold", "warm"):
+        tile = {}
+        for version in ("before", "after"):
+            loads = results.loads[(version, case)]
+            tile[version] = median(loads, "first_tile")
+            screen, kib = median(loads, "first_screen"), median(loads, "kib")
+            print(f"  {case:6} {version:7} {tile[version]:8.0f} ms {screen:10.0f} ms {kib:7.1f} KiB")
+        print(f"  {case:6} first tile after/before x{tile['after'] / tile['before']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--photos", type=int, default=240)
+    args = parser.parse_args()
+    commit = before_commit()
+    heading(f"First tile on a phone over slow 4G, before ({commit[:9]}^) and after (issue 17)")
+    print(
+        "  slow 4G: 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up (CDP Network.emulateNetworkConditions,"
+        f" page and service worker); CPU slowed {CPU_SLOWDOWN}x; phone 390x844 ratio 3"
+    )
+    print("  the machine is shared and noisy: compare the columns of one run, not runs of different days")
+    results = Results()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        old_src = before_tree(commit, root / "before")
+        with (
+            library(root / "data-before", args.photos, old_src) as before,
+            library(root / "data-after", args.photos, None) as after,
+            chromium() as (_, browser),
+        ):
+            for run in range(args.runs):
+                for version, (server, owner) in (("before", before), ("after", after)):
+                    cold, warm = one_run(browser, server, owner)
+                    results.add(version, "cold", cold)
+                    results.add(version, "warm", warm)
+                    print(
+                        f"  run {run + 1} {version:6} cold {cold.first_tile:6.0f} ms {cold.kib:7.1f} KiB"
+                        f"  warm {warm.first_tile:6.0f} ms {warm.kib:7.1f} KiB  load {os.getloadavg()[0]:.2f}"
+                    )
+    report(results, args.runs)
+
+
+if __name__ == "__main__":
+    main()
