@@ -146,7 +146,9 @@ def upload(server: Server, token: str, count: int) -> None:
         )
         bodies[photos_uuid] = body
     with server.client(token) as http:
-        assert http.post("/api/sync/photos", json={"photos": rows}).status_code == 200
+        for at in range(0, len(rows), 100):
+            response = http.post("/api/sync/photos", json={"photos": rows[at : at + 100]})
+            assert response.status_code == 200, response.text
         for photos_uuid, body in bodies.items():
             sha = hashlib.sha256(body).hexdigest()
             response = http.put(
