@@ -28,10 +28,15 @@ from image_assistant.api import (
 )
 from image_assistant.api.middleware import AccessLog, BodyLimit, RequestChecks, compress
 from image_assistant.runtime import Runtime
+from image_assistant.thumbnails.memory import bound_memory
 from image_assistant.web import install as install_gallery
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    # The API renders too (publish renditions, share pages) and streams zips from thread-pool
+    # threads: no libvips operation cache, few malloc arenas, as in the worker.
+    bound_memory()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield

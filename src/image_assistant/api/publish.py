@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from image_assistant.api.shapes import iso, json_response, photo_json
 from image_assistant.core import exports, gallery, presets, publish
 from image_assistant.core.publish import FocalPoint
 from image_assistant.errors import QueueUnavailable
+from image_assistant.thumbnails.memory import release_memory
 from image_assistant.thumbnails.publish import queue_renditions
 
 router = APIRouter(tags=["publish"])
@@ -172,9 +174,17 @@ def delete_set(set_id: SetId, caller: UserCaller, db: Db) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def _trimmed(body: Iterator[bytes]) -> Iterator[bytes]:
+    """The zip's bytes; then the heap pages its photos passed through go back to the system."""
+    try:
+        yield from body
+    finally:
+        release_memory()
+
+
 def zip_response(plan: exports.Plan, runtime: RuntimeDep) -> StreamingResponse:
     renderer = exports.Renderer(runtime.store)
-    body = exports.stream_zip(plan, renderer, now=datetime.now(UTC))
+    body = _trimmed(exports.stream_zip(plan, renderer, now=datetime.now(UTC)))
     headers = {"Content-Disposition": f'attachment; filename="{plan.zip_name}"', "Cache-Control": "no-store"}
     return StreamingResponse(body, media_type="application/zip", headers=headers)
 

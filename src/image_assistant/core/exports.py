@@ -35,6 +35,7 @@ from image_assistant.thumbnails.render import sniff
 
 log = logging.getLogger("image_assistant.publish")
 REPORT_NAME = "REPORT.txt"
+WRITE_SIZE = 256 * 1024  # the zip goes to the response in pieces of this size, not a photo at a time
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ class Renderer:
         assert item.source is not None
         key = rendition_key(item.owner_id, item.source, preset, item.focal)
         if preset.mode == FULL and item.source.key.lower().endswith((".jpg", ".jpeg")):
-            data = b"".join(self.store.open(item.source.key))
+            data = _read_whole(self.store, item.source.key)
             try:
                 return iter(clean_jpeg(data)), None
             except NotLossless:
@@ -251,6 +252,17 @@ class Renderer:
             return render(path, presets, item.focal)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _read_whole(store: ObjectStore, key: str) -> bytearray:
+    """An object read into one buffer of its size (joining its chunks would hold it twice)."""
+    data = bytearray(store.head(key).size)
+    at = 0
+    for chunk in store.open(key):
+        data[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    del data[at:]  # an object shorter than its listing (rewritten meanwhile) keeps no tail
+    return data
 
 
 def _short_note(rendition: Rendition) -> str | None:
@@ -296,8 +308,10 @@ def stream_zip(plan: Plan, renderer: Renderer, *, now: datetime) -> Iterator[byt
                 continue
             with archive.open(zipfile.ZipInfo(item.name, date_time=stamp), "w") as entry:
                 for piece in pieces:
-                    entry.write(piece)
-                    yield from pipe.drain()
+                    view = memoryview(piece)
+                    for start in range(0, len(view), WRITE_SIZE):  # the pipe copies what it holds
+                        entry.write(view[start : start + WRITE_SIZE])
+                        yield from pipe.drain()
         if report:
             text = f"{plan.title} ({plan.preset.name}): {len(report)} note(s)\n" + "\n".join(report) + "\n"
             archive.writestr(zipfile.ZipInfo(REPORT_NAME, date_time=stamp), text)

@@ -141,7 +141,7 @@ class NotLossless(Exception):
     """The JPEG needs its pixels changed (turned, or converted to sRGB): render it instead."""
 
 
-def clean_jpeg(data: bytes) -> list[bytes | memoryview]:
+def clean_jpeg(data: bytes | bytearray) -> list[bytes | memoryview]:
     """The JPEG `data` with every metadata segment dropped and nothing after its image, as
     pieces to write one after the other (the scan data is not copied).
 
@@ -155,7 +155,7 @@ def clean_jpeg(data: bytes) -> list[bytes | memoryview]:
     return [kept, memoryview(data)[scan_start : _end_of_image(data, scan_start)]]
 
 
-def _end_of_image(data: bytes, pos: int) -> int:
+def _end_of_image(data: bytes | bytearray, pos: int) -> int:
     """Where the image ends (after its EOI marker), walking the scans and the segments between
     them; what follows (an iPhone's depth or gain map, with their own metadata) is left out."""
     while True:
@@ -175,7 +175,7 @@ def _end_of_image(data: bytes, pos: int) -> int:
         pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
 
 
-def _header(data: bytes) -> tuple[bytes, int] | None:
+def _header(data: bytes | bytearray) -> tuple[bytes, int] | None:
     """The kept segments up to and including the first scan's header, and where the scan data
     starts; None when `data` does not reach that far yet."""
     if not data.startswith(b"\xff\xd8"):
@@ -218,8 +218,8 @@ def _header(data: bytes) -> tuple[bytes, int] | None:
             return bytes(kept), pos
 
 
-def _inspect(marker: int, body: bytes, icc: bytearray) -> None:
-    if marker == 0xE1 and body.startswith(b"Exif\x00\x00") and tiff_orientation(body[6:]) != 1:
+def _inspect(marker: int, body: bytes | bytearray, icc: bytearray) -> None:
+    if marker == 0xE1 and body.startswith(b"Exif\x00\x00") and tiff_orientation(bytes(body[6:])) != 1:
         raise NotLossless("the photo is turned by its EXIF orientation")
     if marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
         icc += body[14:]

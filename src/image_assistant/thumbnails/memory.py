@@ -1,4 +1,5 @@
-"""A long-running worker's memory kept bounded: libvips' caches off, few malloc arenas, and freed
+"""A long-running process's memory kept bounded (the worker, and the API, which renders and
+zips): libvips' caches off, few malloc arenas, large blocks mapped on their own, and freed
 pages handed back to the system after each job.
 
 Without this `serve` grew from ~100 MB idle to ~360 MB after a few dozen thumbnails and kept it:
@@ -14,8 +15,13 @@ import logging
 from functools import cache
 
 log = logging.getLogger("image_assistant.thumbnails")
-M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+M_ARENA_MAX = -8  # glibc's mallopt parameters (malloc.h)
+M_MMAP_THRESHOLD = -3
 ARENAS = 2
+# Blocks this large or larger are mapped on their own and unmapped when freed. Fixed, so that
+# glibc does not raise it after the first large free (its default, up to 32 MiB): a photo's
+# buffer in a zip would then come from the heap and its pages stay with the process.
+MMAP_THRESHOLD = 1 << 20
 
 
 def bound_memory() -> None:
@@ -28,6 +34,7 @@ def bound_memory() -> None:
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(M_ARENA_MAX, ARENAS)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def release_memory() -> None:
