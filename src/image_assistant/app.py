@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from image_assistant import __version__
 from image_assistant.api import (
@@ -27,7 +26,7 @@ from image_assistant.api import (
     sync,
     users,
 )
-from image_assistant.api.middleware import AccessLog, BodyLimit, RequestChecks
+from image_assistant.api.middleware import AccessLog, BodyLimit, RequestChecks, compress
 from image_assistant.runtime import Runtime
 from image_assistant.thumbnails.memory import bound_memory
 from image_assistant.web import install as install_gallery
@@ -65,14 +64,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_gallery(app)
     docs.document(app)
     settings = runtime.settings
-    # Text (the bundle, JSON pages of photos) shrinks 3-10x: it matters on a phone's network.
-    # Pictures, videos, zips and originals are compressed already and pass through as they are.
-    app.add_middleware(
-        GZipMiddleware,
-        minimum_size=1024,
-        compresslevel=6,
-        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "image/*", "application/octet-stream"),
-    )
+    app.add_middleware(compress)  # text shrinks 3-10x: it matters on a phone's network
     if settings.cors_origin:
         app.add_middleware(
             CORSMiddleware,

@@ -1,5 +1,6 @@
 """Text answers travel gzipped to a client that accepts it (the gallery's bundle, pages of photos);
-pictures are sent as they are; a client that does not ask for gzip gets plain bytes."""
+pictures and ranges of files are sent as they are; a client that does not ask for gzip gets
+plain bytes."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def test_the_bundle_and_photo_pages_are_gzipped_and_pictures_are_not(accounts: A
         picture = http.get(f"/api/photos/{photo_id}/rendition", params={"preset": "web-2048"})
         assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
         assert "content-encoding" not in picture.headers
+        # A Range request's Content-Range counts the file's own bytes: those are sent as they are.
+        with http.stream("GET", bundle.group(1), headers={"range": "bytes=0-4095"}) as part:
+            raw = b"".join(part.iter_raw())
+        assert part.status_code == 206 and "content-encoding" not in part.headers
+        assert len(raw) == 4096
     with httpx.Client(base_url=base, headers={"accept-encoding": "identity"}) as plain:
         response = plain.get(bundle.group(1))
         assert response.status_code == 200 and "content-encoding" not in response.headers

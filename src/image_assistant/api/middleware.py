@@ -1,4 +1,4 @@
-"""ASGI middleware: request body size limits and an access log without query strings."""
+"""ASGI middleware: request body size limits, gzip for text, and an access log without query strings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_assistant.api.deps import SESSION_COOKIE
@@ -23,6 +24,18 @@ def _is_upload(method: str, path: str, content_type: str) -> bool:
     if method == "PATCH" and path.startswith("/api/sync/uploads/"):
         return True
     return method == "POST" and path == "/api/sync/photos" and content_type.startswith("multipart/")
+
+
+def compress(app: ASGIApp) -> ASGIApp:
+    """Text answers (the bundle, the HTML, JSON) gzipped for clients that accept it, over 1 KiB.
+    Pictures, videos, zips and originals are compressed already and pass as they are; so does a
+    206 answer to a Range request (Starlette's gzip leaves partial answers alone)."""
+    return GZipMiddleware(
+        app,
+        minimum_size=1024,
+        compresslevel=6,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "image/*", "application/octet-stream"),
+    )
 
 
 class BodyLimit:
