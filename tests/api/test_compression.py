@@ -39,7 +39,11 @@ def test_the_bundle_and_photo_pages_are_gzipped_and_pictures_are_not(accounts: A
         assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
         assert "content-encoding" not in picture.headers
         movie = send_photo(
-            device, b"\0" * 300_000, filename="IMG_0002.MOV", content_type="video/quicktime", media_type="video"
+            device,
+            b"\0" * 300_000,
+            filename="IMG_0002.MOV",
+            content_type="video/quicktime",
+            media_type="video",
         )
         (movie_id,) = photo_ids(device, [movie])
         signed = http.get(f"/api/photos/{movie_id}/download/original").json()["url"]
