@@ -238,6 +238,7 @@ def _filtered(db: DbSession, user_id: uuid.UUID, filters: Filters, query: Select
         album = get_album(db, user_id=user_id, album_id=filters.album_id)
         query = query.join(AlbumPhoto, AlbumPhoto.photo_id == Photo.id).where(AlbumPhoto.album_id == album.id)
     if filters.favorite is not None:
+        # `is_favorite IS true`: the predicate of the partial index ix_photos_favorites (0022).
         query = query.where(Photo.is_favorite.is_(filters.favorite))
     if filters.media_type is not None:
         query = query.where(Photo.media_type == filters.media_type)

@@ -4,7 +4,8 @@ name), and the conditions of the other filters over its facts (a person, a place
 Each photo keeps those words in `photos.search_text`, folded here (lower case, accents off,
 anything but letters and digits a space), rewritten by the ingest path whenever a photo or
 an album it is in changes. The database indexes that one column: PostgreSQL with a GIN index
-on its `simple` tsvector (prefix queries `word:*`), SQLite with the FTS5 table `photo_search`
+on its `simple` tsvector, kept in the generated column `search_vector` so that no listing
+computes it again (prefix queries `word:*`), SQLite with the FTS5 table `photo_search`
 kept in step by triggers (`"word"*`). A query matches photos that have every word of it as
 the start of one of theirs.
 """
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Album, AlbumPhoto, Photo
 
-PG_VECTOR = "to_tsvector('simple', coalesce(photos.search_text, ''))"
+PG_VECTOR = "photos.search_vector"  # stored, generated from search_text (migration 0022)
 MAX_WORDS = 8
 PHOTOS = cast(Table, Photo.__table__)
 _NOT_WORD = re.compile(r"[^\w]+|_+")
@@ -112,7 +113,7 @@ def matches(db: DbSession, query: str) -> ColumnElement[bool] | TextClause | Non
     if not found:
         return None
     if db.get_bind().dialect.name == "postgresql":
-        # Written as the index's own expression (migration 0020), for the planner to use it.
+        # The stored tsvector of search_text, GIN-indexed (migration 0022).
         tsquery = " & ".join(f"{w}:*" for w in found)
         return text(f"{PG_VECTOR} @@ to_tsquery('simple', :tsq)").bindparams(tsq=tsquery)
     fts = " ".join(f'"{w}"*' for w in found)
