@@ -38,6 +38,26 @@ def test_the_bundle_and_photo_pages_are_gzipped_and_pictures_are_not(accounts: A
         picture = http.get(f"/api/photos/{photo_id}/rendition", params={"preset": "web-2048"})
         assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
         assert "content-encoding" not in picture.headers
+        movie = send_photo(
+            device,
+            b"\0" * 300_000,
+            filename="IMG_0002.MOV",
+            content_type="video/quicktime",
+            media_type="video",
+        )
+        (movie_id,) = photo_ids(device, [movie])
+        signed = http.get(f"/api/photos/{movie_id}/download/original").json()["url"]
+        with http.stream("GET", signed) as response:
+            raw = b"".join(response.iter_raw())
+        assert response.status_code == 200 and "content-encoding" not in response.headers
+        assert len(raw) == 300_000  # a video is not gzipped, however well it would shrink
+        made = http.post("/api/publish-sets", json={"title": "Shoot", "photo_ids": [photo_id]})
+        assert made.status_code == 201
+        zipped = f"/api/publish-sets/{made.json()['id']}/download"
+        with http.stream("GET", zipped, params={"preset": "original-clean"}) as response:
+            raw = b"".join(response.iter_raw())
+        assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+        assert "content-encoding" not in response.headers and raw.startswith(b"PK")  # nor a zip
         # A Range request's Content-Range counts the file's own bytes: those are sent as they are.
         with http.stream("GET", bundle.group(1), headers={"range": "bytes=0-4095"}) as part:
             raw = b"".join(part.iter_raw())
