@@ -5,15 +5,19 @@ made): "after" is this checkout; "before" is the gallery as it was before issue 
 the first commit that touched frontend/src/srcset.js: every tile the small thumbnail, no service
 worker, no gzip, no preload), exported with `git archive`, its gallery built with this checkout's
 node_modules and run by this venv with PYTHONPATH at its src. Debian's Chromium opens Photos as a
-phone (390 x 844, ratio 3, touch), signed in, throttled as Lighthouse's mobile default does: slow
-4G (150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, applied to the page and to its service worker)
-and the CPU slowed 4x. Measured from navigation start (performance.timeOrigin):
+phone (390 x 844, ratio 3, touch), signed in, over Lighthouse's mobile "slow 4G" (150 ms RTT,
+1.6 Mbit/s down, 750 kbit/s up) with the CPU slowed 4x (CDP Emulation.setCPUThrottlingRate, as
+Lighthouse does). The network is slowed by a TCP relay in front of each server (SlowLink), not by
+CDP Network.emulateNetworkConditions: Chromium applies that to the page's own requests only, not
+to what its service worker fetches (measured: a warm navigation answered by the worker's
+network-first fetch in 30 ms under a 150 ms RTT), which would flatter the service worker.
+Measured from navigation start (performance.timeOrigin):
 
 - first tile: the first frame in which a tile image inside the viewport is loaded
   (complete, naturalWidth > 0), seen by a requestAnimationFrame loop from an init script;
 - first screen: the frame in which every tile image in the viewport is;
-- bytes: what crossed the (emulated) network until the first screen, page and service worker
-  (CDP Network.loadingFinished encodedDataLength; answers from a cache count nothing).
+- bytes: what came down the relay until the first screen (headers included; answers from the
+  HTTP cache or the service worker's cache cost nothing).
 
 Cold: a fresh browser context, nothing cached. Warm: the same context after one load that
 installed the service worker (after) or filled the HTTP cache (before), and one more load that
@@ -25,14 +29,15 @@ let it keep the shell and the thumbnails it saw. Runs alternate before/after; me
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -46,8 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gallery import jpeg  # noqa: E402
-from harness import REPO, Owner, Server, heading, owner_with_device, running_server  # noqa: E402
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Page  # noqa: E402
+from harness import REPO, Owner, Server, free_port, heading, owner_with_device, running_server  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page  # noqa: E402
 
 from tests.helpers.browser import PHONE, chromium  # noqa: E402
 
@@ -59,12 +64,9 @@ PHONE_PROFILE: dict[str, Any] = {
     "has_touch": True,
 }
 # Lighthouse's mobile "slow 4G" (its devtools throttling) and its 4x CPU slowdown.
-SLOW_4G = {
-    "offline": False,
-    "latency": 150,
-    "downloadThroughput": 1.6 * 1024 * 1024 / 8,
-    "uploadThroughput": 750 * 1024 / 8,
-}
+RTT = 0.150
+# Bytes a second, in decimal units (Lighthouse counts 1.6 x 1024 kbit/s and 750 x 1024 bit/s: 5 % more).
+RATES = {"down": 1.6 * 1_000_000 / 8, "up": 750 * 1000 / 8}
 CPU_SLOWDOWN = 4
 PROBE = """(() => {
   const onScreen = () => [...document.querySelectorAll('.tile img')].filter((i) => {
@@ -178,85 +180,89 @@ def library(data_dir: Path, photos: int, pythonpath: Path | None) -> Iterator[tu
         yield server, owner
 
 
-class Throttle:
-    """Slow 4G on the page and on every service worker of the browser, and the bytes they fetch."""
+class SlowLink:
+    """Slow 4G between Chromium and a server: a TCP relay that delays every chunk by half the
+    round trip each way and shares one downlink and one uplink of the profile's rates among all
+    connections (so the page, its service worker and navigations are slowed alike), and counts
+    the bytes that come down."""
 
-    def __init__(self, browser: Browser, page: Page) -> None:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
         self.bytes = 0
-        self.page_session = page.context.new_cdp_session(page)
-        self.browser_session = browser.new_browser_cdp_session()
-        self.workers: dict[str, str] = {}
-        self.from_worker: set[str] = set()
-        self.next_id = 1000
-        self._watch_page(self.page_session)
-        self.browser_session.on("Target.targetCreated", self._target)
-        self.browser_session.on("Target.receivedMessageFromTarget", self._worker_message)
-        self.browser_session.send("Target.setDiscoverTargets", {"discover": True})
-        for info in self.browser_session.send("Target.getTargets")["targetInfos"]:
-            self._target({"targetInfo": info})
+        self.free_at = {"down": 0.0, "up": 0.0}
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
 
-    def _watch_page(self, session: CDPSession) -> None:
-        session.send("Network.enable")
-        session.send("Network.setCacheDisabled", {"cacheDisabled": False})
-        session.send("Network.emulateNetworkConditions", SLOW_4G)
-        session.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
-        session.on("Network.responseReceived", self._page_response)
-        session.on("Network.loadingFinished", self._page_finished)
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
-    def _page_response(self, event: dict[str, Any]) -> None:
-        if event["response"].get("fromServiceWorker"):
-            self.from_worker.add(event["requestId"])
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", self.port))
+        ready.set()
+        self.loop.run_forever()
 
-    def _page_finished(self, event: dict[str, Any]) -> None:
-        # What a service worker answered is counted by the worker's own session (or is 0 from its cache).
-        if event["requestId"] not in self.from_worker:
-            self.bytes += int(event["encodedDataLength"])
+    async def _connection(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(RTT)  # the TCP handshake
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        await asyncio.gather(self._pipe(client_r, server_w, "up"), self._pipe(server_r, client_w, "down"))
 
-    def _target(self, event: dict[str, Any]) -> None:
-        info = event["targetInfo"]
-        if info["type"] != "service_worker" or info["targetId"] in self.workers:
-            return
-        self.workers[info["targetId"]] = ""
-        attached = self.browser_session.send(
-            "Target.attachToTarget", {"targetId": info["targetId"], "flatten": False}
-        )
-        self.workers[info["targetId"]] = attached["sessionId"]
-        for method, params in (("Network.enable", {}), ("Network.emulateNetworkConditions", SLOW_4G)):
-            self._to_worker(attached["sessionId"], method, params)
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, way: str) -> None:
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        deliver = asyncio.ensure_future(self._deliver(queue, writer, way))
+        try:
+            while chunk := await reader.read(16384):
+                now = self.loop.time()
+                self.free_at[way] = max(now, self.free_at[way]) + len(chunk) / RATES[way]
+                queue.put_nowait((self.free_at[way] + RTT / 2, chunk))
+        except ConnectionError:
+            pass
+        queue.put_nowait((0.0, b""))
+        await deliver
 
-    def _to_worker(self, session_id: str, method: str, params: dict[str, Any]) -> None:
-        self.next_id += 1
-        message = json.dumps({"id": self.next_id, "method": method, "params": params})
-        self.browser_session.send("Target.sendMessageToTarget", {"sessionId": session_id, "message": message})
-
-    def _worker_message(self, event: dict[str, Any]) -> None:
-        message = json.loads(event["message"])
-        if message.get("method") == "Network.loadingFinished":
-            self.bytes += int(message["params"]["encodedDataLength"])
+    async def _deliver(
+        self, queue: asyncio.Queue[tuple[float, bytes]], writer: asyncio.StreamWriter, way: str
+    ) -> None:
+        try:
+            while True:
+                at, chunk = await queue.get()
+                if not chunk:
+                    break
+                await asyncio.sleep(max(0.0, at - self.loop.time()))
+                writer.write(chunk)
+                await writer.drain()
+                if way == "down":
+                    self.bytes += len(chunk)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
 
     def close(self) -> None:
-        self.browser_session.detach()
-        self.page_session.detach()
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def measured_load(page: Page, throttle: Throttle, url: str) -> Load:
-    throttle.bytes = 0
-    throttle.from_worker.clear()
-    page.goto(url, wait_until="commit")
+def measured_load(page: Page, link: SlowLink) -> Load:
+    link.bytes = 0
+    page.goto(link.url + "/", wait_until="commit")
     page.wait_for_function("() => window.__firstScreen !== undefined", timeout=120_000)
     first_tile, first_screen = page.evaluate("() => [window.__firstTile, window.__firstScreen]")
-    load = Load(first_tile, first_screen, throttle.bytes / 1024)
-    quiet(page, throttle)
+    load = Load(first_tile, first_screen, link.bytes / 1024)
+    quiet(page, link)
     return load
 
 
-def quiet(page: Page, throttle: Throttle) -> None:
-    """Wait until nothing has arrived for 1.5 s, so a load's late tiles don't count in the next."""
+def quiet(page: Page, link: SlowLink) -> None:
+    """Wait until nothing has come down for 1.5 s, so a load's late tiles don't count in the next."""
     seen, still = -1, 0
     while still < 3:
         page.wait_for_timeout(500)
-        still = still + 1 if throttle.bytes == seen else 0
-        seen = throttle.bytes
+        still = still + 1 if link.bytes == seen else 0
+        seen = link.bytes
 
 
 def worker_ready(page: Page) -> None:
@@ -266,20 +272,20 @@ def worker_ready(page: Page) -> None:
     )
 
 
-def one_run(browser: Browser, server: Server, owner: Owner) -> tuple[Load, Load]:
-    context: BrowserContext = browser.new_context(base_url=server.url, **PHONE_PROFILE)
-    context.add_cookies([{"name": "ia_session", "value": owner.user_token, "url": server.url}])
+def one_run(browser: Browser, link: SlowLink, owner: Owner) -> tuple[Load, Load]:
+    context: BrowserContext = browser.new_context(**PHONE_PROFILE)
+    context.add_cookies([{"name": "ia_session", "value": owner.user_token, "url": link.url}])
     context.add_init_script(PROBE)
     page = context.new_page()
-    throttle = Throttle(browser, page)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
     try:
-        cold = measured_load(page, throttle, server.url + "/")
+        cold = measured_load(page, link)
         worker_ready(page)
-        measured_load(page, throttle, server.url + "/")  # the worker, now in charge, keeps what it sees
-        warm = measured_load(page, throttle, server.url + "/")
+        measured_load(page, link)  # the worker, now in charge, keeps what it sees
+        warm = measured_load(page, link)
         return cold, warm
     finally:
-        throttle.close()
         context.close()
 
 
@@ -308,8 +314,8 @@ def main() -> None:
     commit = before_commit()
     heading(f"First tile on a phone over slow 4G, before ({commit[:9]}^) and after (issue 17)")
     print(
-        "  slow 4G: 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up (CDP Network.emulateNetworkConditions,"
-        f" page and service worker); CPU slowed {CPU_SLOWDOWN}x; phone 390x844 ratio 3"
+        "  slow 4G (Lighthouse's): 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, by a relay in front of each"
+        f" server; CPU slowed {CPU_SLOWDOWN}x (CDP); phone 390x844 ratio 3"
     )
     print("  the machine is shared and noisy: compare the columns of one run, not runs of different days")
     results = Results()
@@ -321,9 +327,14 @@ def main() -> None:
             library(root / "data-after", args.photos, None) as after,
             chromium() as (_, browser),
         ):
+            links = {
+                "before": SlowLink(int(before[0].url.rsplit(":", 1)[1])),
+                "after": SlowLink(int(after[0].url.rsplit(":", 1)[1])),
+            }
+            owners = {"before": before[1], "after": after[1]}
             for run in range(args.runs):
-                for version, (server, owner) in (("before", before), ("after", after)):
-                    cold, warm = one_run(browser, server, owner)
+                for version in ("before", "after"):
+                    cold, warm = one_run(browser, links[version], owners[version])
                     results.add(version, "cold", cold)
                     results.add(version, "warm", warm)
                     print(
