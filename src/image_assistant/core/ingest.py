@@ -254,6 +254,7 @@ def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRe
         result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(current), known["id"]))
     if new_rows:
         insert_rows(db, _PHOTOS_TABLE, new_rows)
+        search.index_new(db, [row["id"] for row in new_rows])
     if changed_rows:
         connection.execute(_UPDATE_PHOTO, changed_rows)
         db.expire_all()  # a Photo loaded earlier in this session must not keep the old values

@@ -21,13 +21,17 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Table,
     TextClause,
     bindparam,
+    column,
     exists,
     func,
+    insert,
     literal_column,
     select,
+    table,
     text,
     update,
 )
@@ -38,6 +42,7 @@ from image_assistant.db.models import Album, AlbumPhoto, Photo
 PG_VECTOR = "photos.search_vector"  # stored, generated from search_text (migration 0022)
 MAX_WORDS = 8
 PHOTOS = cast(Table, Photo.__table__)
+_FTS = table("photo_search", column("rowid"), column("search_text"))  # SQLite's FTS5 table
 _NOT_WORD = re.compile(r"[^\w]+|_+")
 BATCH = 500
 WORD_FIELDS = ("filename", "title", "description", "keywords", "persons", "place")
@@ -105,6 +110,15 @@ def refresh(db: DbSession, photo_ids: Iterable[uuid.UUID]) -> None:
                 .values(search_text=bindparam("b_text")),
                 values,
             )
+
+
+def index_new(db: DbSession, photo_ids: list[uuid.UUID]) -> None:
+    """Add new photos to SQLite's word index in one statement (migration 0023: no per-row
+    trigger on insert); PostgreSQL's index follows the column by itself."""
+    if photo_ids and db.get_bind().dialect.name == "sqlite":
+        rowid = literal_column("photos.rowid", Integer)
+        new = select(rowid, Photo.search_text).where(Photo.id.in_(photo_ids))
+        db.execute(insert(_FTS).from_select(["rowid", "search_text"], new))
 
 
 def matches(db: DbSession, query: str) -> ColumnElement[bool] | TextClause | None:
