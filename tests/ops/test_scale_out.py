@@ -91,6 +91,7 @@ def cluster(tmp_path: Path, s3_env: dict[str, str], s3_bucket: str) -> Iterator[
                 "JWT_SECRET": secrets.token_urlsafe(40),
                 "LOG_LEVEL": "INFO",
                 "THUMBNAIL_STUCK_AFTER": "90s",
+                "THUMBNAIL_LEASE": "6s",  # the killed worker's jobs come back within seconds
                 "THUMBNAIL_RECONCILE_EVERY": "5s",
             }
         )
