@@ -38,7 +38,6 @@ import sys
 import tarfile
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +50,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gallery import jpeg  # noqa: E402
-from harness import REPO, Owner, Server, free_port, heading, owner_with_device, running_server  # noqa: E402
+from harness import (  # noqa: E402
+    REPO,
+    Owner,
+    Server,
+    free_port,
+    heading,
+    owner_with_device,
+    running_server,
+    wait_thumbnails,
+)
 from playwright.sync_api import Browser, BrowserContext, Page  # noqa: E402
 
 from tests.helpers.browser import PHONE, chromium  # noqa: E402
@@ -157,17 +165,6 @@ def upload(server: Server, token: str, count: int) -> None:
                 f"/api/sync/photos/{photos_uuid}/original", content=body, headers={"x-content-sha256": sha}
             )
             assert response.status_code == 200, response.text
-
-
-def wait_thumbnails(server: Server, token: str) -> None:
-    with server.client(token) as http:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            thumbs = http.get("/api/sync/status").json()["thumbnails"]
-            if thumbs["pending"] + thumbs["processing"] == 0:
-                return
-            time.sleep(1)
-    raise RuntimeError("thumbnails not made in 10 minutes")
 
 
 @contextmanager

@@ -288,3 +288,15 @@ def python() -> str:
     """The project's interpreter (for helper processes that import image_assistant)."""
     candidate = BIN / "python"
     return str(candidate) if candidate.exists() else sys.executable
+
+
+def wait_thumbnails(server: Server, token: str, *, timeout: float = 600) -> None:
+    """Until the server has no thumbnail pending or processing (RuntimeError after `timeout` s)."""
+    with server.client(token) as http:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            thumbs = http.get("/api/sync/status").json()["thumbnails"]
+            if thumbs["pending"] + thumbs["processing"] == 0:
+                return
+            time.sleep(0.5)
+    raise RuntimeError(f"thumbnails not made in {timeout:.0f} s")

@@ -16,7 +16,6 @@ import hashlib
 import re
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gallery import jpeg  # noqa: E402
-from harness import heading, owner_with_device, running_server  # noqa: E402
+from harness import heading, owner_with_device, running_server, wait_thumbnails  # noqa: E402
 
 from tests.helpers.browser import DESKTOP, PHONE, chromium  # noqa: E402
 
@@ -70,17 +69,6 @@ def upload(server: Any, token: str, count: int) -> None:
                 headers={"x-content-sha256": hashlib.sha256(body).hexdigest()},
             )
             assert response.status_code == 200, response.text
-
-
-def wait_thumbnails(server: Any, token: str) -> None:
-    with server.client(token) as http:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            thumbs = http.get("/api/sync/status").json()["thumbnails"]
-            if thumbs["pending"] + thumbs["processing"] == 0:
-                return
-            time.sleep(0.5)
-    raise RuntimeError("thumbnails not made in 5 minutes")
 
 
 def main() -> None:
