@@ -7,12 +7,15 @@ then a worker is killed mid-run and an API restarted. Nothing is lost or duplica
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from threading import Thread
 from typing import Any
 
 import psutil
@@ -44,12 +47,22 @@ class Cluster:
         self.apis: list[Server] = []
         self.workers: list[subprocess.Popen[bytes]] = []
 
-    def start_api(self, name: str) -> Server:
-        env = {**self.env, "IMAGE_ASSISTANT_API_PORT": str(free_port())}
-        api = Server(url="", env=env, data_dir=self.root / name, backend=name, serve_args=("--no-worker",))
-        api.start()
-        self.apis.append(api)
-        return api
+    def start_apis(self, *names: str) -> list[Server]:
+        """APIs started side by side (each start waits for its /health)."""
+        apis = [
+            Server(
+                url="",
+                env={**self.env, "IMAGE_ASSISTANT_API_PORT": str(free_port())},
+                data_dir=self.root / name,
+                backend=name,
+                serve_args=("--no-worker",),
+            )
+            for name in names
+        ]
+        self.apis += apis
+        with ThreadPoolExecutor(len(apis)) as pool:
+            list(pool.map(Server.start, apis))
+        return apis
 
     def start_worker(self, name: str) -> subprocess.Popen[bytes]:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
@@ -72,6 +85,13 @@ class Cluster:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+    def busy(self, name: str) -> bool:
+        """Whether the worker's log shows a thumbnail job begun and not ended."""
+        log = (self.root / f"{name}.log").read_text(errors="replace")
+        begun = re.findall(r"thumbnail attempt \d+ for photo (\S+) started", log)
+        ended = set(re.findall(r"thumbnails of photo (\S+) (?:completed|failed)", log))
+        return any(photo_id not in ended for photo_id in begun)
 
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in self.root.glob("*.log"))
@@ -127,7 +147,7 @@ def thumbnails_settled(db_url: str, timeout: float = 420) -> None:
                 ).scalar()
             if open_jobs == 0:
                 return
-            time.sleep(1)
+            time.sleep(0.25)
         waiting = rows(
             db_url,
             "SELECT photos_uuid, filename, thumbnail_status, thumbnail_attempts, thumbnail_error FROM photos "
@@ -170,11 +190,15 @@ def test_two_apis_two_workers_two_agents_then_a_killed_worker_and_a_restarted_ap
     cluster: Cluster, fixtures_dir: Path, tmp_path: Path
 ) -> None:
     db_url = cluster.env["DATABASE_URL"]
-    api_a, api_b = cluster.start_api("api-a"), cluster.start_api("api-b")
     cluster.start_worker("worker-1")
     cluster.start_worker("worker-2")
+    api_a, api_b = cluster.start_apis("api-a", "api-b")
     accounts_a, accounts_b = Accounts(api_a), Accounts(api_b)
-    agents = [pair(api_a, accounts_a, tmp_path / "agent-a"), pair(api_b, accounts_b, tmp_path / "agent-b")]
+    with ThreadPoolExecutor(2) as pool:
+        paired = pool.map(
+            pair, (api_a, api_b), (accounts_a, accounts_b), (tmp_path / "agent-a", tmp_path / "agent-b")
+        )
+        agents = list(paired)
     libraries = [copy_library(fixtures_dir, name, tmp_path / "libs") for name in LIBRARIES]
 
     runs = [
@@ -230,7 +254,9 @@ def test_two_apis_two_workers_two_agents_then_a_killed_worker_and_a_restarted_ap
     unfinished = rows(db_url, "SELECT COUNT(*) FROM sync_logs WHERE completed_at IS NULL")[0][0]
     assert unfinished == 0
 
-    # A second wave: a worker killed mid-run and an API restarted while uploads go on.
+    # A second wave: a worker killed mid-run, a replacement started, and an API restarted while
+    # uploads go on through the other one. The kill comes while the worker makes thumbnails (from
+    # the 20th upload on, as soon as its log shows a job begun and not ended).
     device = accounts_b.device()
     records = records_over_days(60)
     assert device.http.post("/api/sync/photos", json={"photos": records}).status_code == 200
@@ -239,23 +265,32 @@ def test_two_apis_two_workers_two_agents_then_a_killed_worker_and_a_restarted_ap
     images = []
     for i, record in enumerate(records):
         path = tmp_path / f"wave-{i}.jpg"
-        Image.new("RGB", (2400, 1600), (i * 4 % 256, 90, 160)).save(path, quality=90)
+        Image.new("RGB", (1200, 900), (i * 4 % 256, 90, 160)).save(path, quality=90)
         images.append((record["photos_uuid"], path))
+    via_b, via_a = device.http, api_a.client(device.token)
+    restart: Thread | None = None
     for i, (photos_uuid, path) in enumerate(images):
-        if i == 20:
+        killed = cluster.workers[0].poll() is not None
+        if not killed and (i == 30 or (i >= 20 and cluster.busy("worker-1"))):
             cluster.workers[0].send_signal(signal.SIGKILL)
+            cluster.start_worker("worker-3")
         if i == 35:
             api_b.stop()
-            api_b.start()
-            device.http = api_b.client(device.token)
+            restart = Thread(target=api_b.start)
+            restart.start()
+            via_b = api_b.client(device.token)  # none of the stopped process's connections
+        restarting = restart is not None and restart.is_alive()
         data = path.read_bytes()
-        answer = device.http.put(
+        answer = (via_a if restarting else via_b).put(
             f"/api/sync/photos/{photos_uuid}/original",
             content=data,
             headers={"x-content-sha256": hashlib.sha256(data).hexdigest()},
         )
         assert answer.status_code == 200, answer.text
-    cluster.start_worker("worker-3")
+    assert restart is not None
+    restart.join()
+    with api_b.client(device.token) as http:  # the restarted API answers the device again
+        assert http.get("/api/sync/status").json()["photos"] == 60
     thumbnails_settled(db_url)
     wave = rows(
         db_url,
@@ -268,6 +303,8 @@ def test_two_apis_two_workers_two_agents_then_a_killed_worker_and_a_restarted_ap
     shown = [key for key in s3_keys(cluster, "thumbs/") if not key.split("/")[1].endswith("-original")]
     assert len(shown) == 3 * all_stored
     assert rows(db_url, "SELECT COUNT(*) FROM sync_logs WHERE completed_at IS NULL")[0][0] == 0
+    via_a.close()
+    via_b.close()
     for client in accounts_a.clients + accounts_b.clients:
         client.close()
 
