@@ -17,10 +17,13 @@ def test_the_agent_installs_alone_and_syncs_a_library(
     agent_server: Server, accounts: Accounts, fixtures_dir: Path, tmp_path: Path
 ) -> None:
     venv = tmp_path / "agent-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # This pip installs into the new venv (no copy of pip made there first), and no .pyc is
+    # compiled ahead: what is installed is the same, in half the CPU time.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python, cli = str(venv / "bin" / "python"), str(venv / "bin" / "image-assistant")
     install = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", f"{REPO}[agent]"],
+        [sys.executable, "-m", "pip", "--python", python,
+         "install", "--quiet", "--no-compile", f"{REPO}[agent]"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert install.returncode == 0, install.stderr[-3000:]

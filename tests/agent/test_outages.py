@@ -8,6 +8,7 @@ import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -103,12 +104,21 @@ def test_agent_run_outlives_an_outage_longer_than_its_retry_window_and_then_fini
         outage_began = time.time()
         for index in range(3):
             make_jpeg(folder / f"during{index}.jpg", (index, 2, 2), taken="2024:04:04 05:05:05")
-        time.sleep(20)  # several passes of 3 s retries + 2 s intervals, each giving up
+
+        def unreachable(status: dict[str, Any]) -> list[dict[str, Any]]:
+            return [e for e in status["errors"] if "server unreachable" in e["message"]]
+
+        # Pass after pass gives up (3 s retries, 2 s apart), and `run` goes on.
+        wait_until(
+            lambda: len(unreachable(httpx.get(status_url, timeout=5).json())) >= 2,
+            60,
+            "no two passes gave up during the outage",
+        )
         assert process.poll() is None, f"`agent run` ended during the outage: {process.stderr.read()}"
         status = httpx.get(status_url, timeout=5).json()
         assert status["server_reachable"] is False and status["phase"] != "idle"
-        failures = [e for e in status["errors"] if "server unreachable" in e["message"]]
-        assert len(failures) >= 2  # pass after pass gave up, and `run` went on
+        failures = unreachable(status)
+        assert len(failures) >= 2
         last = datetime.fromisoformat(failures[-1]["at"].replace("Z", "+00:00")).timestamp()
         assert last >= outage_began - 1
         assert not any("during" in e["message"] for e in status["errors"])  # ids and reasons, no content
