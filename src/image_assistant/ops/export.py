@@ -159,10 +159,11 @@ def plan_batches(db: DbSession, *, user_id: uuid.UUID, root: Path) -> Iterator[P
     )
     albums = list(db.scalars(select(Album).where(Album.user_id == user_id)))
     folders = album_folders(root, albums)
-    photo_folders: dict[uuid.UUID, list[Path]] = {}
+    paths = {album.id: sidecars.album_path(album) for album in albums}
+    photo_albums: dict[uuid.UUID, list[uuid.UUID]] = {}
     member = select(AlbumPhoto.album_id, AlbumPhoto.photo_id).join(Album, Album.id == AlbumPhoto.album_id)
     for album_id, photo_id in db.execute(member.where(Album.user_id == user_id)):
-        photo_folders.setdefault(photo_id, []).append(folders[album_id])
+        photo_albums.setdefault(photo_id, []).append(album_id)
     taken: dict[Path, set[str]] = {}
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
@@ -173,11 +174,12 @@ def plan_batches(db: DbSession, *, user_id: uuid.UUID, root: Path) -> Iterator[P
             stored.setdefault(row.photo_id, []).append(row)
         listed = [photos[photo_id] for photo_id in batch if stored.get(photo_id)]
         plan = Plan()
-        descriptions = sidecars.describe_many(db, listed)
         for photo in listed:
             files = sorted(stored[photo.id], key=lambda r: r.kind)
-            document = sidecars.render(descriptions[photo.id])
-            for folder in sorted(photo_folders.get(photo.id, [root])):
+            in_albums = photo_albums.get(photo.id, [])
+            description = sidecars.describe(photo, albums=[paths[a] for a in in_albums], files=files)
+            document = sidecars.render(description)
+            for folder in sorted([folders[a] for a in in_albums] or [root]):
                 names = place(folder, photo, files, taken.setdefault(folder, set()))
                 plan.copies += [
                     Copy(r.object_key or "", r.size, r.sha256, folder / names[r.kind]) for r in files
