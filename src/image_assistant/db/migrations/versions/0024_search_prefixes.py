@@ -5,7 +5,7 @@ for `word:*`: a prefix match gathers every photo of every indexed word with that
 bitmap before any other word narrows it (`mar:*` is 94,000 photos at 1,000,000), and such a
 bitmap is never skipped through. Here `photos.search_vector` holds, for each word of
 search_text, its prefixes of 1 to PREFIX_LENGTH letters (the word itself when shorter; no
-positions), made by the SQL function `photo_search_vector` from the same space-separated folded
+positions), made by the PL/pgSQL function `photo_search_vector` from the same space-separated folded
 words the query is split into (core/search.py). A query word of up to PREFIX_LENGTH letters is
 then one exact lexeme, and GIN intersects exact lexemes by skipping through the rarer one. A
 longer word is asked as its first PREFIX_LENGTH letters and rechecked on search_text.
@@ -22,14 +22,22 @@ branch_labels = None
 depends_on = None
 
 PREFIX_LENGTH = 6  # core/search.py PREFIX_LENGTH: the two must agree
+# PL/pgSQL: three times as fast as the same in one SQL statement (unnest, generate_series,
+# DISTINCT), which cost 70 µs a photo against to_tsvector's 8; array_to_tsvector drops repeats.
 VECTOR_FUNCTION = f"""
 CREATE FUNCTION photo_search_vector(search_text text) RETURNS tsvector
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT array_to_tsvector(ARRAY(
-        SELECT DISTINCT left(word, n)
-        FROM unnest(string_to_array(search_text, ' ')) AS word,
-            generate_series(1, least(length(word), {PREFIX_LENGTH})) AS n
-    ))
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    word text;
+    lexemes text[] := '{{}}';
+BEGIN
+    FOREACH word IN ARRAY coalesce(string_to_array(search_text, ' '), '{{}}') LOOP
+        FOR n IN 1..least(length(word), {PREFIX_LENGTH}) LOOP
+            lexemes := lexemes || left(word, n);
+        END LOOP;
+    END LOOP;
+    RETURN array_to_tsvector(lexemes);
+END
 $$
 """
 OLD_VECTOR = "to_tsvector('simple', coalesce(search_text, ''))"  # migration 0022
