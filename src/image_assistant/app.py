@@ -34,7 +34,7 @@ from image_assistant.web import install as install_gallery
 
 def create_app(runtime: Runtime) -> FastAPI:
     # The API renders too (publish renditions, share pages) and streams zips from thread-pool
-    # threads: no libvips operation cache, few malloc arenas, as in the worker.
+    # threads: few malloc arenas, as in the worker (libvips, loaded on first render, caches nothing).
     bound_memory()
 
     @asynccontextmanager

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from image_assistant.thumbnails.render import UndecodableImage, render_thumbnails, sniff
+from image_assistant.thumbnails.formats import UndecodableImage, sniff
+from image_assistant.thumbnails.render import render_thumbnails
 from tests.helpers.thumbnails import jpeg
 
 

@@ -19,19 +19,23 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core.files import FileKind
+from image_assistant.core.lossless import NotLossless, clean_jpeg
 from image_assistant.core.presets import CROP, FULL, Preset, file_name
 from image_assistant.core.publish import FocalPoint, Member
-from image_assistant.core.renditions import NotLossless, Rendition, clean_jpeg, render
 from image_assistant.db.models import Photo, PhotoFile
 from image_assistant.errors import AppError, Conflict, NotFound
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import extension_of, validate_key
-from image_assistant.thumbnails.render import sniff
+from image_assistant.thumbnails.formats import sniff
+
+if TYPE_CHECKING:
+    from image_assistant.core.renditions import Rendition
 
 log = logging.getLogger("image_assistant.publish")
 REPORT_NAME = "REPORT.txt"
@@ -249,6 +253,9 @@ class Renderer:
                     handle.write(chunk)
             if sniff(path) == "video":
                 raise Conflict("a video is not exported", code="not_a_photo")
+            # Here, not at the top: it loads libvips, which a zip of clean originals never needs.
+            from image_assistant.core.renditions import render
+
             return render(path, presets, item.focal)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -1,16 +1,17 @@
-"""Database-specific bulk statements: many rows in one round trip, long IN lists as one parameter."""
+"""Database-specific bulk statements: many rows in one round trip, long IN lists as one parameter.
+
+psycopg is imported where PostgreSQL is in use (its dialect has loaded it then): on SQLite it
+would be ~10 MiB of RSS for nothing; sqlite3 likewise where SQLite is.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import (
     JSON,
     Column,
@@ -29,6 +30,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import UTCDateTime
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def one_of(dialect: str, column: ColumnElement[str]) -> ColumnElement[bool]:
@@ -63,6 +67,8 @@ def insert_rows(db: DbSession, table: Table, rows: list[dict[str, Any]]) -> None
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), rows)
         return
+    import psycopg
+
     columns = tuple(rows[0])
     statement = _copy_statement(table.name, columns)
     driver = connection.connection.driver_connection
@@ -83,6 +89,8 @@ def insert_rows(db: DbSession, table: Table, rows: list[dict[str, Any]]) -> None
 @functools.cache
 def _copy_statement(table: str, columns: tuple[str, ...]) -> str:
     """The COPY for these columns, composed once (quoting names costs as much as the rows)."""
+    from psycopg import sql
+
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table), names).as_string()
 
@@ -109,6 +117,8 @@ def _sqlite_executemany(driver: Any, dialect: Dialect, table: Table, rows: list[
     """The driver's executemany with each column's values converted once, in a list, to what
     SQLAlchemy would store (its executemany builds and processes a dict per row: twice the
     cost of the rows themselves for a batch of photos)."""
+    import sqlite3
+
     assert isinstance(driver, sqlite3.Connection)
     columns = tuple(rows[0])
     statement, converters = _sqlite_insert(table, columns, dialect)
