@@ -22,17 +22,13 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Table,
     TextClause,
     bindparam,
-    column,
     exists,
     func,
-    insert,
     literal_column,
     select,
-    table,
     text,
     update,
 )
@@ -44,7 +40,6 @@ from image_assistant.db.session import rows_changed
 PG_VECTOR = "photos.search_vector"  # stored, generated from search_text (migration 0022)
 MAX_WORDS = 8
 PHOTOS = cast(Table, Photo.__table__)
-_FTS = table("photo_search", column("rowid"), column("search_text"))  # SQLite's FTS5 table
 _NOT_WORD = re.compile(r"[^\w]+|_+")
 BATCH = 500
 WORD_FIELDS = ("filename", "title", "description", "keywords", "persons", "place")

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ColumnElement,
     Dialect,
@@ -22,10 +25,12 @@ from sqlalchemy import (
     Uuid,
     any_,
     bindparam,
+    cast,
     func,
     insert,
     select,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as DbSession
 
@@ -35,25 +40,30 @@ if TYPE_CHECKING:
     import psycopg
 
 
-def one_of(dialect: str, column: ColumnElement[str]) -> ColumnElement[bool]:
-    """`column` is one of the values in the text parameter "values" (`values_param`): one
-    short statement with one parameter, the same for any number of values, so it is compiled
-    once and the driver parses it once. PostgreSQL: `= ANY(string_to_array(...))` (dumping a
-    list as an array costs more than the query); SQLite: `IN (SELECT value FROM json_each(...))`."""
+def one_of(dialect: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`column` (text or UUID) is one of the values in the parameter "values" (`values_param`):
+    one short statement with one text parameter, the same for any number of values, so it is
+    compiled once and the driver parses it once. PostgreSQL: `= ANY(string_to_array(...))`
+    (dumping a list as an array costs more than the query); SQLite: `IN (SELECT value FROM
+    json_each(...))`."""
     values = bindparam("values", type_=String())
     if dialect == "postgresql":
-        return column == any_(func.string_to_array(values, ","))
+        listed: ColumnElement[Any] = func.string_to_array(values, ",")
+        if isinstance(column.type, Uuid):
+            listed = cast(listed, postgresql.ARRAY(Uuid()))
+        return column == any_(listed)
     return column.in_(select(func.json_each(values).table_valued("value").c.value))
 
 
-def values_param(dialect: str, values: list[str]) -> str:
-    """The "values" parameter of `one_of` (on PostgreSQL no value may hold a comma: validated
-    photos_uuids never do)."""
+def values_param(dialect: str, values: Sequence[str | uuid.UUID]) -> str:
+    """The "values" parameter of `one_of`: UUIDs as SQLite stores them (32 hex digits); on
+    PostgreSQL no text may hold a comma (validated photos_uuids never do)."""
+    texts = [value.hex if isinstance(value, uuid.UUID) else value for value in values]
     if dialect == "postgresql":
-        if any("," in value for value in values):
+        if any("," in text for text in texts):
             raise ValueError("a value of one_of holds a comma")
-        return ",".join(values)
-    return json.dumps(values)
+        return ",".join(texts)
+    return json.dumps(texts)
 
 
 def insert_rows(db: DbSession, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -110,19 +120,24 @@ def _column_types(cursor: psycopg.Cursor[Any], table: str, columns: Sequence[str
     return [known[name] for name in columns]
 
 
-Converter = Callable[[list[Any]], list[Any]]
-
-
 def _sqlite_executemany(driver: Any, dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> None:
-    """The driver's executemany with each column's values converted once, in a list, to what
-    SQLAlchemy would store (its executemany builds and processes a dict per row: twice the
-    cost of the rows themselves for a batch of photos)."""
+    """The driver's executemany, each column's values converted to what SQLAlchemy would store
+    (its executemany builds and processes a dict per row: twice the cost of the rows
+    themselves for a batch of photos)."""
     import sqlite3
 
     assert isinstance(driver, sqlite3.Connection)
     columns = tuple(rows[0])
-    statement, converters = _sqlite_insert(table, columns, dialect)
-    values = [convert([row[name] for row in rows]) for name, convert in zip(columns, converters, strict=True)]
+    statement, storage = _sqlite_insert(table, columns, dialect)
+    # An object met again (the batch's owner, its time, a photo's taken_at as its sort_at) is
+    # converted once.
+    memos: dict[Callable[[Any], Any], dict[int, Any]] = {}
+    values = []
+    for name, stored in zip(columns, storage, strict=True):
+        column = [row[name] for row in rows]
+        if stored is not None:
+            column = stored.values(column, memos.setdefault(stored.convert, {}))
+        values.append(column)
     try:
         driver.executemany(statement, zip(*values, strict=True))
     except sqlite3.Error as exc:
@@ -132,57 +147,77 @@ def _sqlite_executemany(driver: Any, dialect: Dialect, table: Table, rows: list[
 
 
 @functools.cache
-def _sqlite_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, list[Converter]]:
-    """The INSERT for these columns and each column's converter (made once per table and columns)."""
+def _sqlite_insert(
+    table: Table, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[str, list[SqliteStorage | None]]:
+    """The INSERT for these columns and how each column is stored (made once per table and columns)."""
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     marks = ", ".join("?" for _ in columns)
     statement = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})"
-    return statement, [sqlite_values(table.c[name], dialect) for name in columns]
+    return statement, [sqlite_storage(table.c[name], dialect) for name in columns]
 
 
-def sqlite_values(column: Column[Any], dialect: Dialect) -> Converter:
-    """A column's values as SQLite stores them through SQLAlchemy: the same text for a UUID
-    (32 hex digits), a UTC datetime ("YYYY-MM-DD HH:MM:SS.ffffff") and JSON (json.dumps), so
-    reads see no difference; other types go through SQLAlchemy's own bind processor."""
+_NOTHING = object()
+
+
+@dataclass(frozen=True)
+class SqliteStorage:
+    """How SQLAlchemy stores a column's values on SQLite: `convert` for a value, `null` for None."""
+
+    convert: Callable[[Any], Any]
+    null: Any = None
+
+    def values(self, values: list[Any], memo: dict[int, Any]) -> list[Any]:
+        """`values` as stored; `memo` keeps what each object (by id) became."""
+        stored: list[Any] = []
+        for value in values:
+            if value is None:
+                stored.append(self.null)
+                continue
+            text = memo.get(id(value), _NOTHING)
+            if text is _NOTHING:
+                text = memo[id(value)] = self.convert(value)
+            stored.append(text)
+        return stored
+
+
+def sqlite_storage(column: Column[Any], dialect: Dialect) -> SqliteStorage | None:
+    """How SQLite stores a column's values through SQLAlchemy (None: as they are). The same
+    text for a UUID (32 hex digits), a UTC datetime ("YYYY-MM-DD HH:MM:SS.ffffff") and JSON
+    (json.dumps) without SQLAlchemy's calls per value; other types use its bind processor."""
     kind = column.type
     if isinstance(kind, Uuid) and kind.as_uuid:
-        return _uuid_hex
+        return SqliteStorage(_uuid_hex)
     if isinstance(kind, UTCDateTime):
-        return _utc_text
-    if isinstance(kind, JSON) and dialect._json_serializer is None:  # type: ignore[attr-defined]
-        return _json_nulls if kind.none_as_null else _json_texts
+        return SqliteStorage(_utc_text)
+    if isinstance(kind, JSON) and dialect._json_serializer is None:
+        return SqliteStorage(_json_text, null=None if kind.none_as_null else "null")
+    if isinstance(kind, Boolean):
+        return SqliteStorage(_boolean)
     process = kind._cached_bind_processor(dialect)
     if process is None:
-        return _as_they_are
-    return lambda values: [process(value) for value in values]
+        return None
+    return SqliteStorage(process, null=process(None))
 
 
-def _as_they_are(values: list[Any]) -> list[Any]:
-    return values
+def _uuid_hex(value: Any) -> str:
+    return str(value.hex)
 
 
-def _uuid_hex(values: list[Any]) -> list[Any]:
-    return [None if value is None else value.hex for value in values]
+def _utc_text(value: Any) -> str:
+    """SQLAlchemy's SQLite DATETIME text of the UTC instant (isoformat ends in "+00:00")."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+    return str(value.isoformat(" ", "microseconds")[:-6])
 
 
-def _utc_text(values: list[Any]) -> list[Any]:
-    return [None if value is None else _utc_naive(value).isoformat(" ", "microseconds") for value in values]
+def _json_text(value: Any) -> str:
+    return "[]" if value == [] else json.dumps(value)
 
 
-def _utc_naive(value: Any) -> Any:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-_EMPTY_LIST = "[]"
-
-
-def _json_texts(values: list[Any]) -> list[Any]:
-    """JSON columns that store None as JSON `null`."""
-    return [_EMPTY_LIST if value == [] else json.dumps(value) for value in values]
-
-
-def _json_nulls(values: list[Any]) -> list[Any]:
-    """JSON columns that store None as SQL NULL (`none_as_null`)."""
-    return [None if value is None else _EMPTY_LIST if value == [] else json.dumps(value) for value in values]
+def _boolean(value: Any) -> int:
+    if value is not True and value is not False:
+        raise TypeError(f"Not a boolean value: {value!r}")
+    return int(value)
