@@ -1,10 +1,11 @@
 """A large set's download: 202 with the progress while the queue renders, then the zip copied
 from the cache; small sets still stream at once. On a server of its own whose threshold
-(PUBLISH_ASYNC_PHOTOS) is 3 photos, on SQLite and PostgreSQL."""
+(PUBLISH_ASYNC_PHOTOS) is 3 photos, on SQLite, PostgreSQL and the real S3 server."""
 
 from __future__ import annotations
 
 import re
+import secrets
 import time
 import zipfile
 from collections.abc import Iterator
@@ -18,12 +19,13 @@ from playwright.sync_api import expect
 from tests.helpers.browser import chromium, new_context, sign_in, snap
 from tests.helpers.publish import jpeg, photo_ids, send_photo, unzip
 from tests.helpers.records import photo_record
+from tests.helpers.s3 import ensure_s3_server, raw_client
 from tests.helpers.server import Accounts, Server, fresh_postgres_database, start_server
 
 THRESHOLD = 3
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "s3"])
 def large_sets_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
@@ -31,6 +33,8 @@ def large_sets_server(
     with fresh_postgres_database("ia_large_sets") as url:
         if request.param == "postgres":
             extra["DATABASE_URL"] = url
+        elif request.param == "s3":
+            extra |= request.getfixturevalue("s3_env") | {"MINIO_BUCKET": f"ia-large-{secrets.token_hex(4)}"}
         server = start_server(tmp_path_factory.mktemp("large-sets"), request.param, extra)
         try:
             yield server
@@ -72,9 +76,23 @@ def _until_zip(http: httpx.Client, url: str, *, timeout: float = 120) -> tuple[l
     raise AssertionError(f"still rendering after {timeout} s: {progress[-3:]}")
 
 
+def _stored(server: Server, prefix: str) -> dict[str, bytes]:
+    """The objects under `prefix`, read behind the server's back from its store (a folder or S3)."""
+    if server.backend == "s3":
+        client = raw_client(ensure_s3_server())
+        bucket = server.env["MINIO_BUCKET"]
+        listed = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        keys = [o["Key"] for page in listed for o in page.get("Contents", [])]
+        return {k: client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
+    root = server.data_dir / "objects"
+    files = [p for p in (root / prefix).parent.rglob("*") if p.is_file()]
+    stored = {str(p.relative_to(root)): p.read_bytes() for p in files}
+    return {key: data for key, data in stored.items() if key.startswith(prefix)}
+
+
 def _cached(server: Server, owner_id: str) -> dict[str, bytes]:
-    root = server.data_dir / "objects" / "renditions" / owner_id
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*.jpg")} if root.is_dir() else {}
+    """The owner's cached renditions (not the notes of failures beside them)."""
+    return {k: v for k, v in _stored(server, f"renditions/{owner_id}/").items() if k.endswith(".jpg")}
 
 
 def test_a_large_set_renders_in_the_queue_then_downloads_from_the_cache(owners: Accounts) -> None:
@@ -147,7 +165,7 @@ def test_a_large_set_without_any_original_is_409_before_the_queue(owners: Accoun
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "originals_missing"
 
 
-@pytest.mark.parametrize("large_sets_server", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("large_sets_server", ["s3"], indirect=True)
 def test_the_set_page_shows_the_progress_then_saves_the_zip(owners: Accounts, tmp_path: Path) -> None:
     device, ids, set_id = _set_of(owners, 6, title="Pier")
     owner = device.owner
