@@ -125,9 +125,9 @@ _INDEX_OTHERS = text(
 
 
 def index_new(db: DbSession, photo_ids: list[uuid.UUID]) -> None:
-    """Add a batch's new photos, just inserted, to SQLite's word index in one statement
-    (migration 0023: no per-row trigger on insert); PostgreSQL's index follows the column by
-    itself."""
+    """Add a batch's new photos, just inserted, to SQLite's word index in one statement (two
+    when some rowids are not the last ones; migration 0023: no per-row trigger on insert);
+    PostgreSQL's index follows the column by itself."""
     if not photo_ids or db.get_bind().dialect.name != "sqlite":
         return
     batch = {"n": len(photo_ids), "ids": json.dumps([photo_id.hex for photo_id in photo_ids])}
