@@ -3,11 +3,11 @@ name), and the conditions of the other filters over its facts (a person, a place
 
 Each photo keeps those words in `photos.search_text`, folded here (lower case, accents off,
 anything but letters and digits a space), rewritten by the ingest path whenever a photo or
-an album it is in changes. The database indexes that one column: PostgreSQL with a GIN index
-on its `simple` tsvector, kept in the generated column `search_vector` so that no listing
-computes it again (prefix queries `word:*`), SQLite with the FTS5 table `photo_search`
-kept in step by triggers (`"word"*`). A query matches photos that have every word of it as
-the start of one of theirs.
+an album it is in changes. A query matches photos that have every word of it as the start of
+one of theirs. The database indexes that one column: PostgreSQL in the stored tsvector
+`search_vector` (GIN), which holds each word and its first 1 to PREFIX_LENGTH letters
+(migration 0024), so that a query word is one exact lexeme; SQLite with the FTS5 table
+`photo_search` (`"word"*`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Album, AlbumPhoto, Photo
 
-PG_VECTOR = "photos.search_vector"  # stored, generated from search_text (migration 0022)
+PG_VECTOR = "photos.search_vector"  # stored, generated from search_text (migration 0024)
+PREFIX_LENGTH = 6  # the longest prefix search_vector holds as a lexeme (migration 0024)
 MAX_WORDS = 8
 PHOTOS = cast(Table, Photo.__table__)
 _FTS = table("photo_search", column("rowid"), column("search_text"))  # SQLite's FTS5 table
@@ -127,12 +128,28 @@ def matches(db: DbSession, query: str) -> ColumnElement[bool] | TextClause | Non
     if not found:
         return None
     if db.get_bind().dialect.name == "postgresql":
-        # The stored tsvector of search_text, GIN-indexed (migration 0022).
-        tsquery = " & ".join(f"{w}:*" for w in found)
-        return text(f"{PG_VECTOR} @@ to_tsquery('simple', :tsq)").bindparams(tsq=tsquery)
+        return _pg_matches(found)
     fts = " ".join(f'"{w}"*' for w in found)
     hits = text("SELECT rowid FROM photo_search WHERE photo_search MATCH :fts").bindparams(fts=fts)
     return literal_column("photos.rowid").in_(hits)
+
+
+def _lexeme(word: str) -> str:
+    """A word as a quoted tsquery lexeme, taken as it is (no parser, no dictionary)."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _pg_matches(found: list[str]) -> TextClause:
+    """Each word as the exact lexeme of its first PREFIX_LENGTH letters, which the GIN index
+    intersects cheaply; a longer word also rechecked whole on search_text, where the words are
+    apart by one space (a LIKE pattern needs no escaping: folded words hold no % nor _)."""
+    indexed = " & ".join(_lexeme(w[:PREFIX_LENGTH]) for w in found)
+    params: dict[str, str] = {"tsq": indexed}
+    conditions = [f"{PG_VECTOR} @@ CAST(:tsq AS tsquery)"]
+    for i, word in enumerate(w for w in found if len(w) > PREFIX_LENGTH):
+        params[f"starts{i}"] = f"% {word}%"
+        conditions.append(f"(' ' || photos.search_text) LIKE :starts{i}")
+    return text("(" + " AND ".join(conditions) + ")").bindparams(**params)
 
 
 def _elements(db: DbSession, column: Any) -> Any:
