@@ -5,15 +5,15 @@ API process kept "queued already" in its own memory, so a second process (or a r
 queued the whole set again. One row per set and preset now says it, with when and for which
 renditions (a digest of their keys); the row goes when the zip is served or the set is deleted.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
