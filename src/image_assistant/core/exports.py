@@ -209,7 +209,8 @@ class Renderer:
 
     def prepare(self, item: Item, preset: Preset) -> bool:
         """Make and cache the item's rendition unless it is there (the queue's job); when it
-        cannot be made, leave a note beside it so that progress counts it as done. True: made."""
+        cannot be made, leave a note beside it so that progress counts it as done (the zip that
+        follows tries once more and takes the note away). True: made."""
         assert item.source is not None
         key = rendition_key(item.owner_id, item.source, preset, item.focal)
         if _has(self.store, key):
@@ -222,6 +223,7 @@ class Renderer:
             self.store.put(failure_key(key), io.BytesIO(note.encode()), content_type="text/plain")
             return False
         self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        self.store.delete(failure_key(key))  # an earlier attempt's note, if any
         return True
 
     def pieces(self, item: Item, preset: Preset) -> tuple[Iterator[bytes | memoryview], str | None]:
@@ -239,8 +241,13 @@ class Renderer:
             return self.store.open(key), None
         except AppError:
             pass
-        rendition = self.render(item, [preset])[preset.name]
-        self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        try:
+            rendition = self.render(item, [preset])[preset.name]
+            self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        finally:
+            # This was the retry the queue's note of a failure waited for: made or not (the report
+            # then says so), the note goes, and the next large download queues the photo again.
+            self.store.delete(failure_key(key))
         return iter([rendition.data]), _short_note(rendition)
 
     def render(self, item: Item, presets: Sequence[Preset]) -> dict[str, Rendition]:
