@@ -88,11 +88,19 @@ class Server:
 
 @contextmanager
 def running_server(
-    data_dir: Path, extra: dict[str, str] | None = None, serve_args: Sequence[str] = ()
+    data_dir: Path,
+    extra: dict[str, str] | None = None,
+    serve_args: Sequence[str] = (),
+    *,
+    admin_exists: bool = False,
 ) -> Iterator[Server]:
-    """`image-assistant serve` on a free port with `data_dir`, an admin account made by the CLI."""
+    """`image-assistant serve` on a free port with `data_dir`, an admin account made by the CLI
+    (or, in a kept database that has one, given the bench's password again)."""
     env = server_env(data_dir, extra)
-    cli(env, "users", "create", "admin", "--admin", input=ADMIN_PASSWORD + "\n")
+    if admin_exists:
+        cli(env, "users", "passwd", "admin", input=ADMIN_PASSWORD + "\n")
+    else:
+        cli(env, "users", "create", "admin", "--admin", input=ADMIN_PASSWORD + "\n")
     port = env["IMAGE_ASSISTANT_API_PORT"]
     log_path = data_dir.parent / f"{data_dir.name}-serve.log"
     with open(log_path, "ab") as log:
@@ -226,6 +234,10 @@ class CpuMeter:
                 pass
         return seconds
 
+    def pids(self) -> list[int]:
+        """The server's processes and the database's backends now."""
+        return [*self._server_seconds(), *self._database_seconds()]
+
     def start(self) -> None:
         self._start = self._seconds()
 
@@ -244,6 +256,19 @@ class CpuMeter:
             part: sum(value - self._start[part].get(pid, 0.0) for pid, value in now[part].items())
             for part in now
         }
+
+
+def cpu_ns(pids: Sequence[int]) -> int:
+    """Nanoseconds every thread of these processes has run so far (Linux schedstat): exact,
+    where cpu_times counts 10 ms ticks, so that one request's CPU can be measured."""
+    total = 0
+    for pid in pids:
+        for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+            try:
+                total += int(stat.read_text().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # a thread or backend that ended meanwhile
+    return total
 
 
 def load_average() -> str:

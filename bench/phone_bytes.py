@@ -33,6 +33,7 @@ SHAPES = [(2400, 1600), (1600, 2400), (2000, 2000)]
 PROFILES = {
     "desktop ratio 1": {"viewport": DESKTOP, "device_scale_factor": 1},
     "desktop ratio 2": {"viewport": DESKTOP, "device_scale_factor": 2},
+    "phone ratio 2": {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
     "phone ratio 3": {"viewport": PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True},
 }
 FIRST_SCREEN = """() => [...document.querySelectorAll('.tile img')]

@@ -231,8 +231,8 @@ def zip_bench(photos: int, work: Path) -> None:
         print(
             f"   API process (worker not embedded) RSS just started {fresh / mb:.0f} MiB, after the uploads "
             f"{idle / mb:.0f} MiB, peak while streaming "
-            f"{peak[0] / mb:.0f} MiB, growth {(peak[0] - idle) / mb:.0f} MiB "
-            f"(goal < 150 peak: {verdict(peak[0] < 150 * mb)})"
+            f"{peak[0] / mb:.0f} MiB = {peak[0] / 1e6:.0f} MB, growth {(peak[0] - idle) / mb:.0f} MiB "
+            f"(goal < 150 MB peak: {verdict(peak[0] < 150e6)})"
         )
         print(f"   zip        {size / mb / zip_seconds:7.0f} MiB/s")
         print(

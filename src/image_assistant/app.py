@@ -26,7 +26,7 @@ from image_assistant.api import (
     sync,
     users,
 )
-from image_assistant.api.middleware import AccessLog, BodyLimit, RequestChecks, compress
+from image_assistant.api.middleware import AccessLog, BodyLimit, Compress, RequestChecks
 from image_assistant.runtime import Runtime
 from image_assistant.thumbnails.memory import bound_memory
 from image_assistant.web import install as install_gallery
@@ -34,7 +34,7 @@ from image_assistant.web import install as install_gallery
 
 def create_app(runtime: Runtime) -> FastAPI:
     # The API renders too (publish renditions, share pages) and streams zips from thread-pool
-    # threads: no libvips operation cache, few malloc arenas, as in the worker.
+    # threads: few malloc arenas, as in the worker (libvips, loaded on first render, caches nothing).
     bound_memory()
 
     @asynccontextmanager
@@ -64,7 +64,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_gallery(app)
     docs.document(app)
     settings = runtime.settings
-    app.add_middleware(compress)  # text shrinks 3-10x: it matters on a phone's network
+    app.add_middleware(Compress)  # text shrinks 3-10x: it matters on a phone's network
     if settings.cors_origin:
         app.add_middleware(
             CORSMiddleware,

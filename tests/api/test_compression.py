@@ -66,3 +66,20 @@ def test_the_bundle_and_photo_pages_are_gzipped_and_pictures_are_not(accounts: A
     with httpx.Client(base_url=base, headers={"accept-encoding": "identity"}) as plain:
         response = plain.get(bundle.group(1))
         assert response.status_code == 200 and "content-encoding" not in response.headers
+
+
+@SQLITE
+def test_the_agents_batch_answers_are_not_gzipped(accounts: Accounts) -> None:
+    """Mostly ids, they shrink little, and compressing them costs the ingest hot path."""
+    device = accounts.device()
+    batch = {"photos": records_over_days(100)}
+    with httpx.Client(base_url=accounts.server.url, headers={"accept-encoding": "gzip"}) as http:
+        headers = {"authorization": f"Bearer {device.token}"}
+        with http.stream("POST", "/api/sync/photos", json=batch, headers=headers) as response:
+            raw = b"".join(response.iter_raw())
+        assert response.status_code == 200 and "content-encoding" not in response.headers
+        assert len(raw) > 1024 and raw.startswith(b"{")
+        listed = http.get(
+            "/api/photos", params={"limit": 100}, headers={"authorization": f"Bearer {device.owner.token}"}
+        )
+        assert listed.headers["content-encoding"] == "gzip"  # the gallery's pages still are

@@ -291,3 +291,38 @@ def test_the_views_facts_and_kinds_are_in_the_openapi_document(accounts: Account
     record = document["components"]["schemas"]["PhotoRecord"]["properties"]
     assert {*FACTS, "raw_sha256", "edited_live_video_sha256"} <= set(record)
     assert {"raw", "edited_live_video"} <= set(document["components"]["schemas"]["FileKind"]["enum"])
+
+
+def test_a_photo_created_by_a_batch_reads_back_as_one_written_by_an_update(accounts: Accounts) -> None:
+    """New rows skip SQLAlchemy (SQLite: the driver's executemany; PostgreSQL: COPY); a photo
+    updated to the same values goes through it. Both read back alike, in every shape."""
+    device = accounts.device()
+    values = {
+        **FACTS,
+        "taken_at": "2021-03-04T05:06:07-07:00",  # no microseconds, another zone: stored as UTC
+        "timezone": "America/Denver",
+        "checksum_sha256": "ab" * 32,
+        "is_favorite": True,
+        "file_size": 2**62,
+        "place": {"name": "Zürich HB ✓", "city": None, "country": "Schweiz"},
+        "burst_id": "BURST-1",
+        "burst_key": True,
+    }
+    created = photo_record(filename="IMG_7001.HEIC", content_type="image/heic", **values)
+    updated = photo_record(filename="IMG_7001.HEIC", content_type="image/heic")
+    assert [r["status"] for r in send(device, created, updated).json()["results"]] == ["created"] * 2
+    answer = send(device, {**updated, **values}).json()
+    assert answer["results"][0]["status"] == "updated"
+    ids = {r["photos_uuid"]: r["id"] for r in send(device, created).json()["results"]}
+    ids[updated["photos_uuid"]] = answer["results"][0]["id"]
+
+    def alike(shape: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in shape.items() if k not in ("id", "photos_uuid", "created_at", "updated_at")}
+
+    first, second = (detail(device, ids[r["photos_uuid"]]) for r in (created, updated))
+    assert first["taken_at"] == "2021-03-04T05:06:07-07:00" and first["place"] == values["place"]
+    assert alike(first) == alike(second)
+    listing = {p["photos_uuid"]: alike(p) for p in listed(device, burst_id="BURST-1")}
+    assert listing[created["photos_uuid"]] == listing[updated["photos_uuid"]]
+    found = listed(device, burst_id="BURST-1", q="zurich pier")  # the word index has both
+    assert sorted(uuids(found)) == sorted([created["photos_uuid"], updated["photos_uuid"]])

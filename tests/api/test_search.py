@@ -176,3 +176,32 @@ def test_a_changed_photo_or_album_is_found_by_its_new_words(library: Library, ac
     device.http.post("/api/sync/albums", json={"albums": [], "complete": True})
     assert listed(http, q="printemps") == []
     assert listed(accounts.user().http, q="apres") == []  # another user finds nothing of it
+
+
+@BACKENDS
+def test_words_shorter_and_longer_than_the_indexed_prefixes(accounts: Accounts) -> None:
+    """PostgreSQL indexes the first six letters of each word (core/search.py PREFIX_LENGTH): a
+    longer query word must still begin a word whole, a shorter one any word it begins."""
+    device = accounts.device()
+    records = [
+        photo_record(
+            filename="IMG_0042.JPG",
+            taken_at="2024-05-02T10:00:00Z",
+            title="Graduation à Marseille",
+            persons=["Zoé Martin"],
+        ),
+        photo_record(filename="IMG_0043.JPG", taken_at="2024-05-01T10:00:00Z", title="Martinique"),
+    ]
+    assert device.http.post("/api/sync/photos", json={"photos": records}).status_code == 200
+    http = device.owner.http
+    both = ["IMG_0042.JPG", "IMG_0043.JPG"]
+    assert listed(http, q="graduat") == listed(http, q="GRADUATION") == ["IMG_0042.JPG"]
+    assert listed(http, q="graduations") == []
+    assert listed(http, q="marseil") == ["IMG_0042.JPG"]
+    assert listed(http, q="marseillaise") == []
+    assert listed(http, q="martin") == listed(http, q="m") == both
+    assert listed(http, q="martini") == ["IMG_0043.JPG"]
+    assert listed(http, q="zoe martini") == []
+    assert listed(http, q="marti zo graduati") == ["IMG_0042.JPG"]
+    assert listed(http, q="img 004") == both
+    assert listed(http, q="0042") == ["IMG_0042.JPG"]

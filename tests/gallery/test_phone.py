@@ -136,6 +136,16 @@ def test_a_phone_gets_three_to_five_columns_big_targets_and_no_sideways_scrollin
             ".some(i => i.complete && i.currentSrc.includes('/thumbnail/large'))"
         )
         page.keyboard.press("Escape")
+        # views and filters fold away behind one button: the first screen is photos
+        views, toggle = page.locator("nav.views"), page.locator(".refine-toggle")
+        expect(views).to_be_hidden()
+        assert page.locator(".tile").first.bounding_box()["y"] < PHONE["height"] / 2  # type: ignore[index]
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        views.get_by_role("link", name="Favorites").click()
+        expect(page).to_have_url(re.compile(r"view=favorites"))
+        expect(toggle).to_have_text("Filters (1)")
+        expect(views).to_be_hidden()
         for path in PHONE_PAGES:
             page.goto(path)
             page.locator("main h1").first.wait_for()

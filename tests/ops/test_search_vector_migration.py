@@ -1,6 +1,7 @@
-"""Migration 0022 on PostgreSQL: photos stored before it are found by search after it, through
-the stored `search_vector` column and its GIN index (with favorites and dates, through the partial
-index of favorites); a photo written or changed after it is found by its new words."""
+"""Migrations 0022 and 0024 on PostgreSQL: photos stored before them are found by search after
+them, through the stored `search_vector` column (each word's prefixes since 0024) and its GIN
+index (with favorites and dates, through the partial index of favorites); a photo written or
+changed after them is found by its new words."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _sync(http: httpx.Client, *records: dict[str, object]) -> None:
     assert http.post("/api/sync/photos", json={"photos": list(records)}).status_code == 200
 
 
-def test_migration_0022_finds_the_photos_stored_before_it(tmp_path: Path) -> None:
+def test_migrations_0022_and_0024_find_the_photos_stored_before_them(tmp_path: Path) -> None:
     with fresh_postgres_database("ia_vector") as url:
         server = start_server(tmp_path, "postgres", {"DATABASE_URL": url})
         accounts = Accounts(server)
@@ -46,9 +47,14 @@ def test_migration_0022_finds_the_photos_stored_before_it(tmp_path: Path) -> Non
                 photo_record(filename="LYON.JPG", taken_at="2024-03-01T10:00:00Z", persons=["Zoé Dubois"]),
             ]
             _sync(device.http, *before)
-            command.upgrade(config, "0022")
+            command.upgrade(config, "head")
             with engine.connect() as conn:
                 assert conn.execute(text(COLUMN), {"c": "search_vector"}).scalar() == 1
+                vector = "SELECT search_vector::text FROM photos WHERE filename = 'LYON.JPG'"
+                assert conn.execute(text(vector)).scalar() == (
+                    "'d' 'du' 'dub' 'dubo' 'duboi' 'dubois' 'j' 'jp' 'jpg' 'l' 'ly' 'lyo' 'lyon'"
+                    " 'z' 'zo' 'zoe'"
+                )
                 assert "gin (search_vector)" in str(
                     conn.execute(text(INDEX), {"i": "ix_photos_search"}).scalar()
                 )

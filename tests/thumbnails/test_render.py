@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from image_assistant.thumbnails.render import UndecodableImage, render_thumbnails, sniff
+from image_assistant.thumbnails.formats import UndecodableImage, sniff
+from image_assistant.thumbnails.render import render_thumbnails
 from tests.helpers.thumbnails import jpeg
 
 
@@ -106,3 +109,13 @@ def test_undecodable_input_raises_a_clear_reason(tmp_path: Path, name: str, data
     path.write_bytes(data)
     with pytest.raises(UndecodableImage, match="not a readable"):
         render_thumbnails(path)
+
+
+def test_libvips_caches_no_operation_from_the_moment_it_is_loaded() -> None:
+    """libvips is loaded on first use (thumbnails/vips.py); its cache would keep pixels."""
+    probe = (
+        "from image_assistant.thumbnails.vips import pyvips as v;"
+        "print(v.cache_get_max(), v.cache_get_max_mem())"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["0", "0"]

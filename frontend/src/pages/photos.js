@@ -82,6 +82,12 @@ function chipButtons(current) {
   ).join("");
 }
 
+/** "Filters", with how many are in use (a view other than all photos counts as one). */
+function refineLabel(params) {
+  const used = ["view", "subtype", "from", "to", "album"].filter((name) => params.get(name)).length;
+  return used ? `Filters (${used})` : "Filters";
+}
+
 function heading(params) {
   const view = VIEWS.find(([key]) => key === (params.get("view") || ""));
   if (params.get("person")) return esc(params.get("person"));
@@ -115,7 +121,9 @@ export function photosPage(main, { params, navigate }) {
         <button type="button" data-group="month" aria-pressed="${groupBy === "month"}">Months</button>
       </div>
       <button type="button" class="select-toggle" aria-pressed="false">Select</button>
+      <button type="button" class="refine-toggle" aria-expanded="false" aria-controls="refine">${refineLabel(params)}</button>
     </div>
+    <div class="refine" id="refine">
     <nav class="views" aria-label="Views">${viewLinks(view)}</nav>
     <div class="filters">
       <div class="chips" role="group" aria-label="Kind">${chipButtons(params.get("subtype") || "")}</div>
@@ -123,6 +131,7 @@ export function photosPage(main, { params, navigate }) {
       <label class="filter">To <input type="date" name="to" value="${esc(params.get("to") || "")}"></label>
       <label class="filter">Album
         <select name="album"><option value="">All albums</option></select></label>
+    </div>
     </div>
     <div class="photos-area"><div class="photos"></div><div class="rail"></div></div>`;
 
@@ -136,6 +145,14 @@ export function photosPage(main, { params, navigate }) {
     const query = next.toString();
     navigate(query ? `/?${query}` : "/", { replace });
   };
+
+  // On a phone the views and filters fold away behind one button, so the first screen is photos.
+  const refineToggle = main.querySelector(".refine-toggle");
+  refineToggle.addEventListener("click", () => {
+    const open = refineToggle.getAttribute("aria-expanded") !== "true";
+    refineToggle.setAttribute("aria-expanded", String(open));
+    main.querySelector(".refine").classList.toggle("open", open);
+  });
 
   const select = main.querySelector("select[name=album]");
   const fillAlbums = () => api("/api/albums").then(({ albums }) => {

@@ -173,37 +173,31 @@ export function setPage(main, { match, navigate }) {
   });
 }
 
-// A large set answers 202 with its progress while the queue renders it: the page shows it and
-// asks again until the zip comes, then lets the browser save it (streamed, never in memory).
+// The page asks whether the zip would stream now (a large set is first rendered in the queue:
+// the page shows its progress meanwhile), then lets the browser fetch the zip once, saving it
+// as it streams (never in memory).
 const POLL_MS = 1000;
 
 async function downloadZip(status, id, preset) {
-  const url = `/api/publish-sets/${id}/download?preset=${encodeURIComponent(preset)}`;
+  const query = `?preset=${encodeURIComponent(preset)}`;
+  const url = `/api/publish-sets/${id}/download${query}`;
   const button = status.closest("form").querySelector("button");
   button.disabled = true;
   status.textContent = "";
   try {
-    for (;;) {
-      const asked = new AbortController();
-      const response = await fetch(url, { credentials: "same-origin", signal: asked.signal });
-      if (response.status === 202) {
-        const { done, total } = await response.json();
-        status.innerHTML = `<progress max="${total}" value="${done}"></progress> Rendering ${done} of ${total} photos…`;
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        if (!status.isConnected) return; // the page was left
-        continue;
-      }
-      if (!response.ok) {
-        const error = await response.json().catch(() => null);
-        status.innerHTML = `<span class="error">${esc(error?.error?.message ?? response.statusText)}</span>`;
+    for (let asked = 0; ; asked++) {
+      const { state, done, total } = await api(`/api/publish-sets/${id}/download/state${query}`);
+      if (state === "ready") {
+        if (asked) {
+          status.querySelector("progress").value = total;
+          status.append(" Ready: downloading.");
+        }
+        download(url);
         return;
       }
-      asked.abort(); // the zip itself is fetched again by the browser's download, streamed to disk
-      const progress = status.querySelector("progress");
-      if (progress) progress.value = progress.max;
-      status.append(progress ? " Ready: downloading." : "");
-      download(url);
-      return;
+      status.innerHTML = `<progress max="${total}" value="${done}"></progress> Rendering ${done} of ${total} photos…`;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (!status.isConnected) return; // the page was left
     }
   } catch (error) {
     status.innerHTML = `<span class="error">Could not download: ${esc(error.message)}</span>`;

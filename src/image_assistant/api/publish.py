@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +16,7 @@ from image_assistant.api.bodies import JsonBody
 from image_assistant.api.deps import Db, RuntimeDep, UserCaller, parse_uuid
 from image_assistant.api.docs import PhotoId, SetId, errors, json_body
 from image_assistant.api.shapes import iso, json_response, photo_json
-from image_assistant.core import exports, gallery, presets, publish
+from image_assistant.core import exports, gallery, presets, publish, render_ahead
 from image_assistant.core.publish import FocalPoint
 from image_assistant.errors import QueueUnavailable
 from image_assistant.thumbnails.memory import release_memory
@@ -189,6 +188,12 @@ def zip_response(plan: exports.Plan, runtime: RuntimeDep) -> StreamingResponse:
     return StreamingResponse(body, media_type="application/zip", headers=headers)
 
 
+def _set_plan(db: Db, *, user_id: uuid.UUID, set_id: uuid.UUID, preset: str) -> exports.Plan:
+    chosen = presets.resolve(db, user_id=user_id, name=preset)
+    publish_set = publish.get_set(db, user_id=user_id, set_id=set_id)
+    return exports.plan(db, title=publish_set.title, preset=chosen, members=publish.members(db, publish_set))
+
+
 @router.get(
     "/api/publish-sets/{set_id}/download",
     responses={
@@ -199,7 +204,6 @@ def zip_response(plan: exports.Plan, runtime: RuntimeDep) -> StreamingResponse:
 )
 def download(
     set_id: SetId,
-    request: Request,
     caller: UserCaller,
     runtime: RuntimeDep,
     db: Db,
@@ -209,48 +213,62 @@ def download(
     cannot be made is named in REPORT.txt inside it (409 when none has its original yet). A set
     of more than PUBLISH_ASYNC_PHOTOS photos whose renditions are not all made answers 202 with
     the progress while the queue makes them: ask again until the zip comes (copied from the cache)."""
-    chosen = presets.resolve(db, user_id=caller.user_id, name=preset)
     wanted = parse_uuid(set_id, "set id")
-    publish_set = publish.get_set(db, user_id=caller.user_id, set_id=wanted)
-    plan = exports.plan(db, title=publish_set.title, preset=chosen, members=publish.members(db, publish_set))
-    db.close()
-    if len(plan.items) > runtime.settings.publish_async_photos:
-        waiting = exports.unready(plan, runtime.store)
-        if waiting and _render_ahead(request, runtime, wanted, plan, waiting):
-            done = len(plan.items) - len(waiting)
-            body = {"state": "rendering", "done": done, "total": len(plan.items)}
-            response = json_response(body, status_code=status.HTTP_202_ACCEPTED)
-            response.headers["Retry-After"] = "2"
-            return response
+    plan = _set_plan(db, user_id=caller.user_id, set_id=wanted, preset=preset)
+    progress = _rendering(db, runtime, wanted, plan)
+    if progress is not None:
+        response = json_response(progress, status_code=status.HTTP_202_ACCEPTED)
+        response.headers["Retry-After"] = "2"
+        return response
     return zip_response(plan, runtime)
 
 
-# A set's missing renditions are queued again when still missing this long after (a lost job).
-REQUEUE_SECONDS = 300.0
+@router.get("/api/publish-sets/{set_id}/download/state", responses=errors(400, 401, 403, 404, 409, 422))
+def download_state(
+    set_id: SetId,
+    caller: UserCaller,
+    runtime: RuntimeDep,
+    db: Db,
+    preset: str = Query(min_length=1, max_length=64),
+) -> Response:
+    """Whether the set's zip in a preset would stream now (`{"state": "ready", "done", "total"}`)
+    or is being rendered (`{"state": "rendering", ...}`, queued as the download does): the set
+    page asks this, never the zip itself, until it lets the browser save the zip."""
+    wanted = parse_uuid(set_id, "set id")
+    plan = _set_plan(db, user_id=caller.user_id, set_id=wanted, preset=preset)
+    progress = _rendering(db, runtime, wanted, plan)
+    total = len(plan.items)
+    return json_response(progress or {"state": "ready", "done": total, "total": total})
+
+
+def _rendering(db: Db, runtime: RuntimeDep, set_id: uuid.UUID, plan: exports.Plan) -> dict[str, Any] | None:
+    """The progress of a large set whose renditions are still being made in the queue (queued
+    here unless another request queued them); None when the zip streams now."""
+    db.close()  # no connection is held while the store is asked (or the zip streams)
+    if len(plan.items) <= runtime.settings.publish_async_photos:
+        return None
+    waiting = exports.unready(plan, runtime.store)
+    if not waiting:
+        render_ahead.release(db, set_id=set_id, preset=plan.preset.name)  # committed: nothing held
+        return None
+    if not _render_ahead(db, runtime, set_id, plan, waiting):
+        return None
+    return {"state": "rendering", "done": len(plan.items) - len(waiting), "total": len(plan.items)}
 
 
 def _render_ahead(
-    request: Request, runtime: RuntimeDep, set_id: uuid.UUID, plan: exports.Plan, waiting: list[exports.Item]
+    db: Db, runtime: RuntimeDep, set_id: uuid.UUID, plan: exports.Plan, waiting: list[exports.Item]
 ) -> bool:
-    """Queue the renditions still to make, once per set and preset (per API process) until
-    REQUEUE_SECONDS pass; False when the queue is away (the zip then streams as it renders)."""
-    state = request.app.state
-    if not hasattr(state, "publish_queued"):
-        state.publish_queued = {}
-    queued: dict[tuple[uuid.UUID, str], float] = state.publish_queued
-    now = time.monotonic()
-    for key, at in list(queued.items()):
-        if now - at > REQUEUE_SECONDS:
-            del queued[key]
-    key = (set_id, f"{plan.preset.name}:{plan.preset.signature}")
-    if key in queued:
+    """Queue the renditions still to make, unless a request (of any API process) queued them
+    already; False when the queue is away (the zip then streams as it renders)."""
+    if not render_ahead.claim(db, set_id=set_id, plan=plan, now=datetime.now(UTC)):
         return True
     try:
         queue_renditions(runtime.queue, set_id=set_id, preset=plan.preset, items=waiting)
     except QueueUnavailable as exc:
         log.warning("renditions of set %s could not be queued (streaming instead): %s", set_id, exc)
+        render_ahead.release(db, set_id=set_id, preset=plan.preset.name)
         return False
-    queued[key] = now
     return True
 
 

@@ -19,19 +19,23 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core.files import FileKind
+from image_assistant.core.lossless import NotLossless, clean_jpeg
 from image_assistant.core.presets import CROP, FULL, Preset, file_name
 from image_assistant.core.publish import FocalPoint, Member
-from image_assistant.core.renditions import NotLossless, Rendition, clean_jpeg, render
 from image_assistant.db.models import Photo, PhotoFile
 from image_assistant.errors import AppError, Conflict, NotFound
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import extension_of, validate_key
-from image_assistant.thumbnails.render import sniff
+from image_assistant.thumbnails.formats import sniff
+
+if TYPE_CHECKING:
+    from image_assistant.core.renditions import Rendition
 
 log = logging.getLogger("image_assistant.publish")
 REPORT_NAME = "REPORT.txt"
@@ -205,7 +209,8 @@ class Renderer:
 
     def prepare(self, item: Item, preset: Preset) -> bool:
         """Make and cache the item's rendition unless it is there (the queue's job); when it
-        cannot be made, leave a note beside it so that progress counts it as done. True: made."""
+        cannot be made, leave a note beside it so that progress counts it as done (the zip that
+        follows tries once more and takes the note away). True: made."""
         assert item.source is not None
         key = rendition_key(item.owner_id, item.source, preset, item.focal)
         if _has(self.store, key):
@@ -218,6 +223,7 @@ class Renderer:
             self.store.put(failure_key(key), io.BytesIO(note.encode()), content_type="text/plain")
             return False
         self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        self.store.delete(failure_key(key))  # an earlier attempt's note, if any
         return True
 
     def pieces(self, item: Item, preset: Preset) -> tuple[Iterator[bytes | memoryview], str | None]:
@@ -235,8 +241,13 @@ class Renderer:
             return self.store.open(key), None
         except AppError:
             pass
-        rendition = self.render(item, [preset])[preset.name]
-        self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        try:
+            rendition = self.render(item, [preset])[preset.name]
+            self.store.put(key, io.BytesIO(rendition.data), content_type="image/jpeg")
+        finally:
+            # This was the retry the queue's note of a failure waited for: made or not (the report
+            # then says so), the note goes, and the next large download queues the photo again.
+            self.store.delete(failure_key(key))
         return iter([rendition.data]), _short_note(rendition)
 
     def render(self, item: Item, presets: Sequence[Preset]) -> dict[str, Rendition]:
@@ -249,6 +260,9 @@ class Renderer:
                     handle.write(chunk)
             if sniff(path) == "video":
                 raise Conflict("a video is not exported", code="not_a_photo")
+            # Here, not at the top: it loads libvips, which a zip of clean originals never needs.
+            from image_assistant.core.renditions import render
+
             return render(path, presets, item.focal)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

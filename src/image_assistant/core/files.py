@@ -8,23 +8,27 @@ uploads it through `PhotoFiles.receive`, or a resumable upload that ends in `Pho
 
 from __future__ import annotations
 
+import functools
 import logging
 import mimetypes
+import operator
 import secrets
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import synclog
 from image_assistant.core.devices import DeviceRef
 from image_assistant.core.records import PhotoRecord, check_sha256
 from image_assistant.core.uploads import VerifiedReader
+from image_assistant.db.bulk import one_of, values_param
 from image_assistant.db.models import Photo, PhotoFile
 from image_assistant.errors import BadRequest, NotFound
 from image_assistant.store.base import ObjectStore
@@ -144,6 +148,9 @@ def _beside(key: str, stored: str | None) -> str:
     return validate_key(f"{stem}.{secrets.token_hex(4)}.{ext}")
 
 
+_DECLARED_SHA256 = operator.attrgetter(*(f"{kind.value}_sha256" for kind in DECLARED_KINDS))
+
+
 def declared_sha256(record: PhotoRecord, kind: FileKind) -> str | None:
     if kind is FileKind.ORIGINAL:
         return record.checksum_sha256
@@ -156,6 +163,12 @@ def declared_filename(record: PhotoRecord, kind: FileKind) -> str:
         return record.filename
     value: str = getattr(record, f"{kind.value}_filename")
     return value or record.filename
+
+
+@functools.cache
+def _file_rows(dialect: str) -> Select[PhotoFile]:
+    """The file rows of a batch's photos: one statement, compiled once."""
+    return select(PhotoFile).where(one_of(dialect, PhotoFile.__table__.c.photo_id))
 
 
 def declare(
@@ -171,15 +184,19 @@ def declare(
     if not records:
         return
     known = [photo_ids[r.photos_uuid] for r in records if r.photos_uuid not in new_photos]
-    rows = {
-        (row.photo_id, row.kind): row
-        for row in (db.scalars(select(PhotoFile).where(PhotoFile.photo_id.in_(known))) if known else [])
-    }
+    stored: dict[uuid.UUID, dict[str, PhotoFile]] = defaultdict(dict)
+    if known:
+        dialect = db.get_bind().dialect.name
+        for row in db.scalars(_file_rows(dialect), {"values": values_param(dialect, known)}):
+            stored[row.photo_id][row.kind] = row
     reverted: list[uuid.UUID] = []
     for record in records:
         photo_id = photo_ids[record.photos_uuid]
+        rows = stored.get(photo_id)
+        if rows is None and not _declares_files(record):
+            continue  # no file stored, none but the original declared: nothing to keep
         for kind in FileKind:
-            if _declare_one(db, rows.get((photo_id, kind.value)), photo_id, kind, record):
+            if _declare_one(db, (rows or {}).get(kind.value), photo_id, kind, record):
                 reverted.append(photo_id)
     db.flush()
     if reverted:
@@ -233,7 +250,8 @@ def _show_originals(db: DbSession, photo_ids: list[uuid.UUID]) -> None:
 
 
 def _declares_files(record: PhotoRecord) -> bool:
-    return any(declared_sha256(record, kind) is not None for kind in DECLARED_KINDS)
+    """Whether a record declares a file besides its original."""
+    return any(sha256 is not None for sha256 in _DECLARED_SHA256(record))
 
 
 def _pending_row() -> ColumnElement[bool]:

@@ -280,18 +280,19 @@ def timeline(
     down. `before` starts the listing at a moment (a jump of the timeline scrubber). Pages that
     may have newer photos above them carry `prev_cursor`.
     """
-    query = _filtered(db, user_id, filters or Filters(), _listed())
+    # The page is chosen over the photos alone, then listed: a search that sorts thousands of
+    # matches joins the listed columns to the page's rows only.
+    page = _filtered(db, user_id, filters or Filters(), select(Photo.id))
     if after:
         at, last_id = cursor.timeline_position(after)
         position = tuple_(Photo.sort_at, Photo.id)
-        query = query.where(position > tuple_(at, last_id) if newer else position < tuple_(at, last_id))
+        page = page.where(position > tuple_(at, last_id) if newer else position < tuple_(at, last_id))
     if before is not None:
-        query = query.where(Photo.sort_at < before)
-    if newer:
-        query = query.order_by(Photo.sort_at.asc(), Photo.id.asc())
-    else:
-        query = query.order_by(Photo.sort_at.desc(), Photo.id.desc())
-    photos = list(db.execute(query.limit(limit + 1)))
+        page = page.where(Photo.sort_at < before)
+    order = (Photo.sort_at.asc(), Photo.id.asc()) if newer else (Photo.sort_at.desc(), Photo.id.desc())
+    chosen = page.order_by(*order).limit(limit + 1).subquery("page")
+    query = _listed().join(chosen, chosen.c.id == Photo.id).order_by(*order)
+    photos = list(db.execute(query))
     more = len(photos) > limit
     photos = photos[:limit]
     if newer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import uuid
 from collections.abc import Mapping, Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Select, and_, bindparam, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.core import files, months, search, synclog
@@ -17,7 +18,7 @@ from image_assistant.core.devices import DeviceRef
 from image_assistant.core.files import FileKind, PhotoFiles
 from image_assistant.core.records import FACT_FIELDS, DeletedPhotos, PhotoBatch, PhotoRecord, parse_json
 from image_assistant.core.uploads import VerifiedReader
-from image_assistant.db.bulk import insert_rows, one_of
+from image_assistant.db.bulk import insert_rows, one_of, values_param
 from image_assistant.db.models import Base, Photo, PhotoFile
 from image_assistant.db.session import GrowthAnalyzer
 from image_assistant.errors import BadRequest, Unprocessable
@@ -221,14 +222,23 @@ _KNOWN_PHOTOS = (
 _UPDATE_PHOTO = update(Photo).where(_photos.id == bindparam("photo_id"))
 
 
+@functools.cache
+def _known_photos(dialect: str) -> Select[Any]:
+    """An owner's photos among a batch's photos_uuids: one statement, compiled once."""
+    return _KNOWN_PHOTOS.where(_photos.user_id == bindparam("user_id"), one_of(dialect, _photos.photos_uuid))
+
+
 def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRecord]) -> IngestResult:
     """Create or update photo rows by (owner, photos_uuid); identical records are unchanged."""
     uuids = [r.photos_uuid for r in records]
     if len(set(uuids)) != len(uuids):
         raise Unprocessable("a batch names the same photos_uuid twice", code="duplicate_photos_uuid")
     connection = db.connection()
-    query = _KNOWN_PHOTOS.where(_photos.user_id == device.user_id, one_of(db, _photos.photos_uuid, uuids))
-    existing = {row.photos_uuid: row._mapping for row in connection.execute(query)}
+    dialect = connection.dialect.name
+    found = connection.execute(
+        _known_photos(dialect), {"user_id": device.user_id, "values": values_param(dialect, uuids)}
+    )
+    existing = {row.photos_uuid: row._mapping for row in found}
     now = datetime.now(UTC)
     result = IngestResult()
     new_rows: list[dict[str, Any]] = []

@@ -13,6 +13,7 @@ are compared.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -114,15 +115,16 @@ def _lead_months(frames: Iterable[Mapping[Any, Any]]) -> list[str]:
 _ADD = (
     "ON CONFLICT (user_id, month) DO UPDATE SET photo_count = month_counts.photo_count + excluded.photo_count"
 )
-# PostgreSQL: one short statement for any number of months, two text parameters (psycopg
-# dumps them faster than lists); SQLite: one executemany.
+# One short statement for any number of months: on PostgreSQL two text parameters (psycopg
+# dumps them faster than lists), on SQLite one JSON object (a third of an executemany's cost).
 _PG_ADD = text(
     "INSERT INTO month_counts (user_id, month, photo_count) SELECT :user_id, month, n FROM"
     " unnest(string_to_array(:months, ','), string_to_array(:counts, ',')::int[]) AS changes (month, n) "
     + _ADD
 ).bindparams(bindparam("user_id", type_=Uuid()))
 _SQLITE_ADD = text(
-    "INSERT INTO month_counts (user_id, month, photo_count) VALUES (:user_id, :month, :n) " + _ADD
+    "INSERT INTO month_counts (user_id, month, photo_count) SELECT :user_id, key, value"
+    " FROM json_each(:changes) WHERE true " + _ADD  # WHERE: SQLite's upsert after a SELECT needs one
 ).bindparams(bindparam("user_id", type_=Uuid()))
 
 
@@ -132,7 +134,7 @@ def _add(db: DbSession, user_id: uuid.UUID, changed: list[tuple[str, int]]) -> N
         months, counts = ",".join(m for m, _ in changed), ",".join(str(n) for _, n in changed)
         db.execute(_PG_ADD, {"user_id": user_id, "months": months, "counts": counts})
     else:
-        db.execute(_SQLITE_ADD, [{"user_id": user_id, "month": m, "n": n} for m, n in changed])
+        db.execute(_SQLITE_ADD, {"user_id": user_id, "changes": json.dumps(dict(changed))})
 
 
 def stored(db: DbSession, *, user_id: uuid.UUID) -> list[tuple[str, int]]:

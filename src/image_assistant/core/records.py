@@ -80,13 +80,19 @@ def text(*, max_length: int, min_length: int = 0, **field: Any) -> Any:
     return Field(min_length=min_length, max_length=max_length, pattern=NO_NUL_PATTERN, **field)
 
 
+_FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+_LAST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+
+
 def representable(value: datetime) -> datetime:
     """An aware datetime that has a UTC instant within the years 1-9999 (both columns' range)."""
+    if 1 < value.year < 9999:
+        return value  # an offset is less than a day: its instant is well within the range
     try:
         at = value.astimezone(UTC)
     except OverflowError:
         raise ValueError("is out of range") from None
-    if not datetime(1, 1, 2, tzinfo=UTC) <= at <= datetime(9999, 12, 30, tzinfo=UTC):
+    if not _FIRST_INSTANT <= at <= _LAST_INSTANT:
         raise ValueError("is out of range")
     return value
 

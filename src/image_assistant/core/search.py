@@ -3,15 +3,16 @@ name), and the conditions of the other filters over its facts (a person, a place
 
 Each photo keeps those words in `photos.search_text`, folded here (lower case, accents off,
 anything but letters and digits a space), rewritten by the ingest path whenever a photo or
-an album it is in changes. The database indexes that one column: PostgreSQL with a GIN index
-on its `simple` tsvector, kept in the generated column `search_vector` so that no listing
-computes it again (prefix queries `word:*`), SQLite with the FTS5 table `photo_search`
-kept in step by triggers (`"word"*`). A query matches photos that have every word of it as
-the start of one of theirs.
+an album it is in changes. A query matches photos that have every word of it as the start of
+one of theirs. The database indexes that one column: PostgreSQL in the stored tsvector
+`search_vector` (GIN), which holds each word and its first 1 to PREFIX_LENGTH letters
+(migration 0024), so that a query word is one exact lexeme; SQLite with the FTS5 table
+`photo_search` (`"word"*`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import uuid
@@ -21,28 +22,25 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Table,
     TextClause,
     bindparam,
-    column,
     exists,
     func,
-    insert,
     literal_column,
     select,
-    table,
     text,
     update,
 )
 from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Album, AlbumPhoto, Photo
+from image_assistant.db.session import rows_changed
 
-PG_VECTOR = "photos.search_vector"  # stored, generated from search_text (migration 0022)
+PG_VECTOR = "photos.search_vector"  # stored, generated from search_text (migration 0024)
+PREFIX_LENGTH = 6  # the longest prefix search_vector holds as a lexeme (migration 0024)
 MAX_WORDS = 8
 PHOTOS = cast(Table, Photo.__table__)
-_FTS = table("photo_search", column("rowid"), column("search_text"))  # SQLite's FTS5 table
 _NOT_WORD = re.compile(r"[^\w]+|_+")
 BATCH = 500
 WORD_FIELDS = ("filename", "title", "description", "keywords", "persons", "place")
@@ -112,13 +110,29 @@ def refresh(db: DbSession, photo_ids: Iterable[uuid.UUID]) -> None:
             )
 
 
+# A batch's new rows take the table's last rowids (SQLite gives a new row one more than the
+# largest, and the batch holds the write lock from its insert to its commit): reading that range,
+# each row checked against the batch's ids, costs a fifth of looking each id up. Rows that got
+# another rowid (once the largest possible one is taken) are looked up by id.
+_INDEX_LAST = text(
+    "INSERT INTO photo_search (rowid, search_text) SELECT rowid, search_text FROM photos"
+    " WHERE rowid > (SELECT max(rowid) FROM photos) - :n AND +id IN (SELECT value FROM json_each(:ids))"
+)
+_INDEX_OTHERS = text(
+    "INSERT INTO photo_search (rowid, search_text) SELECT rowid, search_text FROM photos"
+    " WHERE rowid <= (SELECT max(rowid) FROM photos) - :n AND id IN (SELECT value FROM json_each(:ids))"
+)
+
+
 def index_new(db: DbSession, photo_ids: list[uuid.UUID]) -> None:
-    """Add new photos to SQLite's word index in one statement (migration 0023: no per-row
-    trigger on insert); PostgreSQL's index follows the column by itself."""
-    if photo_ids and db.get_bind().dialect.name == "sqlite":
-        rowid = literal_column("photos.rowid", Integer)
-        new = select(rowid, Photo.search_text).where(Photo.id.in_(photo_ids))
-        db.execute(insert(_FTS).from_select(["rowid", "search_text"], new))
+    """Add a batch's new photos, just inserted, to SQLite's word index in one statement (two
+    when some rowids are not the last ones; migration 0023: no per-row trigger on insert);
+    PostgreSQL's index follows the column by itself."""
+    if not photo_ids or db.get_bind().dialect.name != "sqlite":
+        return
+    batch = {"n": len(photo_ids), "ids": json.dumps([photo_id.hex for photo_id in photo_ids])}
+    if rows_changed(db.execute(_INDEX_LAST, batch)) < len(photo_ids):
+        db.execute(_INDEX_OTHERS, batch)
 
 
 def matches(db: DbSession, query: str) -> ColumnElement[bool] | TextClause | None:
@@ -127,12 +141,28 @@ def matches(db: DbSession, query: str) -> ColumnElement[bool] | TextClause | Non
     if not found:
         return None
     if db.get_bind().dialect.name == "postgresql":
-        # The stored tsvector of search_text, GIN-indexed (migration 0022).
-        tsquery = " & ".join(f"{w}:*" for w in found)
-        return text(f"{PG_VECTOR} @@ to_tsquery('simple', :tsq)").bindparams(tsq=tsquery)
+        return _pg_matches(found)
     fts = " ".join(f'"{w}"*' for w in found)
     hits = text("SELECT rowid FROM photo_search WHERE photo_search MATCH :fts").bindparams(fts=fts)
     return literal_column("photos.rowid").in_(hits)
+
+
+def _lexeme(word: str) -> str:
+    """A word as a quoted tsquery lexeme, taken as it is (no parser, no dictionary)."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _pg_matches(found: list[str]) -> TextClause:
+    """Each word as the exact lexeme of its first PREFIX_LENGTH letters, which the GIN index
+    intersects cheaply; a longer word also rechecked whole on search_text, where the words are
+    apart by one space (a LIKE pattern needs no escaping: folded words hold no % nor _)."""
+    indexed = " & ".join(_lexeme(w[:PREFIX_LENGTH]) for w in found)
+    params: dict[str, str] = {"tsq": indexed}
+    conditions = [f"{PG_VECTOR} @@ CAST(:tsq AS tsquery)"]
+    for i, word in enumerate(w for w in found if len(w) > PREFIX_LENGTH):
+        params[f"starts{i}"] = f"% {word}%"
+        conditions.append(f"(' ' || photos.search_text) LIKE :starts{i}")
+    return text("(" + " AND ".join(conditions) + ")").bindparams(**params)
 
 
 def _elements(db: DbSession, column: Any) -> Any:

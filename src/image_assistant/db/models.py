@@ -382,6 +382,20 @@ class PublishSetPhoto(Base):
     focal_y: Mapped[float] = mapped_column(Float, default=0.5)
 
 
+class PublishRender(Base):
+    """A large set's renditions in one preset, queued to be made ahead of its zip: one row while
+    they render, read by every API process (core/render_ahead.py)."""
+
+    __tablename__ = "publish_renders"
+
+    set_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("publish_sets.id", ondelete="CASCADE"), primary_key=True
+    )
+    preset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plan_digest: Mapped[str] = mapped_column(String(64))  # of what was queued: a changed set queues again
+    queued_at: Mapped[datetime] = mapped_column()
+
+
 class PublishPreset(Timestamped, Base):
     """A user's own export preset (the built-in ones live in core.presets)."""
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
@@ -32,6 +32,7 @@ from image_assistant.store.base import ObjectStore
 from image_assistant.store.local import LocalStore
 
 CHUNK = 1024 * 1024
+BATCH = 1000  # photos planned at a time
 SAME_NAME_KINDS = {FileKind.ORIGINAL.value, FileKind.LIVE_VIDEO.value, "raw"}
 EDITED_KINDS = {FileKind.EDITED.value: "_edited", "edited_live_video": "_edited"}
 
@@ -119,40 +120,73 @@ def place(folder: Path, photo: Photo, files: list[PhotoFile], taken: set[str]) -
         number += 1
 
 
-def plan_export(db: DbSession, *, user_id: uuid.UUID, root: Path) -> Plan:
-    """Every copy and sidecar of the user's library (photos removed from the library left out)."""
-    photos = list(
+def count_copies(db: DbSession, *, user_id: uuid.UUID) -> int:
+    """How many files the export of this user copies: each stored file once per album folder its
+    photo is in (once at the top for a photo in no album); the progress total, known up front."""
+    listed = and_(Photo.user_id == user_id, Photo.deleted_at.is_(None))
+    stored = and_(PhotoFile.photo_id == Photo.id, PhotoFile.object_key.is_not(None))
+    per_photo = (
+        (
+            select(Photo.id, func.count(PhotoFile.photo_id).label("files"))
+            .join(PhotoFile, stored)
+            .where(listed)
+        )
+        .group_by(Photo.id)
+        .subquery()
+    )
+    folders = (
+        select(AlbumPhoto.photo_id, func.count().label("folders"))
+        .join(Album, Album.id == AlbumPhoto.album_id)
+        .where(Album.user_id == user_id)
+        .group_by(AlbumPhoto.photo_id)
+        .subquery()
+    )
+    total = select(func.sum(per_photo.c.files * func.coalesce(folders.c.folders, 1))).select_from(
+        per_photo.outerjoin(folders, folders.c.photo_id == per_photo.c.id)
+    )
+    return int(db.scalar(total) or 0)
+
+
+def plan_batches(db: DbSession, *, user_id: uuid.UUID, root: Path) -> Iterator[Plan]:
+    """Every copy and sidecar of the user's library (photos removed from the library left out),
+    BATCH photos at a time in timeline order, so copying can start before the plan is whole."""
+    ids = list(
         db.scalars(
-            select(Photo)
+            select(Photo.id)
             .where(Photo.user_id == user_id, Photo.deleted_at.is_(None))
             .order_by(Photo.sort_at, Photo.photos_uuid)
         )
     )
     albums = list(db.scalars(select(Album).where(Album.user_id == user_id)))
     folders = album_folders(root, albums)
-    photo_folders: dict[uuid.UUID, list[Path]] = {}
+    paths = {album.id: sidecars.album_path(album) for album in albums}
+    photo_albums: dict[uuid.UUID, list[uuid.UUID]] = {}
     member = select(AlbumPhoto.album_id, AlbumPhoto.photo_id).join(Album, Album.id == AlbumPhoto.album_id)
     for album_id, photo_id in db.execute(member.where(Album.user_id == user_id)):
-        photo_folders.setdefault(photo_id, []).append(folders[album_id])
-    stored: dict[uuid.UUID, list[PhotoFile]] = {}
-    rows = select(PhotoFile).join(Photo, Photo.id == PhotoFile.photo_id)
-    for row in db.scalars(rows.where(Photo.user_id == user_id, PhotoFile.object_key.is_not(None))):
-        stored.setdefault(row.photo_id, []).append(row)
-    plan = Plan()
+        photo_albums.setdefault(photo_id, []).append(album_id)
     taken: dict[Path, set[str]] = {}
-    for start in range(0, len(photos), 1000):
-        batch = [p for p in photos[start : start + 1000] if stored.get(p.id)]
-        descriptions = sidecars.describe_many(db, batch)
-        for photo in batch:
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        photos = {p.id: p for p in db.scalars(select(Photo).where(Photo.id.in_(batch)))}
+        stored: dict[uuid.UUID, list[PhotoFile]] = {}
+        rows = select(PhotoFile).where(PhotoFile.photo_id.in_(batch), PhotoFile.object_key.is_not(None))
+        for row in db.scalars(rows):
+            stored.setdefault(row.photo_id, []).append(row)
+        listed = [photos[photo_id] for photo_id in batch if stored.get(photo_id)]
+        plan = Plan()
+        for photo in listed:
             files = sorted(stored[photo.id], key=lambda r: r.kind)
-            document = sidecars.render(descriptions[photo.id])
-            for folder in sorted(photo_folders.get(photo.id, [root])):
+            in_albums = photo_albums.get(photo.id, [])
+            description = sidecars.describe(photo, albums=[paths[a] for a in in_albums], files=files)
+            document = sidecars.render(description)
+            for folder in sorted([folders[a] for a in in_albums] or [root]):
                 names = place(folder, photo, files, taken.setdefault(folder, set()))
                 plan.copies += [
                     Copy(r.object_key or "", r.size, r.sha256, folder / names[r.kind]) for r in files
                 ]
                 plan.sidecars[folder / names["sidecar"]] = document
-    return plan
+        db.expunge_all()  # a batch's rows are not needed again: memory stays bounded
+        yield plan
 
 
 def sha256_file(path: Path) -> str:
@@ -226,40 +260,63 @@ def write_sidecar(path: Path, document: bytes, fresh: bool) -> bool:
     return True
 
 
-def make_folders(plan: Plan) -> set[Path]:
-    """Every folder the plan writes to, made now; returns those that did not exist before."""
-    made: set[Path] = set()
-    folders = {copy.path.parent for copy in plan.copies} | {path.parent for path in plan.sidecars}
-    for folder in sorted(folders):
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
-            made.add(folder)
-    return made
+class Writer:
+    """Copies and sidecars on a pool of threads, batch after batch as they are planned; the
+    folders of a batch are made before its files are handed out."""
 
+    def __init__(self, store: ObjectStore, *, jobs: int, advance: Advance) -> None:
+        self.store = store
+        self.advance = advance
+        self.report = Report()
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="export")
+        self.fresh: set[Path] = set()  # folders this run made: nothing in them can be there yet
+        self.seen_folders: set[Path] = set()
+        self.paths: set[Path] = set()
+        self.copies: list[tuple[Copy, Future[tuple[str, int]]]] = []
+        self.sidecars: list[Future[bool]] = []
 
-def run(store: ObjectStore, plan: Plan, *, jobs: int, advance: Advance) -> Report:
-    report = Report()
-    fresh = make_folders(plan)
+    def submit(self, plan: Plan) -> None:
+        for path in [copy.path for copy in plan.copies] + list(plan.sidecars):
+            if path in self.paths:
+                raise OperationFailed("two files of the export would share a name")  # a bug, never the user's
+            self.paths.add(path)
+        self._make_folders(
+            {copy.path.parent for copy in plan.copies} | {path.parent for path in plan.sidecars}
+        )
+        self.copies += [(copy, self.pool.submit(self._copy, copy)) for copy in plan.copies]
+        self.sidecars += [self.pool.submit(self._sidecar, *item) for item in plan.sidecars.items()]
 
-    def one(copy: Copy) -> tuple[str, int]:
-        outcome = copy_one(store, copy, copy.path.parent in fresh)
-        advance(1, outcome[1])
+    def finish(self) -> Report:
+        """Wait for every file handed out; the report of the whole run."""
+        try:
+            for copy, future in self.copies:
+                outcome, size = future.result()
+                self.report.bytes += size
+                if outcome == "unchanged":
+                    self.report.unchanged += 1
+                elif outcome == "missing":
+                    self.report.missing.append(copy.key)
+                else:
+                    self.report.copied += 1
+            self.report.sidecars_written = sum(future.result() for future in self.sidecars)
+        finally:
+            self.pool.shutdown(cancel_futures=True)
+        return self.report
+
+    def _make_folders(self, folders: set[Path]) -> None:
+        for folder in sorted(folders - self.seen_folders):
+            self.seen_folders.add(folder)
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                self.fresh.add(folder)
+
+    def _copy(self, copy: Copy) -> tuple[str, int]:
+        outcome = copy_one(self.store, copy, copy.path.parent in self.fresh)
+        self.advance(1, outcome[1])
         return outcome
 
-    def sidecar(item: tuple[Path, bytes]) -> bool:
-        return write_sidecar(*item, item[0].parent in fresh)
-
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="export") as pool:
-        for copy, (outcome, size) in zip(plan.copies, pool.map(one, plan.copies), strict=True):
-            report.bytes += size
-            if outcome == "unchanged":
-                report.unchanged += 1
-            elif outcome == "missing":
-                report.missing.append(copy.key)
-            else:
-                report.copied += 1
-        report.sidecars_written = sum(pool.map(sidecar, plan.sidecars.items()))
-    return report
+    def _sidecar(self, path: Path, document: bytes) -> bool:
+        return write_sidecar(path, document, path.parent in self.fresh)
 
 
 def export(
@@ -270,13 +327,15 @@ def export(
     jobs: int,
     on_start: Callable[[int], Advance],
 ) -> Report:
-    """Export each (user, folder); the plan is made first, so the progress total is known."""
-    plan = Plan()
+    """Export each (user, folder). The total is counted first (for progress); then each batch of
+    the plan is copied while the next one is planned."""
     with sessions() as db:
-        for user_id, root in users:
-            one = plan_export(db, user_id=user_id, root=root)
-            plan.copies += one.copies
-            plan.sidecars.update(one.sidecars)
-    if len({copy.path for copy in plan.copies}) != len(plan.copies):
-        raise OperationFailed("two files of the export would share a name")  # a bug, never the user's
-    return run(store, plan, jobs=jobs, advance=on_start(len(plan.copies)))
+        total = sum(count_copies(db, user_id=user_id) for user_id, _ in users)
+        writer = Writer(store, jobs=jobs, advance=on_start(total))
+        try:
+            for user_id, root in users:
+                for plan in plan_batches(db, user_id=user_id, root=root):
+                    writer.submit(plan)
+        finally:
+            report = writer.finish()
+    return report

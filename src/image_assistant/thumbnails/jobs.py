@@ -30,8 +30,8 @@ from image_assistant.db.session import rows_changed
 from image_assistant.errors import QueueUnavailable
 from image_assistant.store.base import ObjectStore
 from image_assistant.store.keys import THUMBNAIL_SIZES, extension_of, thumbnail_key
+from image_assistant.thumbnails.formats import UndecodableImage
 from image_assistant.thumbnails.queue import ThumbnailJob, ThumbnailQueue
-from image_assistant.thumbnails.render import UndecodableImage, render_thumbnails
 
 log = logging.getLogger("image_assistant.thumbnails")
 ACTIVE = ("pending", "processing")
@@ -147,6 +147,9 @@ class JobRunner:
     def _render(
         self, source_key: str, claim: Claim, sizes: list[str], *, of_original: bool
     ) -> dict[str, str]:
+        # Here, not at the top: it loads libvips, which an API process without a worker never needs.
+        from image_assistant.thumbnails.render import render_thumbnails
+
         workdir = Path(tempfile.mkdtemp(prefix="ia-thumb-"))
         try:
             source = workdir / f"source.{extension_of(source_key)}"

@@ -1,6 +1,6 @@
 """A long-running process's memory kept bounded (the worker, and the API, which renders and
-zips): libvips' caches off, few malloc arenas, large blocks mapped on their own, and freed
-pages handed back to the system after each job.
+zips): few malloc arenas, large blocks mapped on their own, and freed pages handed back to the
+system after each job; libvips' caches are off from when it loads (thumbnails/vips.py).
 
 Without this `serve` grew from ~100 MB idle to ~360 MB after a few dozen thumbnails and kept it:
 libvips caches recent operations with their pixels (up to 100 MB and 100 operations), and glibc
@@ -25,12 +25,7 @@ MMAP_THRESHOLD = 1 << 20
 
 
 def bound_memory() -> None:
-    """Turn libvips' operation cache off and cap glibc's arenas; call before job threads start."""
-    import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
-
-    pyvips.cache_set_max(0)
-    pyvips.cache_set_max_mem(0)
-    pyvips.cache_set_max_files(0)
+    """Cap glibc's arenas and its mmap threshold; call before job threads start."""
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(M_ARENA_MAX, ARENAS)

@@ -12,15 +12,35 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-from huey import Huey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]  # huey ships no type hints
 
 from image_assistant.config import Settings
 from image_assistant.errors import QueueUnavailable
 from image_assistant.store.keys import THUMBNAIL_SIZES
+
+
+@contextmanager
+def _unimportable(name: str) -> Iterator[None]:
+    """Inside, `import name` fails (None in sys.modules), unless it is loaded already."""
+    if name in sys.modules:
+        yield
+        return
+    sys.modules[name] = None  # type: ignore[assignment]  # how Python marks a module as missing
+    try:
+        yield
+    finally:
+        if sys.modules.get(name, ...) is None:
+            del sys.modules[name]
+
+
+# huey's storage module imports the client of every backend it finds installed. Its PostgreSQL
+# queue is never used here, and psycopg would cost an API process on SQLite ~9 MiB of RSS.
+with _unimportable("psycopg"):
+    from huey import Huey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]  # no type hints
 
 log = logging.getLogger("image_assistant.thumbnails")
 TASK_NAME = "render_thumbnails"

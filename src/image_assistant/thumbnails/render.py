@@ -2,30 +2,20 @@
 
 The original is decoded once, shrunk on load to the largest size wanted, upright and
 in sRGB; the smaller sizes are made from that image. Thumbnails carry no metadata.
+Importing this module loads libvips (thumbnails/vips.py): import it where a photo is decoded.
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
-
-from image_assistant.errors import Unprocessable
 from image_assistant.store.keys import THUMBNAIL_SIZES
+from image_assistant.thumbnails.formats import UndecodableImage, sniff, tiff_orientation
+from image_assistant.thumbnails.vips import pyvips
 
 # Huge upper bound for the height: thumbnails are sized by width, aspect kept.
 _ANY_HEIGHT = 10_000_000
-_RAW_EXTENSIONS = {"dng", "cr2", "cr3", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef", "srw"}
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2"}
-_AVIF_BRANDS = {b"avif", b"avis"}
-_RAW_BRANDS = {b"crx "}
-
-
-class UndecodableImage(Unprocessable):
-    code = "undecodable_image"
-    """The original could not be decoded into an image; the message says why."""
 
 
 def render_thumbnails(
@@ -61,42 +51,6 @@ def decode(source: Path, width: int) -> pyvips.Image:
     else:
         image = _decode_with_vips(source, width)
     return _finish(image, width)
-
-
-def sniff(source: Path) -> str:
-    """What decoder a file needs, from its first bytes (and extension, for RAW).
-
-    One of jpeg, heif, raw, video, or vips (anything else libvips reads).
-    """
-    with source.open("rb") as handle:
-        head = handle.read(64)
-    extension = source.suffix.lower().lstrip(".")
-    if head[4:8] == b"ftyp":
-        brands = _ftyp_brands(head)
-        if brands & _RAW_BRANDS:
-            return "raw"
-        if brands & _AVIF_BRANDS:
-            return "vips"
-        if brands & _HEIF_BRANDS:
-            return "heif"
-        return "video"
-    if head.startswith(b"\x1a\x45\xdf\xa3") or (head.startswith(b"RIFF") and head[8:12] == b"AVI "):
-        return "video"
-    if extension in _RAW_EXTENSIONS:
-        return "raw"
-    if head[:4] in (b"II*\x00", b"MM\x00*") and head[8:10] == b"CR":
-        return "raw"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    return "vips"
-
-
-def _ftyp_brands(head: bytes) -> set[bytes]:
-    size = int.from_bytes(head[0:4], "big")
-    brands = {head[8:12]}
-    for offset in range(16, min(size, len(head)) - 3, 4):
-        brands.add(head[offset : offset + 4])
-    return brands
 
 
 def _decode_jpeg(source: Path, width: int) -> pyvips.Image:
@@ -238,25 +192,6 @@ def _jpeg_previews(data: bytes, *, tries: int = 64) -> Iterator[bytes]:
         start = data.find(b"\xff\xd8\xff", start + 3)
     for _, offset in sorted(found, key=lambda item: -item[0]):
         yield data[offset:]
-
-
-def tiff_orientation(data: bytes) -> int:
-    """The Orientation tag (1-8) of a TIFF-based file's first IFD, 1 when absent."""
-    order = {b"II": "<", b"MM": ">"}.get(data[:2])
-    if order is None or len(data) < 8:
-        return 1
-    (ifd,) = struct.unpack(order + "I", data[4:8])
-    if ifd + 2 > len(data):
-        return 1
-    (count,) = struct.unpack(order + "H", data[ifd : ifd + 2])
-    for index in range(min(count, 512)):
-        entry = ifd + 2 + index * 12
-        if entry + 12 > len(data):
-            break
-        tag, kind, _, value = struct.unpack(order + "HHIH", data[entry : entry + 10])
-        if tag == 0x0112 and kind == 3:
-            return value if 1 <= value <= 8 else 1
-    return 1
 
 
 def _orient(image: pyvips.Image, orientation: int) -> pyvips.Image:
