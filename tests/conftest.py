@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.s3 import collect_garbage, ensure_s3_server, remove_bucket, shared_dir
+from tests.helpers.s3 import collect_garbage, ensure_s3_server, remove_bucket, shared_dir, warm_up_s3_server
 from tests.helpers.server import Accounts, Server, fresh_postgres_database, start_server
 
 
@@ -23,6 +23,18 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
     with fresh_postgres_database("ia_test") as url:
         yield url
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When a collected test needs the S3 server, start it now: its boot overlaps earlier tests."""
+    if any(_needs_s3(item) for item in session.items):
+        warm_up_s3_server()
+
+
+def _needs_s3(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    on_s3 = callspec is not None and callspec.params.get("server") == "s3"
+    return on_s3 or bool({"s3_env", "s3_server"} & set(getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,32 @@ def shared_dir() -> Path:
     raise RuntimeError(f"no shared directory with {_START_SCRIPT} (tried {tried})")
 
 
+_warming: threading.Thread | None = None
+
+
+def warm_up_s3_server() -> None:
+    """Start the S3 server in the background, so its boot overlaps the tests that need none."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=_warm_up, name="s3-server-start", daemon=True)
+        _warming.start()
+
+
+def _warm_up() -> None:
+    try:
+        _ensure_s3_server()
+    except Exception:  # noqa: BLE001 - the first test that needs the server starts it and says why
+        pass
+
+
 def ensure_s3_server() -> S3Server:
+    """The running S3 server (waiting for one started in the background first)."""
+    if _warming is not None and _warming is not threading.current_thread():
+        _warming.join()
+    return _ensure_s3_server()
+
+
+def _ensure_s3_server() -> S3Server:
     """The running S3 server, started by the shared `start.sh` when needed.
 
     A server left full by earlier runs (its in-memory store frees deleted data only hours

@@ -43,7 +43,12 @@ def test_a_sidecar_beside_the_original_describes_the_photo_and_follows_its_chang
                  "folder_path": ["Trips"], "photos": [uid]}  # fmt: skip
         assert device.http.post("/api/sync/albums", json={"albums": [album]}).status_code == 200
 
-        wait_until(lambda: len(sidecar(library_server, uid).get("files", [])) == 2, 30, "no sidecar written")
+        # A sweep may write the sidecar between the raw and the album; the next one adds the album.
+        def complete() -> bool:
+            written = sidecar(library_server, uid)
+            return len(written.get("files", [])) == 2 and bool(written.get("albums"))
+
+        wait_until(complete, 30, "no sidecar with both files and the album written")
         first = sidecar(library_server, uid)
         assert first["photos_uuid"] == uid and first["filename"] == "IMG_7.JPG"
         assert first["albums"] == [["Trips", "Italy"]] and first["is_favorite"] is False
