@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     )
     # Tests only: seconds each thumbnail job waits after its claim (a job longer than a lease).
     test_job_pause: float = Field(default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_JOB_PAUSE")
+    # Tests only: password hashes at argon2's minimum cost (the suite makes thousands of them).
+    test_cheap_password_hashes: bool = Field(
+        default=False, alias="IMAGE_ASSISTANT_TEST_CHEAP_PASSWORD_HASHES"
+    )
     # Requests per client address (in each API process's memory) to each pairing route.
     pairing_client_rate: str = Field(default="20/10m", alias="PAIRING_CLIENT_RATE")
     # Wrong passwords from one client address (all accounts) before its tries are slowed down.

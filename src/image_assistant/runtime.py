@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from image_assistant.config import Settings
+from image_assistant.core import passwords
 from image_assistant.core.files import PhotoFiles
 from image_assistant.core.resumable import ResumableUploads
 from image_assistant.core.throttle import Backoff, Rate, RateLimit
@@ -85,6 +86,7 @@ def make_store(settings: Settings, secret: str) -> ObjectStore:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    passwords.use_cheap_hashes(settings.test_cheap_password_hashes)
     secret = settings.secret()
     engine = make_engine(settings.sqlalchemy_url)
     store = make_store(settings, secret)

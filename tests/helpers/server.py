@@ -157,6 +157,9 @@ def base_env(data_dir: Path) -> dict[str, str]:
             # start a server of their own (tests/api/test_hardening.py).
             "PAIRING_CLIENT_RATE": "100000/1m",
             "LOGIN_CLIENT_FAILURES": "100000",
+            # Thousands of sign-ins and new accounts: argon2 at its lowest cost (tests/ops/test_config.py
+            # checks the default cost).
+            "IMAGE_ASSISTANT_TEST_CHEAP_PASSWORD_HASHES": "1",
         }
     )
     return env

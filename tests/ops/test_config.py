@@ -76,7 +76,7 @@ def test_cli_users_and_db_upgrade_on_a_fresh_data_dir(tmp_path: Path) -> None:
     indexes = {row[1] for row in db.execute("SELECT type, name FROM sqlite_master WHERE type='index'")}
     assert {"ix_photos_timeline", "ix_album_photos_order"} <= indexes
     stored_hash = db.execute("SELECT password_hash FROM users").fetchone()[0]
-    assert stored_hash.startswith("$argon2") and "correct-horse" not in stored_hash
+    assert stored_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "correct-horse" not in stored_hash
 
 
 def test_a_bad_setting_is_one_clear_line(tmp_path: Path) -> None:

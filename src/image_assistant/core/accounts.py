@@ -8,11 +8,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
+from image_assistant.core import passwords
 from image_assistant.db.models import Session, User
 from image_assistant.errors import Conflict, Forbidden, Unauthorized, Unprocessable
 
@@ -20,9 +19,6 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 10
 _COMMON = files("image_assistant.core") / "data" / "common-passwords.txt"
 
-_hasher = PasswordHasher()
-# Verified against when the user does not exist, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 # The password hash of an invited account that has not chosen its password: matches nothing.
 NO_PASSWORD = "!"
 
@@ -59,14 +55,11 @@ def check_password(password: str, *, username: str) -> None:
 
 def hash_password(password: str, *, username: str) -> str:
     check_password(password, username=username)
-    return _hasher.hash(password)
+    return passwords.hash_password(password)
 
 
 def password_matches(user: User, password: str) -> bool:
-    try:
-        return _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return passwords.matches(user.password_hash, password)
 
 
 def create_user(db: DbSession, *, username: str, password: str | None, is_admin: bool = False) -> User:
@@ -84,16 +77,14 @@ def create_user(db: DbSession, *, username: str, password: str | None, is_admin:
 def authenticate(db: DbSession, *, username: str, password: str) -> User:
     """The user whose password this is; one vague error for every failure."""
     user = db.scalar(select(User).where(User.username == username))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if not passwords.matches(user.password_hash if user else passwords.dummy_hash(), password):
         user = None
     if user is None:
         raise Unauthorized("wrong username or password", code="invalid_credentials")
     if user.disabled_at is not None:
         raise Forbidden("this account is disabled; ask an administrator", code="account_disabled")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     user.last_sign_in_at = datetime.now(UTC)
     return user
 

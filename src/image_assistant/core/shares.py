@@ -19,12 +19,10 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
-from image_assistant.core import gallery, presets, publish
+from image_assistant.core import gallery, passwords, presets, publish
 from image_assistant.core.presets import Preset
 from image_assistant.core.publish import Member
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PublishSet, Share
@@ -34,7 +32,6 @@ TOKEN_BYTES = 32
 MIN_EXPIRY = 1
 MAX_EXPIRY = 366 * 24 * 3600
 UNLOCK_SECONDS = 12 * 3600
-_hasher = PasswordHasher()
 
 
 def token_hash(token: str) -> str:
@@ -76,7 +73,7 @@ def create(
         token_sha256=token_hash(token),
         preset=preset,
         allow_download=allow_download,
-        password_hash=_hasher.hash(password) if password else None,
+        password_hash=passwords.hash_password(password) if password else None,
         expires_at=datetime.now(UTC) + timedelta(seconds=expires_in),
         view_count=0,
     )
@@ -149,10 +146,7 @@ def check_access(share: Share, *, password: str | None, pass_cookie: str | None)
 
 
 def verify_password(share: Share, password: str) -> bool:
-    try:
-        return share.password_hash is not None and _hasher.verify(share.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return share.password_hash is not None and passwords.matches(share.password_hash, password)
 
 
 def unlock_pass(share: Share, *, now: float | None = None) -> str:
