@@ -194,6 +194,15 @@ def _set_plan(db: Db, *, user_id: uuid.UUID, set_id: uuid.UUID, preset: str) -> 
     return exports.plan(db, title=publish_set.title, preset=chosen, members=publish.members(db, publish_set))
 
 
+def _plan_and_progress(
+    db: Db, runtime: RuntimeDep, user_id: uuid.UUID, set_id: str, preset: str
+) -> tuple[exports.Plan, dict[str, Any] | None]:
+    """The set's zip plan in `preset`, and its rendering progress while the queue makes it."""
+    wanted = parse_uuid(set_id, "set id")
+    plan = _set_plan(db, user_id=user_id, set_id=wanted, preset=preset)
+    return plan, _rendering(db, runtime, wanted, plan)
+
+
 @router.get(
     "/api/publish-sets/{set_id}/download",
     responses={
@@ -213,9 +222,7 @@ def download(
     cannot be made is named in REPORT.txt inside it (409 when none has its original yet). A set
     of more than PUBLISH_ASYNC_PHOTOS photos whose renditions are not all made answers 202 with
     the progress while the queue makes them: ask again until the zip comes (copied from the cache)."""
-    wanted = parse_uuid(set_id, "set id")
-    plan = _set_plan(db, user_id=caller.user_id, set_id=wanted, preset=preset)
-    progress = _rendering(db, runtime, wanted, plan)
+    plan, progress = _plan_and_progress(db, runtime, caller.user_id, set_id, preset)
     if progress is not None:
         response = json_response(progress, status_code=status.HTTP_202_ACCEPTED)
         response.headers["Retry-After"] = "2"
@@ -234,9 +241,7 @@ def download_state(
     """Whether the set's zip in a preset would stream now (`{"state": "ready", "done", "total"}`)
     or is being rendered (`{"state": "rendering", ...}`, queued as the download does): the set
     page asks this, never the zip itself, until it lets the browser save the zip."""
-    wanted = parse_uuid(set_id, "set id")
-    plan = _set_plan(db, user_id=caller.user_id, set_id=wanted, preset=preset)
-    progress = _rendering(db, runtime, wanted, plan)
+    plan, progress = _plan_and_progress(db, runtime, caller.user_id, set_id, preset)
     total = len(plan.items)
     return json_response(progress or {"state": "ready", "done": total, "total": total})
 
