@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from image_assistant.thumbnails.formats import UndecodableImage, sniff
+from image_assistant.thumbnails.formats import UndecodableImage, icc_description, sniff
 from image_assistant.thumbnails.render import render_thumbnails
 from tests.helpers.thumbnails import jpeg
 
@@ -62,6 +62,38 @@ def test_display_p3_photos_are_converted_to_srgb(tmp_path: Path) -> None:
     small = render_one(tmp_path, "p3.jpg", data)["small"].convert("RGB")
     red, grn, blue = small.getpixel((32, 32))
     assert grn > 235 and red < 30 and blue < 40, (red, grn, blue)  # read as sRGB numbers again
+
+
+def test_icc_profiles_are_known_by_the_name_they_give_themselves() -> None:
+    from PIL import ImageCms
+
+    from tests.helpers.s3 import shared_dir
+
+    originals = shared_dir() / "fixtures" / "photos-libraries" / "Test-14.0.0.photoslibrary" / "originals"
+    with Image.open(next(originals.glob("6/6191423D-*.jpeg"))) as tagged:  # a v2 profile: 'desc' text
+        assert icc_description(tagged.info["icc_profile"]) == "sRGB IEC61966-2.1"
+    built = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # v4: 'mluc' text
+    assert icc_description(built) == "Lab identity built-in"
+    assert icc_description(b"not a profile") == ""
+
+
+def test_srgb_tagged_photos_keep_their_pixels(tmp_path: Path) -> None:
+    import pyvips
+
+    from tests.helpers.s3 import shared_dir
+
+    originals = shared_dir() / "fixtures" / "photos-libraries" / "Test-14.0.0.photoslibrary" / "originals"
+    source = next(originals.glob("6/6191423D-*.jpeg"))  # tagged sRGB IEC61966-2.1, 2047 px wide
+    small = render_one(tmp_path, "srgb.jpg", source.read_bytes())["small"].convert("RGB")
+    untagged = pyvips.Image.new_from_file(str(source)).copy()
+    untagged.remove("icc-profile-data")
+    plain = render_one(tmp_path, "plain.jpg", untagged.jpegsave_buffer(Q=100, keep=0))["small"].convert("RGB")
+    diff = [
+        abs(a - b)
+        for p, q in zip(small.getdata(), plain.getdata(), strict=True)
+        for a, b in zip(p, q, strict=True)
+    ]
+    assert sum(diff) / len(diff) < 1.5, sum(diff) / len(diff)  # no colour shift, only re-encoding noise
 
 
 @pytest.mark.parametrize("suffix", ["png", "tif", "webp"])

@@ -74,3 +74,26 @@ def tiff_orientation(data: bytes) -> int:
         if tag == 0x0112 and kind == 3:
             return value if 1 <= value <= 8 else 1
     return 1
+
+
+def icc_description(profile: bytes) -> str:
+    """The name an ICC profile gives itself (its 'desc' tag, v2 text or v4 Unicode), or ""."""
+    try:
+        (count,) = struct.unpack_from(">I", profile, 128)
+        for index in range(min(count, 100)):
+            signature, offset, size = struct.unpack_from(">4sII", profile, 132 + 12 * index)
+            if signature == b"desc":
+                return _icc_text(profile[offset : offset + size])
+    except struct.error:
+        pass
+    return ""
+
+
+def _icc_text(tag: bytes) -> str:
+    if tag[:4] == b"desc":  # textDescriptionType: ASCII with its length, NUL-terminated
+        (length,) = struct.unpack_from(">I", tag, 8)
+        return tag[12 : 12 + length].split(b"\0")[0].decode("ascii", errors="replace")
+    if tag[:4] == b"mluc":  # multiLocalizedUnicodeType: the first record, UTF-16BE
+        length, offset = struct.unpack_from(">II", tag, 20)
+        return tag[offset : offset + length].decode("utf-16-be", errors="replace")
+    return ""
