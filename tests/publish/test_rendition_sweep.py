@@ -1,17 +1,20 @@
 """The worker's publish sweep: cached renditions that no set needs any more (a photo taken out,
 a focal point moved, a preset deleted, an edit arrived) and the notes of failures beside them are
-removed, the others kept; a note of a failure of an older source never applies; a large set's
-render-ahead row that no download followed expires. On the local store and the real S3 server."""
+removed, the others (those of sets and of active album links) kept; a note of a failure of an
+older source never applies; a large set's render-ahead row that no download followed expires.
+On the local store and the real S3 server."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -168,3 +171,26 @@ def test_a_render_ahead_row_no_download_followed_expires(accounts: Accounts) -> 
         _until(lambda: count() == 0, "the row to expire")
     finally:
         engine.dispose()
+
+
+def test_what_an_album_link_shows_is_kept_until_the_link_is_revoked(accounts: Accounts) -> None:
+    server = accounts.server
+    device = accounts.device()
+    http = device.owner.http
+    owner_id = http.get("/api/auth/me").json()["id"]
+    records, (photo_id,) = _photos(device, 1)
+    album = {"photos_uuid": str(uuid.uuid4()), "title": "Trip", "photos": [records[0]["photos_uuid"]]}
+    assert device.http.post("/api/sync/albums", json={"albums": [album]}).status_code == 200
+    album_id = http.get("/api/albums").json()["albums"][0]["id"]
+    link = {"expires_in": 600, "preset": "portrait-1080x1350"}
+    made = http.post(f"/api/albums/{album_id}/shares", json=link).json()
+    viewer = {"x-forwarded-for": f"198.18.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"}
+    shown = httpx.get(
+        f"{server.url}/api/shares/{made['token']}/photos/{photo_id}", headers=viewer, timeout=60
+    )
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+    assert len(_cached(server, owner_id)) == 1
+    time.sleep(3)  # a few sweeps: the link still shows it
+    assert len(_cached(server, owner_id)) == 1
+    assert http.delete(f"/api/shares/{made['id']}").status_code == 204
+    _until(lambda: not _cached(server, owner_id), "the revoked link's rendition to go")
