@@ -146,7 +146,9 @@ def renditions(rounds: int, inputs: Path) -> None:
     ours, sharp, ours_heic, five = found["ours"], found["sharp"], found["heic"], found["five"]
     a, b = per_cpu_second(len(jpegs), ours), per_cpu_second(len(jpegs), sharp)
     passes = len(ours["cpu"])
-    print(f"\n1. web-2048 from 12-MP JPEGs, photos per CPU-second (one core, median of {passes} passes, taking turns)")
+    print(
+        f"\n1. web-2048 from 12-MP JPEGs, photos per CPU-second (one core, {passes} passes in turns, median)"
+    )
     print(f"   ours  {a:6.2f}\n   sharp {b:6.2f}\n   ratio {a / b:6.2f}x  (goal >= 1.0: {verdict(a >= b)})")
     print(f"   HEIC (ours; sharp's libvips cannot decode HEVC): {per_cpu_second(len(heics), ours_heic):.2f}")
     print("\n2. all five built-in presets at once vs web-2048 alone (the 6 JPEGs, one core, median)")
@@ -281,7 +283,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--skip-zip", action="store_true")
     parser.add_argument("--skip-renditions", action="store_true")
-    parser.add_argument("--inputs", type=Path, help="where the 12-MP inputs are made, or kept from a run before")
+    parser.add_argument("--inputs", type=Path, help="where the 12-MP inputs are made, or kept from before")
     parser.add_argument("files", nargs="*")
     args = parser.parse_args()
     if args.child:
