@@ -8,7 +8,9 @@
    doing the same resize + strip + sRGB (one pipeline per photo, bench/node/publish.mjs); one
    core and one libvips thread each. The contenders take turns, ROUNDS times (a warm-up and two
    timed passes each turn), so a change in the machine's load falls on both; medians of all
-   timed passes. sharp's prebuilt libvips has no HEVC decoder: the HEIC figure is ours alone.
+   timed passes. Then the same from the same pixels saved as a phone saves a portrait photo
+   (EXIF orientation 6, Display P3 profile): sharp converts the colour before it shrinks, we
+   after. sharp's prebuilt libvips has no HEVC decoder: the HEIC figure is ours alone.
 2. All five built-in presets of each photo at once (one decode, the cascade; original-clean
    of an upright sRGB JPEG is not decoded at all) against web-2048 alone: ratio of wall and of
    CPU times (CPU time is the steadier figure on a loaded machine).
@@ -44,16 +46,21 @@ from thumbnails import NODE_DIR, ensure_sharp, one_core_env, pinned  # noqa: E40
 QUALITY = 85
 
 
-def make_inputs(folder: Path, jpegs: int, heics: int) -> tuple[list[Path], list[Path]]:
+Inputs = tuple[list[Path], list[Path], list[Path]]  # plain JPEGs, phone JPEGs, HEICs
+
+
+def make_inputs(folder: Path, jpegs: int, heics: int, phone: int = 0) -> Inputs:
+    """12-MP photos: upright sRGB JPEGs, the same pixels as a phone saves a portrait photo
+    (EXIF orientation 6 and a Display P3 profile), and HEICs; kept in `folder` between runs."""
     import pillow_heif
     import pyvips
 
     folder.mkdir(parents=True, exist_ok=True)
-    kept_jpegs, kept_heics = sorted(folder.glob("photo-*.jpg")), sorted(folder.glob("photo-*.heic"))
-    if len(kept_jpegs) == jpegs and len(kept_heics) == heics:
-        return kept_jpegs, kept_heics
-    made_jpegs, made_heics = [], []
-    for i in range(max(jpegs, heics)):
+    kept = tuple(sorted(folder.glob(pattern)) for pattern in ("photo-*.jpg", "phone-*.jpg", "photo-*.heic"))
+    if tuple(map(len, kept)) == (jpegs, phone, heics):
+        return kept
+    made: Inputs = ([], [], [])
+    for i in range(max(jpegs, heics, phone)):
         base = pyvips.Image.xyz(4032, 3024)
         image = (base[0] * (0.04 + i * 0.005) + base[1] * 0.05).bandjoin(
             [base[1] * 0.06, base[0] * 0.03 + 40]
@@ -64,14 +71,20 @@ def make_inputs(folder: Path, jpegs: int, heics: int) -> tuple[list[Path], list[
         if i < jpegs:
             path = folder / f"photo-{i:02d}.jpg"
             image.jpegsave(str(path), Q=92)
-            made_jpegs.append(path)
+            made[0].append(path)
+        if i < phone:
+            path = folder / f"phone-{i:02d}.jpg"
+            turned = image.copy()
+            turned.set_type(pyvips.GValue.gint_type, "orientation", 6)
+            turned.jpegsave(str(path), Q=92, profile="p3")
+            made[1].append(path)
         if i < heics:
             path = folder / f"photo-{i:02d}.heic"
             pixels = image.write_to_memory()
             heif = pillow_heif.from_bytes(mode="RGB", size=(4032, 3024), data=pixels)
             heif.save(str(path), quality=85)
-            made_heics.append(path)
-    return made_jpegs, made_heics
+            made[2].append(path)
+    return made
 
 
 def child(kind: str, rounds: int, files: list[Path]) -> None:
@@ -133,12 +146,14 @@ def in_turns(rounds: int, contenders: dict[str, Callable[[], Timing]]) -> dict[s
 
 
 def renditions(rounds: int, inputs: Path) -> None:
-    jpegs, heics = make_inputs(inputs, 6, 3)
+    jpegs, phone, heics = make_inputs(inputs, 6, 3, phone=6)
     found = in_turns(
         rounds,
         {
             "ours": lambda: run_child("web", 2, jpegs),
             "sharp": lambda: run_sharp(2, jpegs),
+            "ours phone": lambda: run_child("web", 2, phone),
+            "sharp phone": lambda: run_sharp(2, phone),
             "heic": lambda: run_child("web", 2, heics),
             "five": lambda: run_child("five", 2, jpegs),
         },
@@ -149,6 +164,9 @@ def renditions(rounds: int, inputs: Path) -> None:
     print(
         f"\n1. web-2048 from 12-MP JPEGs, photos per CPU-second (one core, {passes} passes in turns, median)"
     )
+    print(f"   ours  {a:6.2f}\n   sharp {b:6.2f}\n   ratio {a / b:6.2f}x  (goal >= 1.0: {verdict(a >= b)})")
+    a, b = per_cpu_second(len(phone), found["ours phone"]), per_cpu_second(len(phone), found["sharp phone"])
+    print("   the same pixels as a phone saves a portrait photo (EXIF orientation 6, Display P3 profile)")
     print(f"   ours  {a:6.2f}\n   sharp {b:6.2f}\n   ratio {a / b:6.2f}x  (goal >= 1.0: {verdict(a >= b)})")
     print(f"   HEIC (ours; sharp's libvips cannot decode HEVC): {per_cpu_second(len(heics), ours_heic):.2f}")
     print("\n2. all five built-in presets at once vs web-2048 alone (the 6 JPEGs, one core, median)")
@@ -173,7 +191,7 @@ def zip_bench(photos: int, work: Path) -> None:
 
     from tests.helpers.server import ADMIN_PASSWORD, Accounts, Server, base_env
 
-    jpegs, _ = make_inputs(work / "zip-inputs", 5, 0)
+    jpegs, _, _ = make_inputs(work / "zip-inputs", 5, 0)
     bodies = [p.read_bytes() for p in jpegs]
     # The API process alone: its embedded thumbnail worker would render the 200 uploads just
     # before the zip and leave its own memory in the same RSS (deploy a worker separately).
