@@ -16,7 +16,7 @@ from image_assistant.core import cursor, files, months, search
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
-from image_assistant.store.keys import THUMBNAIL_SIZES, thumbnail_key
+from image_assistant.store.keys import AVIF_SIZES, THUMBNAIL_SIZES, thumbnail_key
 
 # What a page of photos shows (api.shapes.photo_json), read as plain rows: no ORM object per photo.
 LISTED_NAMES = (
@@ -41,6 +41,7 @@ LISTED_NAMES = (
     "thumbnail_small_key",
     "thumbnail_medium_key",
     "thumbnail_large_key",
+    "thumbnail_avif",
     "created_at",
     "updated_at",
     "burst_id",
@@ -391,7 +392,11 @@ def thumbnail_of(photo: Photo, *, size: str, version: str) -> str:
     one) or of the `original`. Raises NotFound while it is not made."""
     if size not in THUMBNAIL_SIZES:
         raise BadRequest(f"size must be one of {', '.join(THUMBNAIL_SIZES)}", code="invalid_size")
-    key: str | None = getattr(photo, f"thumbnail_{size}_key")
+    key: str | None
+    if size in AVIF_SIZES:
+        key = thumbnail_key(photo.user_id, photo.photos_uuid, size) if photo.thumbnail_avif else None
+    else:
+        key = getattr(photo, f"thumbnail_{size}_key")
     if key is not None and version == "original" and photo.thumbnail_of_edit:
         key = thumbnail_key(photo.user_id, photo.photos_uuid, size, of_original=True)
     if key is None:
