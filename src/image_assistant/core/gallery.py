@@ -69,14 +69,23 @@ _BURST_COUNT = case(
 _ORIGINAL = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
 _EDITED_FILE = aliased(PhotoFile, name="edited_file")
 _EDITED = and_(_EDITED_FILE.photo_id == Photo.id, _EDITED_FILE.kind == FileKind.EDITED.value)
+_HAS_EDIT = and_(_EDITED_FILE.object_key.is_not(None), _EDITED_FILE.declared_sha256.is_not(None))
+_EDITED_LIVE_FILE = aliased(PhotoFile, name="edited_live_file")
+_EDITED_LIVE = and_(
+    _EDITED_LIVE_FILE.photo_id == Photo.id, _EDITED_LIVE_FILE.kind == FileKind.EDITED_LIVE_VIDEO.value
+)
+# The renditions of the version shown, as `playback` picks them: the edit's while it is declared and
+# stored (and has a rendition), else the original's.
 _VIDEO_PLAYBACK = aliased(PlaybackRendition, name="video_playback")
+_EDITED_PLAYBACK = aliased(PlaybackRendition, name="edited_playback")
 _LIVE_PLAYBACK = aliased(PlaybackRendition, name="live_playback")
+_EDITED_LIVE_PLAYBACK = aliased(PlaybackRendition, name="edited_live_playback")
 LISTED = (
     *(Photo.__table__.c[name] for name in LISTED_NAMES),
     PhotoFile.object_key.is_not(None).label("has_original"),
-    and_(_EDITED_FILE.object_key.is_not(None), _EDITED_FILE.declared_sha256.is_not(None)).label("has_edit"),
-    _VIDEO_PLAYBACK.status.label("playback"),
-    _LIVE_PLAYBACK.status.label("live_playback"),
+    _HAS_EDIT.label("has_edit"),
+    func.coalesce(_EDITED_PLAYBACK.status, _VIDEO_PLAYBACK.status).label("playback"),
+    func.coalesce(_EDITED_LIVE_PLAYBACK.status, _LIVE_PLAYBACK.status).label("live_playback"),
     _BURST_COUNT,
 )
 # Extra names of a LISTED row, after LISTED_NAMES.
@@ -85,21 +94,32 @@ LISTED_EXTRA = ("has_original", "has_edit", "playback", "live_playback", "burst_
 
 def _listed() -> Select[Any]:
     """Photos as listed, each with whether its original and an edit are stored and the state of
-    its playback renditions (outer joins on primary keys)."""
+    the playback renditions of the version shown (outer joins on primary keys)."""
     return (
         select(*LISTED)
         .select_from(Photo)
         .outerjoin(PhotoFile, _ORIGINAL)
         .outerjoin(_EDITED_FILE, _EDITED)
+        .outerjoin(_EDITED_LIVE_FILE, _EDITED_LIVE)
+        .outerjoin(_VIDEO_PLAYBACK, _rendition(_VIDEO_PLAYBACK, FileKind.ORIGINAL))
         .outerjoin(
-            _VIDEO_PLAYBACK,
-            and_(_VIDEO_PLAYBACK.photo_id == Photo.id, _VIDEO_PLAYBACK.kind == FileKind.ORIGINAL.value),
+            _EDITED_PLAYBACK,
+            and_(_rendition(_EDITED_PLAYBACK, FileKind.EDITED), _HAS_EDIT, Photo.media_type == "video"),
         )
+        .outerjoin(_LIVE_PLAYBACK, _rendition(_LIVE_PLAYBACK, FileKind.LIVE_VIDEO))
         .outerjoin(
-            _LIVE_PLAYBACK,
-            and_(_LIVE_PLAYBACK.photo_id == Photo.id, _LIVE_PLAYBACK.kind == FileKind.LIVE_VIDEO.value),
+            _EDITED_LIVE_PLAYBACK,
+            and_(
+                _rendition(_EDITED_LIVE_PLAYBACK, FileKind.EDITED_LIVE_VIDEO),
+                _EDITED_LIVE_FILE.object_key.is_not(None),
+                _EDITED_LIVE_FILE.declared_sha256.is_not(None),
+            ),
         )
     )
+
+
+def _rendition(rendition: Any, kind: FileKind) -> ColumnElement[bool]:
+    return and_(rendition.photo_id == Photo.id, rendition.kind == kind.value)
 
 
 @dataclass
