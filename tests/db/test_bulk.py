@@ -139,7 +139,7 @@ def test_rows_copied_on_postgres_hold_what_sqlalchemy_writes(
 ) -> None:
     """COPY sends json values as their text and the search vector in tsvector's binary form
     (search.with_vectors): the same columns as an INSERT through SQLAlchemy, whose row gets
-    its vector from the database's trigger (migration 0026)."""
+    its vector from the database's trigger (migration 0027)."""
     with postgres() as db:
         user = User(username="ada", password_hash="x")
         db.add(user)

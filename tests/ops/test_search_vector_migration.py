@@ -1,6 +1,6 @@
-"""Migrations 0022, 0024 and 0026 on PostgreSQL: photos stored before them are found by search
+"""Migrations 0022, 0024 and 0027 on PostgreSQL: photos stored before them are found by search
 after them, through the stored `search_vector` column (each word's prefixes since 0024, written
-by the ingest path since 0026) and its GIN index (with favorites and dates, through the partial
+by the ingest path since 0027) and its GIN index (with favorites and dates, through the partial
 index of favorites); a photo written or changed after them is found by its new words."""
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def _vectors(engine: Engine) -> dict[str, tuple[str, bool]]:
         return {name: (vector, same) for name, vector, same in conn.execute(text(VECTORS))}
 
 
-def test_migration_0026_new_photos_bring_their_search_vector(tmp_path: Path) -> None:
-    """After 0026 the ingest path writes a new photo's vector itself (without the database's
+def test_migration_0027_new_photos_bring_their_search_vector(tmp_path: Path) -> None:
+    """After 0027 the ingest path writes a new photo's vector itself (without the database's
     trigger, which fills it otherwise), the same lexemes as the function's, in PostgreSQL's order even for
     letters beyond ASCII; photos stored before keep theirs; other writes get theirs by trigger."""
     with fresh_postgres_database("ia_vector") as url:
@@ -107,7 +107,7 @@ def test_migration_0026_new_photos_bring_their_search_vector(tmp_path: Path) -> 
         try:
             device = accounts.device()
             config = alembic_config(engine)
-            command.downgrade(config, "0025")
+            command.downgrade(config, "0026")
             old = photo_record(filename="OLD.JPG", taken_at="2024-03-01T10:00:00Z", persons=["Zoé Martin"])
             _sync(device.http, old)
             stored = _vectors(engine)["OLD.JPG"]

@@ -7,7 +7,7 @@ an album it is in changes. A query matches photos that have every word of it as 
 one of theirs. The database indexes that one column: PostgreSQL in the tsvector
 `search_vector` (GIN), which holds each word's first 1 to PREFIX_LENGTH letters (migration
 0024), so that a query word is one exact lexeme, written here with a new photo (`lexemes`) and
-otherwise by a trigger (migration 0026); SQLite with the FTS5 table `photo_search` (`"word"*`).
+otherwise by a trigger (migration 0027); SQLite with the FTS5 table `photo_search` (`"word"*`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from image_assistant.db.bulk import tsvector_binary
 from image_assistant.db.models import Album, AlbumPhoto, Photo
 from image_assistant.db.session import rows_changed
 
-PG_VECTOR = "photos.search_vector"  # the lexemes of search_text (migrations 0024, 0026)
+PG_VECTOR = "photos.search_vector"  # the lexemes of search_text (migrations 0024, 0027)
 PREFIX_LENGTH = 6  # the longest prefix search_vector holds as a lexeme (migration 0024)
 _PREFIXES: dict[str, tuple[str, ...]] = {}  # a word's prefixes: most words recur (jpg, names)
 _PREFIXES_KEPT = 50_000
@@ -97,7 +97,7 @@ _VECTOR_COLUMN = text(
 
 
 def _vector_written(connection: Connection) -> bool:
-    """Whether the database takes search_vector from us (since migration 0026; before, the
+    """Whether the database takes search_vector from us (since migration 0027; before, the
     column is generated or missing), asked once per database and process."""
     database = connection.engine.url
     written = _WRITTEN.get(database)
