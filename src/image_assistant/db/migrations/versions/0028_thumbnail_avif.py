@@ -3,15 +3,15 @@
 Their keys follow from the photo's (store/keys.py), so one flag says they exist. Photos
 thumbnailed before have it false until the reconciler's backfill makes them.
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
