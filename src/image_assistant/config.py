@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     thumbnail_lease: str = Field(default="60s", alias="THUMBNAIL_LEASE")
     thumbnail_reconcile_every: str = Field(default="1m", alias="THUMBNAIL_RECONCILE_EVERY")
     thumbnail_jpeg_quality: int = Field(default=82, ge=30, le=100, alias="THUMBNAIL_JPEG_QUALITY")
+    thumbnail_avif_quality: int = Field(default=45, ge=20, le=100, alias="THUMBNAIL_AVIF_QUALITY")
     # A set of more photos than this downloads once the queue has rendered it (202 until then).
     publish_async_photos: int = Field(default=50, ge=0, alias="PUBLISH_ASYNC_PHOTOS")
     # How often the worker rewrites the sidecar (<original key>.json) of photos whose facts changed.

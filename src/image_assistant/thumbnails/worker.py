@@ -24,7 +24,7 @@ from image_assistant.thumbnails.memory import bound_memory, release_memory
 from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
 from image_assistant.thumbnails.publish import PublishRunner
 from image_assistant.thumbnails.queue import PUBLISH_RENDITION, THUMBNAILS, ThumbnailJob, ThumbnailQueue
-from image_assistant.thumbnails.reconcile import reconcile
+from image_assistant.thumbnails.reconcile import backfill_avif, reconcile
 
 log = logging.getLogger("image_assistant.thumbnails")
 
@@ -147,6 +147,7 @@ class ThumbnailWorker:
                     lease=self.settings.thumbnail_lease_seconds,
                     max_attempts=self.settings.thumbnail_max_attempts,
                 )
+            backfill_avif(sessions=self.sessions, queue=self.queue)
         except Exception as exc:  # the database may be briefly away; try again next round
             log.warning("reconciler round failed: %s: %s", type(exc).__name__, exc)
 
