@@ -7,12 +7,17 @@ screen it sums the bytes of the thumbnail the page chose (srcset) against the ba
 in the same run: the small (200 px) thumbnail of the same photos, which is what the grid loaded
 before srcset, whatever the screen.
 
-    .venv/bin/python bench/phone_bytes.py
+The bench's photos are flat coloured ellipses, which compress far better than photos do; with
+`--photos fixtures` the device sends the fixture JPEG originals (../shared/fixtures) instead.
+
+    .venv/bin/python bench/phone_bytes.py [--photos bench|fixtures]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import os
 import re
 import sys
 import tempfile
@@ -26,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gallery import jpeg  # noqa: E402
 from harness import heading, owner_with_device, running_server, wait_thumbnails  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
 
 from tests.helpers.browser import DESKTOP, PHONE, chromium  # noqa: E402
 
@@ -42,13 +48,29 @@ FIRST_SCREEN = """() => [...document.querySelectorAll('.tile img')]
                  done: i.complete && i.naturalWidth > 0 }))"""
 
 
-def upload(server: Any, token: str, count: int) -> None:
+def bench_photos(count: int) -> list[tuple[bytes, int, int]]:
+    """Flat coloured ellipses, 2400 px on the long side, three shapes."""
+    return [(jpeg(i, *SHAPES[i % len(SHAPES)]), *SHAPES[i % len(SHAPES)]) for i in range(count)]
+
+
+def fixture_photos(count: int) -> list[tuple[bytes, int, int]]:
+    """The fixture libraries' JPEG originals with their upright size (as Photos.app declares it)."""
+    shared = Path(os.environ.get("IA_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+    found = []
+    for path in sorted((shared / "fixtures" / "photos-libraries").glob("*/originals/*/*.jpeg"))[:count]:
+        with Image.open(path) as image:
+            upright = ImageOps.exif_transpose(image) or image
+            found.append((path.read_bytes(), *upright.size))
+    if not found:
+        sys.exit(f"no fixture JPEGs under {shared}/fixtures/photos-libraries")
+    return found
+
+
+def upload(server: Any, token: str, photos: list[tuple[bytes, int, int]]) -> None:
     start = datetime(2024, 5, 1, 8, tzinfo=UTC)
     with server.client(token) as http:
         rows, bodies = [], {}
-        for i in range(count):
-            width, height = SHAPES[i % len(SHAPES)]
-            body = jpeg(i, width, height)
+        for i, (body, width, height) in enumerate(photos):
             row = {
                 "photos_uuid": str(uuid.uuid4()).upper(),
                 "filename": f"IMG_{i:04d}.JPG",
@@ -73,10 +95,14 @@ def upload(server: Any, token: str, count: int) -> None:
 
 
 def main() -> None:
-    heading("First-screen thumbnail bytes by device pixel ratio (issue 17)")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--photos", choices=("bench", "fixtures"), default="bench")
+    args = parser.parse_args()
+    heading(f"First-screen thumbnail bytes by device pixel ratio (issue 17), {args.photos} photos")
+    photos = bench_photos(24) if args.photos == "bench" else fixture_photos(24)
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp)) as server:
         owner = owner_with_device(server)
-        upload(server, owner.device_token, 24)
+        upload(server, owner.device_token, photos)
         wait_thumbnails(server, owner.user_token)
         sizes: dict[tuple[str, str], int] = {}
         with server.client(owner.user_token) as http, chromium() as (_, browser):
@@ -106,12 +132,10 @@ def main() -> None:
                 after = sum(size_of(i["id"], s) for i, s in zip(images, chosen, strict=True))
                 before = sum(size_of(i["id"], "small") for i in images)
                 results[name] = after
-                picked = ", ".join(
-                    f"{chosen.count(s)} {s}" for s in ("small", "medium", "large") if s in chosen
-                )
+                picked = ", ".join(f"{chosen.count(s)} {s}" for s in sorted(set(chosen), key=chosen.index))
                 print(
                     f"  {name:16} {len(images):2} tiles  before (small) {before / 1024:7.1f} KiB"
-                    f"  after ({picked}) {after / 1024:7.1f} KiB  x{after / before:.1f}"
+                    f"  after ({picked}) {after / 1024:7.1f} KiB  x{after / before:.2f}"
                 )
             two_to_one = results["desktop ratio 2"] / results["desktop ratio 1"]
             print(f"  after, ratio 2 against ratio 1: x{two_to_one:.2f}")

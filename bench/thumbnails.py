@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/thumbnails.py [--rounds 5] [--quality 82]
 
-Inputs: every fixture JPEG original (../shared/fixtures/photos-libraries/*/originals), three
-sizes each (1200, 600, 200 px wide). Each contender runs in its own process pinned to one core
-with one libvips thread, after a warm-up round; figures are medians over the rounds.
+Inputs: every fixture JPEG original (../shared/fixtures/photos-libraries/*/originals), the five
+sizes each: JPEG 1200, 600, 200 px wide and AVIF 640, 400 (quality 45, effort 0) for the grid.
+Each contender runs in its own process pinned to one core with one libvips thread, after a
+warm-up round; figures are medians over the rounds.
 
-- ours:   image_assistant.thumbnails.render (decode once with shrink-on-load, large → medium → small)
+- ours:   image_assistant.thumbnails.render (decode once with shrink-on-load, each size from the next larger)
 - sharp:  sharp from the npm registry (installed into bench/node/node_modules by this script),
           one pipeline per size as the original Node worker did, with sharp's defaults (which
           optimise Huffman tables); and once more with the encoder settings ours uses (no
@@ -33,6 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 NODE_DIR = REPO / "bench" / "node"
 WIDTHS = (1200, 600, 200)
+AVIF_WIDTHS = (640, 400)
+AVIF_QUALITY = 45  # THUMBNAIL_AVIF_QUALITY's default
 
 
 def fixture_jpegs() -> list[Path]:
@@ -50,7 +53,7 @@ def run_ours(files: list[Path], quality: int) -> None:
     from image_assistant.thumbnails.render import render_thumbnails
 
     for path in files:
-        render_thumbnails(path, ("large", "medium", "small"), quality=quality)
+        render_thumbnails(path, quality=quality, avif_quality=AVIF_QUALITY)
 
 
 def run_pillow(files: list[Path], quality: int) -> None:
@@ -64,6 +67,13 @@ def run_pillow(files: list[Path], quality: int) -> None:
                     height = round(upright.height * width / upright.width)
                     upright = upright.resize((width, height), Image.Resampling.LANCZOS)
                 upright.convert("RGB").save(io.BytesIO(), "JPEG", quality=quality, optimize=True)
+        for width in AVIF_WIDTHS:
+            with Image.open(path) as image:
+                upright = ImageOps.exif_transpose(image) or image
+                if upright.width > width:
+                    height = round(upright.height * width / upright.width)
+                    upright = upright.resize((width, height), Image.Resampling.LANCZOS)
+                upright.convert("RGB").save(io.BytesIO(), "AVIF", quality=AVIF_QUALITY, speed=9)
 
 
 def run_floor(files: list[Path], quality: int) -> None:
@@ -165,7 +175,8 @@ LABELS = {
 def report(rounds: int, quality: int) -> None:
     files = fixture_jpegs()
     print(
-        f"{len(files)} fixture JPEGs ({_megapixels(files):.0f} Mpx in all), 3 sizes each, quality {quality}"
+        f"{len(files)} fixture JPEGs ({_megapixels(files):.0f} Mpx in all), 3 JPEG sizes each at quality"
+        f" {quality}, 2 AVIF at {AVIF_QUALITY}"
     )
     print(f"one core (taskset), one libvips thread, median of {rounds} rounds after a warm-up")
     print(f"load average before: {_load()} on {_cores()} cores\n")

@@ -6,6 +6,8 @@ import sharp from "sharp";
 
 const [rounds, quality, optimise, ...files] = process.argv.slice(2);
 const widths = [1200, 600, 200];
+const avifWidths = [640, 400]; // the grid's AVIF sizes (store/keys.py), quality 45 at effort 0 as ours
+const AVIF_QUALITY = 45;
 sharp.concurrency(1); // one libvips thread: the benchmark compares work on one core
 sharp.cache(false);
 
@@ -16,6 +18,13 @@ async function thumbnails(file) {
       .rotate()
       .resize({ width, withoutEnlargement: true })
       .jpeg({ quality: Number(quality), optimiseCoding: optimise === "true" })
+      .toBuffer();
+  }
+  for (const width of avifWidths) {
+    await sharp(input)
+      .rotate()
+      .resize({ width, withoutEnlargement: true })
+      .avif({ quality: AVIF_QUALITY, effort: 0 })
       .toBuffer();
   }
 }

@@ -13,7 +13,7 @@
 import { api } from "./api.js";
 import { altText, count, dayKey, esc, groupTitle, monthKey } from "./format.js";
 import { isLive, livePlayer } from "./live.js";
-import { imageAttrs } from "./srcset.js";
+import { pictureHtml } from "./srcset.js";
 
 const AHEAD_PX = 2000; // fetch the next page two screens before the end
 const OVERSCAN_PX = 800; // rows kept in the page above and below the viewport
@@ -80,8 +80,8 @@ export function tileInner(photo, box) {
   const alt = esc(altText(photo));
   const fav = photo.is_favorite ? '<span class="fav" aria-hidden="true">♥</span>' : "";
   if (status === "ready") {
-    return `<img ${imageAttrs(photo, coverWidth(photo, box))} alt="${alt}" decoding="async"
-      draggable="false">${badge(photo)}${fav}`;
+    const image = pictureHtml(photo, coverWidth(photo, box), `alt="${alt}" decoding="async" draggable="false"`);
+    return `${image}${badge(photo)}${fav}`;
   }
   const mark = status === "failed" ? '<span class="mark" aria-hidden="true">!</span>' : "";
   return `<span class="ph" role="img" aria-label="${alt} (${STATE_LABELS[status]})">${mark}</span>${badge(photo)}${fav}`;

@@ -11,7 +11,8 @@
 // rendition (H.264 MP4, from GET /api/photos/{id}/playback: the edit's, or the original's under
 // "Show original"); a Live Photo moves, muted, while the pointer presses or hovers it (its
 // edited motion likewise); a burst opens as its frames. The info panel (key i; a bottom sheet
-// on a phone) tells everything known of the photo; a photo in Recently Deleted has Restore.
+// on a phone, closed by pulling it down) tells everything known of the photo; a photo in Recently
+// Deleted has Restore.
 
 import PhotoSwipe from "photoswipe";
 import { api, downloadUrl, thumbnailUrl } from "./api.js";
@@ -342,6 +343,7 @@ function toggleInfo(pswp, force) {
     panel.addEventListener("click", (event) => {
       if (event.target.closest(".info-close")) toggleInfo(pswp, false);
     });
+    pullToClose(panel, () => toggleInfo(pswp, false));
     pswp.element.append(panel);
   }
   const open = force ?? panel.hidden;
@@ -349,6 +351,38 @@ function toggleInfo(pswp, force) {
   pswp.element.classList.toggle("has-info", open);
   const photo = pswp.currSlide?.data.photo;
   if (open && photo) infoPanel(panel, photo.id);
+}
+
+const SHEET = window.matchMedia("(max-width: 640px)");
+const PULL_CLOSES = 60; // px a bottom sheet is pulled down to close; less springs back
+
+/** On phones the info panel is a bottom sheet: pulled down from its top (its text not scrolled), it
+ * follows the finger and closes when let go far enough down. */
+function pullToClose(panel, close) {
+  let start = null;
+  let pulled = 0;
+  const reset = () => {
+    start = null;
+    pulled = 0;
+    panel.style.transform = "";
+    panel.classList.remove("is-pulled");
+  };
+  panel.addEventListener("touchstart", (event) => {
+    if (!SHEET.matches || event.touches.length !== 1 || panel.scrollTop > 0) return;
+    start = event.touches[0].clientY;
+  }, { passive: true });
+  panel.addEventListener("touchmove", (event) => {
+    if (start === null) return;
+    pulled = Math.max(0, event.touches[0].clientY - start);
+    panel.classList.toggle("is-pulled", pulled > 0);
+    panel.style.transform = pulled ? `translateY(${pulled}px)` : "";
+  }, { passive: true });
+  panel.addEventListener("touchend", () => {
+    const far = pulled >= PULL_CLOSES;
+    reset();
+    if (far) close();
+  });
+  panel.addEventListener("touchcancel", reset);
 }
 
 /** Load the playback rendition of the current slide's video (and say when it is not ready). */

@@ -71,10 +71,13 @@ class Settings(BaseSettings):
     thumbnail_lease: str = Field(default="60s", alias="THUMBNAIL_LEASE")
     thumbnail_reconcile_every: str = Field(default="1m", alias="THUMBNAIL_RECONCILE_EVERY")
     thumbnail_jpeg_quality: int = Field(default=82, ge=30, le=100, alias="THUMBNAIL_JPEG_QUALITY")
+    thumbnail_avif_quality: int = Field(default=45, ge=20, le=100, alias="THUMBNAIL_AVIF_QUALITY")
     # A set of more photos than this downloads once the queue has rendered it (202 until then).
     publish_async_photos: int = Field(default=50, ge=0, alias="PUBLISH_ASYNC_PHOTOS")
     # How often the worker rewrites the sidecar (<original key>.json) of photos whose facts changed.
     sidecar_sweep_every: str = Field(default="5m", alias="SIDECAR_SWEEP_EVERY")
+    # How often the worker removes cached publish renditions nothing needs any more (core/rendition_sweep.py).
+    publish_sweep_every: str = Field(default="10m", alias="PUBLISH_SWEEP_EVERY")
 
     jwt_secret: str = Field(default="", alias="JWT_SECRET")
     jwt_expires_in: str = Field(default="30d", alias="JWT_EXPIRES_IN")
@@ -120,6 +123,7 @@ class Settings(BaseSettings):
             "invitation_expires_in",
             "password_reset_expires_in",
             "sidecar_sweep_every",
+            "publish_sweep_every",
         ):
             parse_duration(getattr(self, name))
         Rate.parse(self.pairing_client_rate)
@@ -206,6 +210,10 @@ class Settings(BaseSettings):
     @property
     def sidecar_sweep_seconds(self) -> int:
         return max(1, parse_duration(self.sidecar_sweep_every))
+
+    @property
+    def publish_sweep_seconds(self) -> int:
+        return max(1, parse_duration(self.publish_sweep_every))
 
     @property
     def queue_path(self) -> Path:

@@ -179,6 +179,17 @@ class StoreContract:
         assert set(store.list_keys(f"{folder}/")) == keys
         assert list(store.list_keys(f"tests/{uuid.uuid4().hex}/")) == []
 
+    def test_list_keys_gives_keys_in_order_and_resumes_after_one(self, store: ObjectStore) -> None:
+        folder = f"tests/{uuid.uuid4().hex}"
+        names = ["c.jpg", "ab-c", "ab/x", "ab/y/z", "ab0", "b/1", "b0"]  # '-' < '/' < '0'
+        for name in names:
+            store.put(f"{folder}/{name}", io.BytesIO(b"x"), content_type="image/jpeg")
+        keys = [f"{folder}/{name}" for name in sorted(names)]
+        assert list(store.list_keys(f"{folder}/")) == keys
+        for at in range(len(keys)):
+            assert list(store.list_keys(f"{folder}/", start_after=keys[at])) == keys[at + 1 :]
+        assert list(store.list_keys(f"{folder}/", start_after=f"{folder}/ab/")) == keys[1:]
+
 
 class TestLocalStore(StoreContract):
     @pytest.fixture

@@ -1,5 +1,6 @@
-"""New rows on SQLite go through the driver's executemany (db/bulk.py): each column holds exactly
-the text SQLAlchemy would have written, so every read is the same as before."""
+"""New rows go through the driver (db/bulk.py), the executemany of SQLite and a binary COPY on
+PostgreSQL: each column holds exactly what SQLAlchemy would have written, so every read is the
+same as before."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, insert, text
 
+from image_assistant.core import search
 from image_assistant.db.bulk import insert_rows
 from image_assistant.db.models import Base, Device, User
 from image_assistant.db.session import make_engine, make_session_factory, upgrade
+from tests.helpers.server import fresh_postgres_database
 
 PHOTOS: Table = Base.metadata.tables["photos"]
 
@@ -102,3 +105,57 @@ def test_rows_written_by_the_driver_hold_what_sqlalchemy_writes(
         differing = {name for name in expected if written[name] != expected[name]}
         assert differing == {"id", "photos_uuid"}
         assert db.execute(text("SELECT count(*) FROM photos")).scalar() == 2
+
+
+@pytest.fixture
+def postgres() -> Any:
+    with fresh_postgres_database("ia_bulk") as url:
+        engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        upgrade(engine)
+        yield make_session_factory(engine)
+        engine.dispose()
+
+
+def stored_as_text(db: Any, photos_uuid: str) -> dict[str, Any]:
+    """The row as PostgreSQL prints each of its columns."""
+    found = db.execute(text("SELECT * FROM photos WHERE photos_uuid = :u"), {"u": photos_uuid})
+    names = list(found.keys())
+    columns = ", ".join(f"{name}::text" for name in names)
+    row = db.execute(text(f"SELECT {columns} FROM photos WHERE photos_uuid = :u"), {"u": photos_uuid}).one()
+    return dict(zip(names, row, strict=True))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"keywords": ["a", "b"], "place": None, "camera": {"make": "Apple", "iso": 80, "aperture": 1.78}},
+        {"title": "Ærø 東京 ✓", "search_text": "ærø 東京 img 0001 heic ab a zz", "subtypes": []},
+        {"search_text": ""},
+    ],
+)
+def test_rows_copied_on_postgres_hold_what_sqlalchemy_writes(
+    postgres: Any, overrides: dict[str, Any]
+) -> None:
+    """COPY sends json values as their text and the search vector in tsvector's binary form
+    (search.with_vectors): the same columns as an INSERT through SQLAlchemy, whose row gets
+    its vector from the database's trigger (migration 0027)."""
+    with postgres() as db:
+        user = User(username="ada", password_hash="x")
+        db.add(user)
+        db.flush()
+        device = Device(user_id=user.id, name="Mac", hardware_id="h")
+        db.add(device)
+        db.flush()
+        fast = photo_row(user.id, device.id, id=uuid.uuid4(), photos_uuid="FAST", **overrides)
+        usual = photo_row(user.id, device.id, id=uuid.uuid4(), photos_uuid="USUAL", **overrides)
+        search.with_vectors(db, [fast])
+        assert "search_vector" in fast
+        insert_rows(db, PHOTOS, [fast])
+        db.connection().execute(insert(PHOTOS), [usual])
+        written, expected = stored_as_text(db, "FAST"), stored_as_text(db, "USUAL")
+        assert written["id"] == str(fast["id"]) and expected["id"] == str(usual["id"])
+        differing = {name for name in expected if written[name] != expected[name]}
+        assert differing == {"id", "photos_uuid"}
+        same = "SELECT search_vector = photo_search_vector(search_text) FROM photos"
+        assert db.execute(text(same)).scalars().all() == [True, True]

@@ -41,13 +41,16 @@ def test_manifest_and_service_worker_are_served(server: Server) -> None:
 
 
 @SQLITE
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_the_gallery_opens_offline_with_the_shell_and_the_thumbnails_it_saw(
-    browser: Browser, server: Server, accounts: Accounts
+    browser: Browser, server: Server, accounts: Accounts, phone: bool
 ) -> None:
     device = accounts.device()
     ids = {new_photo(device.http, jpeg(640, 480), f"IMG_{n}.JPG") for n in range(3)}
     wait_settled(device.owner.http, ids)
-    context = new_context(browser, server.url)
+    # on the desktop the tiles show the small JPEGs; on the phone (ratio 2) the 400 px AVIF ones
+    expected = "/thumbnail/avif400" if phone else "/thumbnail/small"
+    context = new_context(browser, server.url, phone=phone)
     try:
         page = context.new_page()
         sign_in(page, device.owner.username, device.owner.password)
@@ -68,5 +71,7 @@ def test_the_gallery_opens_offline_with_the_shell_and_the_thumbnails_it_saw(
         page.wait_for_function(
             "[...document.querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth > 0)"
         )
+        shown = page.evaluate("[...document.querySelectorAll('.tile img')].map(i => i.currentSrc)")
+        assert all(expected in src for src in shown), shown
     finally:
         context.close()

@@ -17,10 +17,14 @@ from tests.helpers.server import Accounts, Server
 from tests.helpers.thumbnails import jpeg, put_original, wait_settled
 
 SQLITE = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
-THUMBNAIL_WIDTHS = (200, 600, 1200)  # thumbnails/render.py, small, medium, large
+THUMBNAIL_WIDTHS = {"small": 200, "medium": 600, "large": 1200, "avif400": 400, "avif640": 640}
+# What a browser that shows AVIF loads for a tile, by width: the small JPEG where it is enough, the
+# AVIF ones between (640 rather than the 600 px JPEG: a third of its bytes), then the large JPEG.
+GRID_LADDER = {"small": 200, "avif400": 400, "avif640": 640, "large": 1200}
 PROFILES = {
     "desktop-1x": {"viewport": DESKTOP, "device_scale_factor": 1},
     "desktop-2x": {"viewport": DESKTOP, "device_scale_factor": 2},
+    "phone-2x": {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
     "phone-3x": {"viewport": PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True},
 }
 WIDTH, HEIGHT = 2400, 1600
@@ -66,10 +70,10 @@ def new_photos(http: httpx.Client, count: int) -> set[str]:
     return {str(r["id"]) for r in created.json()["results"]}
 
 
-def loaded_width(image: dict[str, Any]) -> int:
-    match = re.search(r"/thumbnail/(small|medium|large)\b", image["src"])
-    assert match, image
-    return dict(zip(("small", "medium", "large"), THUMBNAIL_WIDTHS, strict=True))[match.group(1)]
+def loaded_size(image: dict[str, Any]) -> str:
+    match = re.search(r"/thumbnail/(\w+)", image["src"])
+    assert match and match.group(1) in THUMBNAIL_WIDTHS, image
+    return match.group(1)
 
 
 def visible_images(page: Page) -> list[dict[str, Any]]:
@@ -88,7 +92,7 @@ def test_tiles_load_the_smallest_thumbnail_that_covers_their_device_pixels(
     device = accounts.device()
     ids = new_photos(device.http, 8)
     wait_settled(device.owner.http, ids)
-    picked: dict[str, set[int]] = {}
+    picked: dict[str, set[str]] = {}
     for name, profile in PROFILES.items():
         context = open_context(browser, server, profile)
         try:
@@ -98,14 +102,16 @@ def test_tiles_load_the_smallest_thumbnail_that_covers_their_device_pixels(
             for image in visible_images(page):
                 # object-fit: cover: the image must span the tile's width (3:2 photos, so height × 1.5 too)
                 need = max(image["shown"], image["tall"] * WIDTH / HEIGHT) * image["ratio"]
-                enough = [w for w in THUMBNAIL_WIDTHS if w >= need]
-                expected = enough[0] if enough else THUMBNAIL_WIDTHS[-1]
-                assert loaded_width(image) == expected, (name, need, image)
+                enough = [size for size, width in GRID_LADDER.items() if width >= need]
+                expected = enough[0] if enough else "large"
+                assert loaded_size(image) == expected, (name, need, image)
                 assert image["natural"] > 0
-                picked.setdefault(name, set()).add(loaded_width(image))
+                picked.setdefault(name, set()).add(loaded_size(image))
         finally:
             context.close()
     assert set(picked) == set(PROFILES), picked
+    # on sharp screens the tiles are AVIF ones, which the browser decoded (natural > 0 above)
+    assert all(picked[name] <= {"avif400", "avif640"} for name in PROFILES if name != "desktop-1x"), picked
 
 
 PHONE_PAGES = ["/", "/albums", "/sync", "/devices", "/sets", "/account"]

@@ -1,6 +1,7 @@
 """The gallery by touch and on a phone: the lightbox zooms into the full image, swipes between
 photos and closes on a pull down; the info panel is a bottom sheet; a pinch or the Columns
-control sets the tiles a row (remembered); the navigation sits at the bottom, within a thumb's reach.
+control sets the tiles a row (remembered); the navigation sits at the bottom, within a thumb's reach,
+and the account a tap away in the header; the info sheet closes when pulled down.
 
 Gestures are real touch input: Chromium's DevTools protocol (Input.dispatchTouchEvent) feeds them
 through the browser's own input pipeline, so the page sees the touch and pointer events a phone
@@ -289,6 +290,37 @@ def test_the_info_panel_is_a_bottom_sheet_on_a_phone(
             context.close()
 
 
+@SQLITE
+def test_on_a_phone_the_info_sheet_closes_when_pulled_down(
+    browser: Browser, server: Server, accounts: Accounts
+) -> None:
+    device = accounts.device()
+    wait_settled(device.owner.http, set(jpegs(device.http, 1)))
+    context = open_context(browser, server, PHONE_3X)
+    try:
+        page = context.new_page()
+        sign_in(page, device.owner.username, device.owner.password)
+        cdp = context.new_cdp_session(page)
+        open_lightbox(page, 0)
+        page.keyboard.press("i")
+        panel = page.locator(".pswp-info")
+        expect(panel.locator(".info-title")).to_have_text("IMG_0.JPG")
+        top = panel.bounding_box()["y"]  # type: ignore[index]
+        gesture(cdp, [(195, top + 20)], [(195, top + 45)])  # a short pull springs back
+        page.wait_for_timeout(400)
+        expect(panel).to_be_visible()
+        assert abs(panel.bounding_box()["y"] - top) <= 1  # type: ignore[index]
+        gesture(cdp, [(195, top + 20)], [(195, top + 220)])  # pulled well down: the sheet closes
+        expect(panel).to_be_hidden()
+        expect(page.locator('.pswp[data-state="open"]')).to_have_count(1)  # the photo stays open
+        page.keyboard.press("i")  # and opens again where it was
+        expect(panel).to_be_visible()
+        page.wait_for_timeout(400)
+        assert abs(panel.bounding_box()["y"] - top) <= 1  # type: ignore[index]
+    finally:
+        context.close()
+
+
 def tiles_per_row(page: Page) -> list[int]:
     counts: list[int] = page.evaluate(
         "() => [...document.querySelectorAll('.grid > .row')].sort((a, b) => a.offsetTop - b.offsetTop)"
@@ -380,5 +412,14 @@ def test_on_a_phone_the_navigation_is_at_the_bottom_and_covers_nothing(
         nav.get_by_role("link", name="Albums").tap()
         page.wait_for_url("**/albums")
         expect(nav.get_by_role("link", name="Albums")).to_have_attribute("aria-current", "page")
+
+        page.evaluate("window.scrollTo(0, 0)")  # the header, with the account, is at the top
+        account = page.get_by_role("link", name=device.owner.username)
+        expect(account).to_be_visible()
+        box = account.bounding_box()
+        assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= PHONE["width"], box
+        account.tap()
+        page.wait_for_url("**/account")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     finally:
         context.close()

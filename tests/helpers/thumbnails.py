@@ -100,7 +100,7 @@ def thumbnail_bytes(http: httpx.Client, photo_id: str, size: str) -> bytes:
     assert response.status_code == 200, response.text
     body = httpx.get(response.json()["url"], timeout=30)
     assert body.status_code == 200
-    assert body.headers["content-type"].startswith("image/jpeg")
+    assert body.headers["content-type"].startswith("image/avif" if size.startswith("avif") else "image/jpeg")
     return body.content
 
 

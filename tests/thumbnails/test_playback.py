@@ -240,3 +240,37 @@ def test_an_edited_live_photo_moves_with_its_edited_motion_muted(server: Server,
     assert (original["video"]["width"], original["video"]["height"]) == (320, 240)
     still = http.get(f"/api/photos/{photo_id}/playback")
     assert still.status_code == 404 and still.json()["error"]["details"]["state"] == "none"
+
+
+def test_the_photo_json_reports_the_playback_of_the_version_shown(one_attempt: Server) -> None:
+    """An edit whose rendition failed: the photo's `playback` (and `live_playback`) says so, as
+    /playback does, though the original's rendition is made."""
+    from tests.helpers.thumbnails import jpeg
+
+    broken = b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00" + b"not a movie" * 100
+    accounts = Accounts(one_attempt)
+    try:
+        device = accounts.device()
+        http = device.owner.http
+        video = send_video(device, make_video(width=320, height=240, frames=4), "IMG_0004.MOV")
+        live = make_video(width=320, height=240, frames=4)
+        still = send_video(device, jpeg(320, 240), "IMG_0005.HEIC", live=live)
+        played_width(http, video, "original")
+        played_width(http, still, "original", kind="live_video")
+        assert http.get(f"/api/photos/{video}").json()["playback"] == "completed"
+        declare_edit(device, video, "edited", broken)
+        live_sha256 = hashlib.sha256(live).hexdigest()
+        declare_edit(device, still, "edited_live_video", broken, live_video_sha256=live_sha256)
+
+        def failed(photo_id: str, kind: str) -> bool:
+            answer = http.get(f"/api/photos/{photo_id}/playback", params={"kind": kind})
+            return answer.status_code == 404 and answer.json()["error"]["details"]["state"] == "failed"
+
+        wait_for(lambda: failed(video, "original") and failed(still, "live_video"), 60, "the edits to fail")
+        assert http.get(f"/api/photos/{video}").json()["playback"] == "failed"
+        assert http.get(f"/api/photos/{still}").json()["live_playback"] == "failed"
+        listed = {p["id"]: p for p in http.get("/api/photos").json()["photos"]}
+        assert listed[video]["playback"] == "failed" and listed[still]["live_playback"] == "failed"
+        assert played_width(http, video, "original", version="original")["video"]["width"] == 320
+    finally:
+        accounts.close()

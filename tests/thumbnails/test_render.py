@@ -19,7 +19,7 @@ def render_one(tmp_path: Path, name: str, data: bytes) -> dict[str, Image.Image]
     path = tmp_path / name
     path.write_bytes(data)
     out = render_thumbnails(path)
-    return {size: Image.open(io.BytesIO(jpeg_bytes)) for size, jpeg_bytes in out.items()}
+    return {size: Image.open(io.BytesIO(data)) for size, data in out.items()}
 
 
 def test_small_originals_are_never_upscaled(tmp_path: Path) -> None:
@@ -28,6 +28,8 @@ def test_small_originals_are_never_upscaled(tmp_path: Path) -> None:
         "small": (200, 133),
         "medium": (450, 300),
         "large": (450, 300),
+        "avif400": (400, 267),
+        "avif640": (450, 300),
     }
 
 
@@ -46,11 +48,14 @@ def test_exif_orientation_is_applied_and_gps_is_stripped(tmp_path: Path) -> None
         "small": (200, 400),
         "medium": (400, 800),
         "large": (400, 800),
+        "avif400": (400, 800),
+        "avif640": (400, 800),
     }
     small = thumbs["small"].convert("RGB")
     top, bottom = small.getpixel((100, 50)), small.getpixel((100, 350))
     assert top[0] > 200 and top[1] < 60 and min(bottom) > 240, (top, bottom)
     assert not small.getexif()
+    assert not thumbs["avif400"].getexif() and "xmp" not in thumbs["avif400"].info
 
 
 def test_display_p3_photos_are_converted_to_srgb(tmp_path: Path) -> None:
@@ -65,7 +70,9 @@ def test_display_p3_photos_are_converted_to_srgb(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", ["png", "tif", "webp"])
-def test_png_tiff_and_webp_with_alpha_or_16_bits_become_plain_jpeg(tmp_path: Path, suffix: str) -> None:
+def test_png_tiff_and_webp_with_alpha_or_16_bits_become_plain_jpeg_and_avif(
+    tmp_path: Path, suffix: str
+) -> None:
     import pyvips
 
     base = pyvips.Image.black(1500, 1000, bands=3).new_from_image([30, 120, 200]).copy(interpretation="srgb")
@@ -81,8 +88,17 @@ def test_png_tiff_and_webp_with_alpha_or_16_bits_become_plain_jpeg(tmp_path: Pat
         "small": (200, 133),
         "medium": (600, 400),
         "large": (1200, 800),
+        "avif400": (400, 267),
+        "avif640": (640, 427),
     }
-    assert thumbs["large"].mode == "RGB"
+    assert thumbs["large"].mode == "RGB" and thumbs["avif640"].mode == "RGB"
+    assert {s: t.format for s, t in thumbs.items()} == {
+        "small": "JPEG",
+        "medium": "JPEG",
+        "large": "JPEG",
+        "avif400": "AVIF",
+        "avif640": "AVIF",
+    }
 
 
 def test_raw_file_uses_its_largest_embedded_preview_turned_by_the_raw_orientation(tmp_path: Path) -> None:

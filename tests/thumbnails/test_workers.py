@@ -6,15 +6,19 @@ Each test runs real `serve` and `worker` processes with short timings (retry 2 s
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
+import sqlalchemy
+from PIL import Image
 
 from tests.helpers.server import CLI, Accounts
 from tests.helpers.thumbnails import (
@@ -28,6 +32,7 @@ from tests.helpers.thumbnails import (
     slow_png,
     start_worker,
     started_photo_ids,
+    thumbnail_bytes,
     wait_for,
     wait_settled,
 )
@@ -236,3 +241,84 @@ def test_a_long_job_keeps_its_lease_and_a_killed_workers_job_is_requeued_within_
     finally:
         server.stop()
     assert "Traceback" not in server.log_text()
+
+
+TILE_SOURCES = """() => [...document.querySelectorAll('.tile img')]
+  .map((i) => i.complete && i.naturalWidth > 0 ? new URL(i.currentSrc).pathname.split('/').pop() : null)"""
+
+
+def tile_sizes_at_ratio_2(server: TunedServer, accounts: Accounts, owner: Any, count: int) -> list[str]:
+    """The thumbnail size each grid tile loaded in Chromium on a 1280 px screen at ratio 2."""
+    from tests.helpers.browser import DESKTOP, chromium, sign_in
+
+    with chromium() as (_, browser):
+        context = browser.new_context(base_url=server.url, viewport=DESKTOP, device_scale_factor=2)
+        try:
+            page = context.new_page()
+            sign_in(page, owner.username, owner.password)
+            page.wait_for_function(
+                f"() => {{ const s = ({TILE_SOURCES})(); return s.length === {count} && s.every(Boolean); }}"
+            )
+            sizes: list[str] = page.evaluate(TILE_SOURCES)
+            return sizes
+        finally:
+            context.close()
+
+
+def test_photos_thumbnailed_before_the_avif_sizes_show_crisp_jpegs_until_the_backfill_makes_them(
+    tmp_path_factory: pytest.TempPathFactory, redis_queue: str, tmp_path: Path
+) -> None:
+    extra = {"REDIS_URL": REDIS_URL, "THUMBNAIL_QUEUE": redis_queue + "-backfill"}
+    server = launch(tmp_path_factory.mktemp("thumbs"), "backfill", extra, ("--no-worker",))
+    worker = start_worker(server.env, tmp_path / "worker-1.log")
+    try:
+        accounts = Accounts(server)
+        device = accounts.device()
+        ids = {new_photo(device.http, jpeg(2400, 1600), f"p{n}.jpg") for n in range(3)}
+        wait_settled(device.owner.http, ids, timeout=90)
+        worker.stop()
+        # As a library thumbnailed before the AVIF sizes existed: no flag, no AVIF files.
+        engine = sqlalchemy.create_engine(f"sqlite:///{server.data_dir / 'image-assistant.db'}")
+        with engine.begin() as db:
+            db.execute(sqlalchemy.text("UPDATE photos SET thumbnail_avif = false"))
+        engine.dispose()
+        avif_files = sorted((server.data_dir / "objects").glob("thumbs/avif*/**/*.avif"))
+        assert len(avif_files) == 2 * len(ids)
+        for path in avif_files:
+            path.unlink()
+        small_files = sorted((server.data_dir / "objects").glob("thumbs/small/**/*.jpg"))
+        small_made = {path: path.stat().st_mtime_ns for path in small_files}
+        for photo_id in ids:
+            row = device.owner.http.get(f"/api/photos/{photo_id}").json()
+            assert row["thumbnails"] == {
+                "small": True,
+                "medium": True,
+                "large": True,
+                "avif400": False,
+                "avif640": False,
+            }
+            missing = device.owner.http.get(f"/api/photos/{photo_id}/thumbnail/avif400")
+            assert missing.status_code == 404 and missing.json()["error"]["code"] == "thumbnail_not_ready"
+        # photos sent without their size show as 200 px squares: 400 device px, the 600 px JPEG then
+        assert tile_sizes_at_ratio_2(server, accounts, device.owner, len(ids)) == ["medium"] * len(ids)
+
+        worker = start_worker(server.env, tmp_path / "worker-2.log")
+        wait_for(
+            lambda: all(
+                device.owner.http.get(f"/api/photos/{i}").json()["thumbnails"]["avif640"] for i in ids
+            ),
+            90,
+            "the backfill of the AVIF thumbnails",
+        )
+        assert f"backfill: AVIF thumbnails of {len(ids)} photo(s) queued" in worker.log_text()
+        for photo_id in ids:
+            for size, width in (("avif400", 400), ("avif640", 640)):
+                with Image.open(io.BytesIO(thumbnail_bytes(device.owner.http, photo_id, size))) as made:
+                    assert (made.format, made.size) == ("AVIF", (width, round(width * 2 / 3)))
+        # only the missing sizes were made: the JPEGs are the files they were
+        assert {path: path.stat().st_mtime_ns for path in small_files} == small_made
+        assert tile_sizes_at_ratio_2(server, accounts, device.owner, len(ids)) == ["avif400"] * len(ids)
+    finally:
+        worker.stop()
+        server.stop()
+    assert "Traceback" not in worker.log_text() + server.log_text()

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { aspect } from "../grid.js";
-import { imageAttrs } from "../srcset.js";
+import { pictureHtml } from "../srcset.js";
 import { count, esc } from "../format.js";
 import { viewLinks } from "./photos.js";
 
@@ -11,7 +11,7 @@ function cover(item) {
   const c = item.cover;
   // A square of at most 300 CSS px (styles.css .album-list), the photo cropped to fill it.
   const shown = 300 * Math.max(aspect(c ?? {}), 1 / aspect(c ?? {}));
-  if (c?.thumbnails?.small) return `<img ${imageAttrs(c, shown)} alt="" loading="lazy" decoding="async">`;
+  if (c?.thumbnails?.small) return pictureHtml(c, shown, 'alt="" loading="lazy" decoding="async"');
   return '<span class="ph" aria-hidden="true"></span>';
 }
 

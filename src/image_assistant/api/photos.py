@@ -219,8 +219,9 @@ def thumbnail(
     redirect: bool = False,
     version: Literal["current", "original"] = "current",
 ) -> Response:
-    """A pre-signed URL of the small (200 px), medium (600) or large (1200) thumbnail (1 h): of the
-    version shown (the edited one when there is one), or with `?version=original` of the original."""
+    """A pre-signed URL of the small (200 px), medium (600) or large (1200) JPEG thumbnail, or the
+    grid's avif400 or avif640 AVIF one (1 h): of the version shown (the edited one when there is
+    one), or with `?version=original` of the original."""
     photo = gallery.get_photo(db, user_id=caller.user_id, photo_id=parse_uuid(photo_id, "photo id"))
     key = gallery.thumbnail_of(photo, size=size, version=version)
     return presigned(request, runtime, key, redirect=redirect)

@@ -14,6 +14,7 @@ from image_assistant.core import devices as device_core
 from image_assistant.core.gallery import LISTED_EXTRA, LISTED_NAMES, PhotoDetail
 from image_assistant.core.synclog import SyncPass
 from image_assistant.db.models import Album, Device, Photo, SyncLog, User
+from image_assistant.store.keys import AVIF_SIZES
 
 LISTED_ROW_NAMES = (*LISTED_NAMES, *LISTED_EXTRA)
 
@@ -99,6 +100,7 @@ def photo_json(photo: Row[Any]) -> dict[str, Any]:
             "small": p["thumbnail_small_key"] is not None,
             "medium": p["thumbnail_medium_key"] is not None,
             "large": p["thumbnail_large_key"] is not None,
+            **dict.fromkeys(AVIF_SIZES, bool(p["thumbnail_avif"])),
         },
         "burst_id": p["burst_id"],
         "burst_count": p["burst_count"],

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
@@ -16,7 +16,7 @@ from image_assistant.core import cursor, files, months, search
 from image_assistant.core.files import FileKind
 from image_assistant.db.models import Album, AlbumPhoto, Photo, PhotoFile, PlaybackRendition
 from image_assistant.errors import BadRequest, NotFound
-from image_assistant.store.keys import THUMBNAIL_SIZES, thumbnail_key
+from image_assistant.store.keys import AVIF_SIZES, THUMBNAIL_SIZES, thumbnail_key
 
 # What a page of photos shows (api.shapes.photo_json), read as plain rows: no ORM object per photo.
 LISTED_NAMES = (
@@ -41,6 +41,7 @@ LISTED_NAMES = (
     "thumbnail_small_key",
     "thumbnail_medium_key",
     "thumbnail_large_key",
+    "thumbnail_avif",
     "created_at",
     "updated_at",
     "burst_id",
@@ -69,37 +70,81 @@ _BURST_COUNT = case(
 _ORIGINAL = and_(PhotoFile.photo_id == Photo.id, PhotoFile.kind == FileKind.ORIGINAL.value)
 _EDITED_FILE = aliased(PhotoFile, name="edited_file")
 _EDITED = and_(_EDITED_FILE.photo_id == Photo.id, _EDITED_FILE.kind == FileKind.EDITED.value)
+_HAS_EDIT = and_(_EDITED_FILE.object_key.is_not(None), _EDITED_FILE.declared_sha256.is_not(None))
 _VIDEO_PLAYBACK = aliased(PlaybackRendition, name="video_playback")
 _LIVE_PLAYBACK = aliased(PlaybackRendition, name="live_playback")
+_EDIT_RENDITION = aliased(PlaybackRendition, name="edit_rendition")
+_EDIT_FILE = aliased(PhotoFile, name="edit_file")
+
+
+def _edit_rendition_state(kind: FileKind) -> Any:
+    """The state of the rendition of the photo's edited `kind` while that edit is declared and
+    stored (as `playback` picks it); asked only of the rows that may have one (a scalar subquery
+    in a CASE, so a page of still photos joins nothing more)."""
+    return (
+        select(_EDIT_RENDITION.status)
+        .join(
+            _EDIT_FILE, and_(_EDIT_FILE.photo_id == _EDIT_RENDITION.photo_id, _EDIT_FILE.kind == kind.value)
+        )
+        .where(
+            _EDIT_RENDITION.photo_id == Photo.id,
+            _EDIT_RENDITION.kind == kind.value,
+            _EDIT_FILE.object_key.is_not(None),
+            _EDIT_FILE.declared_sha256.is_not(None),
+        )
+        .scalar_subquery()
+    )
+
+
+# The states of the renditions `playback` answers: the edit's while there is one, else the original's.
+_PLAYBACK = case(
+    (
+        and_(Photo.media_type == "video", _HAS_EDIT),
+        func.coalesce(_edit_rendition_state(FileKind.EDITED), _VIDEO_PLAYBACK.status),
+    ),
+    else_=_VIDEO_PLAYBACK.status,
+)
+_LIVE = case(
+    (
+        _LIVE_PLAYBACK.status.is_not(None),
+        func.coalesce(_edit_rendition_state(FileKind.EDITED_LIVE_VIDEO), _LIVE_PLAYBACK.status),
+    ),
+    else_=None,
+)
 LISTED = (
     *(Photo.__table__.c[name] for name in LISTED_NAMES),
     PhotoFile.object_key.is_not(None).label("has_original"),
-    and_(_EDITED_FILE.object_key.is_not(None), _EDITED_FILE.declared_sha256.is_not(None)).label("has_edit"),
-    _VIDEO_PLAYBACK.status.label("playback"),
-    _LIVE_PLAYBACK.status.label("live_playback"),
+    _HAS_EDIT.label("has_edit"),
+    _PLAYBACK.label("playback"),
+    _LIVE.label("live_playback"),
     _BURST_COUNT,
 )
 # Extra names of a LISTED row, after LISTED_NAMES.
 LISTED_EXTRA = ("has_original", "has_edit", "playback", "live_playback", "burst_count")
 
 
-def _listed() -> Select[Any]:
+def _listed(page: Subquery | None = None) -> Select[Any]:
     """Photos as listed, each with whether its original and an edit are stored and the state of
-    its playback renditions (outer joins on primary keys)."""
-    return (
-        select(*LISTED)
-        .select_from(Photo)
-        .outerjoin(PhotoFile, _ORIGINAL)
-        .outerjoin(_EDITED_FILE, _EDITED)
-        .outerjoin(
-            _VIDEO_PLAYBACK,
-            and_(_VIDEO_PLAYBACK.photo_id == Photo.id, _VIDEO_PLAYBACK.kind == FileKind.ORIGINAL.value),
-        )
-        .outerjoin(
-            _LIVE_PLAYBACK,
-            and_(_LIVE_PLAYBACK.photo_id == Photo.id, _LIVE_PLAYBACK.kind == FileKind.LIVE_VIDEO.value),
-        )
+    the playback renditions of the version shown (outer joins on primary keys); only the photos
+    of `page` (ids) when given. The page comes first in the FROM list, so that the join order
+    stays right whatever is joined (PostgreSQL keeps the written order past join_collapse_limit,
+    8 tables: every photo of the user would be joined before the page)."""
+    listed = select(*LISTED)
+    listed = (
+        listed.select_from(Photo)
+        if page is None
+        else listed.select_from(page).join(Photo, Photo.id == page.c.id)
     )
+    return (
+        listed.outerjoin(PhotoFile, _ORIGINAL)
+        .outerjoin(_EDITED_FILE, _EDITED)
+        .outerjoin(_VIDEO_PLAYBACK, _rendition(_VIDEO_PLAYBACK, FileKind.ORIGINAL))
+        .outerjoin(_LIVE_PLAYBACK, _rendition(_LIVE_PLAYBACK, FileKind.LIVE_VIDEO))
+    )
+
+
+def _rendition(rendition: Any, kind: FileKind) -> ColumnElement[bool]:
+    return and_(rendition.photo_id == Photo.id, rendition.kind == kind.value)
 
 
 @dataclass
@@ -291,7 +336,7 @@ def timeline(
         page = page.where(Photo.sort_at < before)
     order = (Photo.sort_at.asc(), Photo.id.asc()) if newer else (Photo.sort_at.desc(), Photo.id.desc())
     chosen = page.order_by(*order).limit(limit + 1).subquery("page")
-    query = _listed().join(chosen, chosen.c.id == Photo.id).order_by(*order)
+    query = _listed(chosen).order_by(*order)
     photos = list(db.execute(query))
     more = len(photos) > limit
     photos = photos[:limit]
@@ -371,7 +416,11 @@ def thumbnail_of(photo: Photo, *, size: str, version: str) -> str:
     one) or of the `original`. Raises NotFound while it is not made."""
     if size not in THUMBNAIL_SIZES:
         raise BadRequest(f"size must be one of {', '.join(THUMBNAIL_SIZES)}", code="invalid_size")
-    key: str | None = getattr(photo, f"thumbnail_{size}_key")
+    key: str | None
+    if size in AVIF_SIZES:
+        key = thumbnail_key(photo.user_id, photo.photos_uuid, size) if photo.thumbnail_avif else None
+    else:
+        key = getattr(photo, f"thumbnail_{size}_key")
     if key is not None and version == "original" and photo.thumbnail_of_edit:
         key = thumbnail_key(photo.user_id, photo.photos_uuid, size, of_original=True)
     if key is None:

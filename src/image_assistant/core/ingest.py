@@ -263,6 +263,7 @@ def ingest_photos(db: DbSession, *, device: DeviceRef, records: Sequence[PhotoRe
                 result.reworded.append(known["id"])
         result.results.append(PhotoResult(record.photos_uuid, status, needs_upload(current), known["id"]))
     if new_rows:
+        search.with_vectors(db, new_rows)
         insert_rows(db, _PHOTOS_TABLE, new_rows)
         search.index_new(db, [row["id"] for row in new_rows])
     if changed_rows:

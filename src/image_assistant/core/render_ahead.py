@@ -57,6 +57,14 @@ def claim(db: DbSession, *, set_id: uuid.UUID, plan: Plan, now: datetime) -> boo
     return rows_changed(taken) == 1
 
 
+def expire(db: DbSession, *, now: datetime) -> int:
+    """Forget what was queued more than REQUEUE_AFTER ago (a 202 no download followed: the next
+    one queues anew either way); returns how many rows went. Committed."""
+    gone = db.execute(delete(PublishRender).where(PublishRender.queued_at < now - REQUEUE_AFTER))
+    db.commit()
+    return rows_changed(gone)
+
+
 def release(db: DbSession, *, set_id: uuid.UUID, preset: str) -> None:
     """Nothing is queued for the set in this preset any more: its zip was served, or the queue
     was away. The next download that finds renditions missing queues them again."""

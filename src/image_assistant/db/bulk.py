@@ -86,10 +86,15 @@ def insert_rows(db: DbSession, table: Table, rows: list[dict[str, Any]]) -> None
     try:
         with driver.cursor() as cursor:
             types = _column_types(cursor, table.name, columns)
+            texts = [i for i, oid in enumerate(types) if oid == JSON_OID]
             with cursor.copy(statement) as copy:
-                copy.set_types(types)
+                copy.set_types([_SENT_AS.get(oid, oid) for oid in types])
                 for row in rows:
-                    copy.write_row([row[name] for name in columns])
+                    values = [row[name] for name in columns]
+                    for i in texts:
+                        if values[i] is not None:
+                            values[i] = _json_text(values[i])
+                    copy.write_row(values)
     except psycopg.Error as exc:
         # As SQLAlchemy would raise it: a row created meanwhile by a concurrent batch is an
         # IntegrityError (409, retry), a lost connection an OperationalError (503).
@@ -106,6 +111,12 @@ def _copy_statement(table: str, columns: tuple[str, ...]) -> str:
 
 
 _COLUMN_TYPES: dict[str, dict[str, int]] = {}
+TSVECTOR_OID, BYTEA_OID, JSON_OID, TEXT_OID = 3614, 17, 114, 25
+# How a column's values are sent (in binary, the bytes the server's receive function reads):
+# a tsvector's in its binary form, made by `tsvector_binary` (psycopg has no dumper for it;
+# a bytea's bytes go as they are); a json value as its text, made here (`_json_text`: most are
+# `[]`, psycopg's dumper would call json.dumps for each).
+_SENT_AS = {TSVECTOR_OID: BYTEA_OID, JSON_OID: TEXT_OID}
 
 
 def _column_types(cursor: psycopg.Cursor[Any], table: str, columns: Sequence[str]) -> list[int]:
@@ -118,6 +129,14 @@ def _column_types(cursor: psycopg.Cursor[Any], table: str, columns: Sequence[str
         )
         known = _COLUMN_TYPES[table] = {str(name): int(oid) for name, oid in found.fetchall()}
     return [known[name] for name in columns]
+
+
+def tsvector_binary(lexemes: Sequence[str]) -> bytes:
+    """A tsvector of these lexemes (sorted, each once, no NUL) without positions, in the binary
+    form COPY takes: their count, then each lexeme NUL-terminated and its number of positions (0)."""
+    if not lexemes:
+        return b"\0\0\0\0"
+    return len(lexemes).to_bytes(4, "big") + ("\0\0\0".join(lexemes) + "\0\0\0").encode()
 
 
 def _sqlite_executemany(driver: Any, dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> None:

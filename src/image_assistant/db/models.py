@@ -179,6 +179,8 @@ class Photo(Timestamped, Base):
     thumbnail_small_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_medium_key: Mapped[str | None] = mapped_column(String(1024))
     thumbnail_large_key: Mapped[str | None] = mapped_column(String(1024))
+    # The AVIF sizes (store/keys.py AVIF_SIZES) are made, at keys that follow from the photo's (0028).
+    thumbnail_avif: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     thumbnail_status: Mapped[str] = mapped_column(String(16), default="pending")
     thumbnail_error: Mapped[str | None] = mapped_column(Text)
     # Bookkeeping of the thumbnail job (migration 0002): the reconciler reads these.

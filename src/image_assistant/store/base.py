@@ -78,8 +78,9 @@ class ObjectStore(abc.ABC):
         return 0
 
     @abc.abstractmethod
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        """Every object key starting with `prefix` (a `/`-ended folder, or "" for all), in any order."""
+    def list_keys(self, prefix: str, *, start_after: str = "") -> Iterator[str]:
+        """Every object key starting with `prefix` (a `/`-ended folder, or "" for all) and, when
+        `start_after` is given, coming after it; in key order (so a long walk can resume)."""
 
 
 @dataclass(frozen=True)

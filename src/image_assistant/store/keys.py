@@ -7,7 +7,11 @@ import uuid
 
 from image_assistant.errors import InvalidKey
 
-THUMBNAIL_SIZES = {"small": 200, "medium": 600, "large": 1200}
+THUMBNAIL_SIZES = {"small": 200, "medium": 600, "large": 1200, "avif400": 400, "avif640": 640}
+# The grid's sizes between small and large, in AVIF (a third of a JPEG's bytes at the size): the
+# page offers them to browsers that show AVIF, so a tile at ratio 2 or 3 gets what it shows. Made
+# with the others; the reconciler's backfill makes them for photos thumbnailed before them.
+AVIF_SIZES = ("avif400", "avif640")
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 # What a whole key looks like (each segment as _SEGMENT, none with ".."), for documents.
@@ -83,12 +87,19 @@ def photo_file_key(
 
 
 def thumbnail_key(owner_id: uuid.UUID, photos_uuid: str, size: str, *, of_original: bool = False) -> str:
-    """`thumbs/<size>/<owner>/<U[0]>/<UUID>.jpg`: the thumbnail shown (of the edit when there is
-    one); `of_original` the original's, kept beside an edit's at `thumbs/<size>-original/…`."""
+    """`thumbs/<size>/<owner>/<U[0]>/<UUID>.jpg` (`.avif` for AVIF_SIZES): the thumbnail shown (of
+    the edit when there is one); `of_original` the original's, kept beside an edit's at
+    `thumbs/<size>-original/…`."""
     if size not in THUMBNAIL_SIZES:
         raise InvalidKey(f"unknown thumbnail size {size!r}")
     folder = f"{size}-original" if of_original else size
-    return validate_key(f"thumbs/{folder}/{owner_id}/{_shard(photos_uuid)}.jpg")
+    ext = "avif" if size in AVIF_SIZES else "jpg"
+    return validate_key(f"thumbs/{folder}/{owner_id}/{_shard(photos_uuid)}.{ext}")
+
+
+def thumbnail_type(size: str) -> str:
+    """The media type of a thumbnail size's files."""
+    return "image/avif" if size in AVIF_SIZES else "image/jpeg"
 
 
 RENDITION_FOLDERS = {

@@ -126,15 +126,29 @@ class LocalStore(ObjectStore):
         except OSError as exc:
             raise Unavailable(f"object store directory {self._root} is not writable: {exc.strerror}") from exc
 
-    def list_keys(self, prefix: str) -> Iterator[str]:
+    def list_keys(self, prefix: str, *, start_after: str = "") -> Iterator[str]:
         """Walk the folder `prefix` names (its temp folder and dot files are never objects)."""
         start = self._path(prefix.rstrip("/")) if prefix else self._root
-        for directory, subdirs, files in os.walk(start):
-            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
-            relative = Path(directory).relative_to(self._root).as_posix()
-            for name in files:
-                if not name.startswith("."):
-                    yield name if relative == "." else f"{relative}/{name}"
+        yield from self._walk(start, start_after)
+
+    def _walk(self, directory: Path, start_after: str) -> Iterator[str]:
+        """The keys under `directory` after `start_after`, in key order: a folder sorts as its
+        name and a `/`, which every key inside it has there; a folder wholly before
+        `start_after` is not entered."""
+        try:
+            entries = [e for e in os.scandir(directory) if not e.name.startswith(".")]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        relative = directory.relative_to(self._root).as_posix()
+        folder = "" if relative == "." else f"{relative}/"
+        named = sorted((e.name + ("/" if e.is_dir(follow_symlinks=False) else ""), e) for e in entries)
+        for name, entry in named:
+            key = folder + name
+            if not name.endswith("/"):
+                if key > start_after:
+                    yield key
+            elif key > start_after or start_after.startswith(key):
+                yield from self._walk(Path(entry.path), start_after)
 
     def _path(self, key: str) -> Path:
         """The resolved file path of a valid key, refused if it escapes the root."""

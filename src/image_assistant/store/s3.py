@@ -204,15 +204,19 @@ class S3Store(MultipartStore):
                         key=upload["Key"], multipart_id=upload["UploadId"], started_at=upload["Initiated"]
                     )
 
-    def objects(self, prefix: str) -> Iterator[ListedObject]:
+    def objects(self, prefix: str, *, start_after: str = "") -> Iterator[ListedObject]:
+        after = {"StartAfter": start_after} if start_after else {}
         with self._translated_errors("list objects"):
-            pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self._bucket, Prefix=prefix, **after
+            )
             for page in pages:
                 for item in page.get("Contents", []):
                     yield ListedObject(key=item["Key"], modified_at=item["LastModified"])
 
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        return (listed.key for listed in self.objects(prefix))
+    def list_keys(self, prefix: str, *, start_after: str = "") -> Iterator[str]:
+        """S3 lists keys in the order of their UTF-8 bytes: key order, as keys are ASCII."""
+        return (listed.key for listed in self.objects(prefix, start_after=start_after))
 
     def copy(self, source: str, target: str, *, content_type: str) -> ObjectInfo:
         """A server-side copy; s3transfer copies objects over 16 MiB in parts (so past 5 GB too)."""

@@ -29,7 +29,13 @@ from image_assistant.db.models import Photo, PhotoFile
 from image_assistant.db.session import rows_changed
 from image_assistant.errors import QueueUnavailable
 from image_assistant.store.base import ObjectStore
-from image_assistant.store.keys import THUMBNAIL_SIZES, extension_of, thumbnail_key
+from image_assistant.store.keys import (
+    AVIF_SIZES,
+    THUMBNAIL_SIZES,
+    extension_of,
+    thumbnail_key,
+    thumbnail_type,
+)
 from image_assistant.thumbnails.formats import UndecodableImage
 from image_assistant.thumbnails.queue import ThumbnailJob, ThumbnailQueue
 
@@ -59,14 +65,19 @@ def mark_queued(photo: Photo, *, now: datetime | None = None) -> None:
     photo.thumbnail_started_at = None
 
 
-def enqueue(queue: ThumbnailQueue, photo_id: uuid.UUID | str, source_key: str) -> bool:
+def enqueue(
+    queue: ThumbnailQueue,
+    photo_id: uuid.UUID | str,
+    source_key: str,
+    sizes: tuple[str, ...] = tuple(THUMBNAIL_SIZES),
+) -> bool:
     """Put a photo's job on the queue once its bookkeeping is committed (`mark_queued`).
 
     Never raises for the queue: when it is unreachable the photo stays `pending` and the
-    reconciler enqueues it later. Returns whether the job is on the queue now.
+    reconciler enqueues it later (every size). Returns whether the job is on the queue now.
     """
     try:
-        queue.enqueue(ThumbnailJob(str(photo_id), source_key))
+        queue.enqueue(ThumbnailJob(str(photo_id), source_key, sizes))
     except QueueUnavailable as exc:
         log.warning("could not enqueue thumbnails of photo %s (the reconciler will): %s", photo_id, exc)
         return False
@@ -156,18 +167,27 @@ class JobRunner:
             with source.open("wb") as handle:
                 for chunk in self.store.open(source_key):
                     handle.write(chunk)
-            rendered = render_thumbnails(source, sizes, quality=self.settings.thumbnail_jpeg_quality)
+            rendered = render_thumbnails(
+                source,
+                sizes,
+                quality=self.settings.thumbnail_jpeg_quality,
+                avif_quality=self.settings.thumbnail_avif_quality,
+            )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         keys: dict[str, str] = {}
         for size, data in rendered.items():
             key = thumbnail_key(claim.owner_id, claim.photos_uuid, size, of_original=of_original)
-            self.store.put(key, io.BytesIO(data), content_type="image/jpeg")
+            self.store.put(key, io.BytesIO(data), content_type=thumbnail_type(size))
             keys[size] = key
         return keys
 
     def _complete(self, claim: Claim, keys: dict[str, str]) -> None:
-        values: dict[str, object] = {f"thumbnail_{size}_key": key for size, key in keys.items()}
+        values: dict[str, object] = {
+            f"thumbnail_{size}_key": key for size, key in keys.items() if size not in AVIF_SIZES
+        }
+        if set(AVIF_SIZES) <= keys.keys():
+            values["thumbnail_avif"] = True  # their keys follow from the photo's (store/keys.py)
         values.update(thumbnail_status="completed", thumbnail_error=None, thumbnail_started_at=None)
         values.update(thumbnail_of_edit=claim.of_edit)
         with self.sessions() as db, db.begin():

@@ -4,7 +4,8 @@ A job is lost when the queue was unreachable at upload time, or when a worker di
 (SIGKILL, OOM, a power cut). The reconciler finds photos `pending` for longer than
 THUMBNAIL_STUCK_AFTER, or `processing` with a claim older than THUMBNAIL_LEASE (thumbnails/lease.py),
 and enqueues them again; one that already used all its attempts is marked `failed` instead, so
-an input that kills its worker cannot crash-loop.
+an input that kills its worker cannot crash-loop. The backfill makes the sizes added since a
+photo was thumbnailed (the AVIF ones), a batch at a time while no other thumbnail waits.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from sqlalchemy.orm import Session as DbSession
 
 from image_assistant.db.models import Photo
 from image_assistant.db.session import rows_changed
+from image_assistant.store.keys import AVIF_SIZES
 from image_assistant.thumbnails.jobs import enqueue
 from image_assistant.thumbnails.queue import ThumbnailJob, ThumbnailQueue
 
 log = logging.getLogger("image_assistant.thumbnails")
 BATCH = 500
+BACKFILL_BATCH = 50
 RebuildScope = Literal["unfinished", "failed", "all"]
 
 
@@ -76,6 +79,46 @@ def reconcile(
     if result.requeued or result.failed:
         log.info("reconciler: %d photo(s) re-queued, %d given up", result.requeued, result.failed)
     return result
+
+
+def backfill_avif(
+    *, sessions: sessionmaker[DbSession], queue: ThumbnailQueue, batch: int = BACKFILL_BATCH
+) -> int:
+    """Queue the AVIF sizes of up to `batch` photos thumbnailed before they existed; none while a
+    photo's thumbnails wait (uploads first, and the queue never fills with backfill). Returns how many."""
+    with sessions() as db:
+        waiting = db.scalar(
+            select(Photo.id).where(Photo.thumbnail_status.in_(("pending", "processing"))).limit(1)
+        )
+        if waiting is not None:
+            return 0
+        rows = db.execute(
+            select(Photo.id, Photo.thumbnail_source_key)
+            .where(
+                Photo.thumbnail_status == "completed",
+                Photo.thumbnail_avif.is_(False),
+                Photo.thumbnail_small_key.is_not(None),
+                Photo.thumbnail_source_key.is_not(None),
+                Photo.deleted_at.is_(None),
+            )
+            .limit(batch)
+        ).all()
+    now, queued = datetime.now(UTC), 0
+    for photo_id, key in rows:
+        assert key is not None  # selected with thumbnail_source_key IS NOT NULL
+        with sessions() as db, db.begin():
+            taken = rows_changed(
+                db.execute(
+                    update(Photo)
+                    .where(Photo.id == photo_id, Photo.thumbnail_status == "completed")
+                    .values(thumbnail_status="pending", thumbnail_attempts=0, thumbnail_queued_at=now)
+                )
+            )
+        if taken and enqueue(queue, photo_id, key, AVIF_SIZES):
+            queued += 1
+    if queued:
+        log.info("backfill: AVIF thumbnails of %d photo(s) queued", queued)
+    return queued
 
 
 def _stuck(now: datetime, stuck_after: int, lease: int) -> ColumnElement[bool]:

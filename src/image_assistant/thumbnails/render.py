@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from image_assistant.store.keys import THUMBNAIL_SIZES
+from image_assistant.store.keys import AVIF_SIZES, THUMBNAIL_SIZES
 from image_assistant.thumbnails.formats import UndecodableImage, sniff, tiff_orientation
 from image_assistant.thumbnails.vips import pyvips
 
@@ -19,20 +19,30 @@ _ANY_HEIGHT = 10_000_000
 
 
 def render_thumbnails(
-    source: Path, sizes: Sequence[str] = tuple(THUMBNAIL_SIZES), *, quality: int = 82
+    source: Path, sizes: Sequence[str] = tuple(THUMBNAIL_SIZES), *, quality: int = 82, avif_quality: int = 45
 ) -> dict[str, bytes]:
-    """JPEG bytes for each size name in `sizes`, made from the file at `source`.
+    """JPEG bytes (AVIF for AVIF_SIZES) for each size name in `sizes`, made from the file at `source`.
 
     Widths are THUMBNAIL_SIZES[size], never more than the original's width.
     Raises UndecodableImage when the file is not something we can read.
     """
     widths = sorted({THUMBNAIL_SIZES[size] for size in sizes}, reverse=True)
+    avif_widths = {THUMBNAIL_SIZES[size] for size in sizes if size in AVIF_SIZES}
     if not widths:
         return {}
     try:
         largest = decode(source, widths[0])
-        by_width = _downscale_chain(largest, widths)
-        return {size: _jpeg(by_width[THUMBNAIL_SIZES[size]], quality) for size in sizes}
+        by_width = _downscale_chain(largest, [w for w in widths if w == widths[0] or w not in avif_widths])
+        for width in sorted(avif_widths, reverse=True):  # each from the next larger JPEG one
+            if width not in by_width:
+                larger = min(w for w in by_width if w > width)
+                by_width.update(_downscale_chain(by_width[larger], [width]))
+        return {
+            size: _avif(by_width[THUMBNAIL_SIZES[size]], avif_quality)
+            if size in AVIF_SIZES
+            else _jpeg(by_width[THUMBNAIL_SIZES[size]], quality)
+            for size in sizes
+        }
     except pyvips.Error as exc:
         raise UndecodableImage(_vips_reason(exc)) from None
 
@@ -241,6 +251,13 @@ def _downscale_chain(largest: pyvips.Image, widths: Iterable[int]) -> dict[int, 
 def _jpeg(image: pyvips.Image, quality: int) -> bytes:
     # No Huffman optimisation: measured on the fixtures it saves 1.3 % of bytes for 15 % more CPU.
     data: bytes = image.jpegsave_buffer(Q=quality, keep=0, subsample_mode="auto")
+    return data
+
+
+def _avif(image: pyvips.Image, quality: int) -> bytes:
+    # Effort 0, libaom's fastest: ~25 ms for 640 px on one core. Effort 1 saves 8 % of the bytes
+    # of photos for three times the CPU.
+    data: bytes = image.heifsave_buffer(Q=quality, compression="av1", effort=0, keep=0)
     return data
 
 

@@ -1,4 +1,5 @@
-"""Thumbnail workers: a Huey consumer running jobs, plus the reconciler and the sidecar sweep every so often.
+"""Thumbnail workers: a Huey consumer running jobs, plus the reconciler, the sidecar sweep and
+the publish rendition sweep every so often.
 
 Embedded in `serve` (threads beside the API, started and stopped with it) or alone in
 `image-assistant worker`, on any machine that reaches the same database, store and queue.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from huey.consumer import Consumer  # type: ignore[import-untyped]  # huey ships no type hints
@@ -22,7 +24,7 @@ from image_assistant.thumbnails.memory import bound_memory, release_memory
 from image_assistant.thumbnails.playback import PlaybackRunner, reconcile_playback
 from image_assistant.thumbnails.publish import PublishRunner
 from image_assistant.thumbnails.queue import PUBLISH_RENDITION, THUMBNAILS, ThumbnailJob, ThumbnailQueue
-from image_assistant.thumbnails.reconcile import reconcile
+from image_assistant.thumbnails.reconcile import backfill_avif, reconcile
 
 log = logging.getLogger("image_assistant.thumbnails")
 
@@ -79,6 +81,10 @@ class ThumbnailWorker:
         )
         self.store = store
         self._sidecars = threading.Thread(target=self._sweep_sidecars_forever, name="sidecars", daemon=True)
+        self._publish_sweeper = threading.Thread(
+            target=self._sweep_publish_forever, name="publish", daemon=True
+        )
+        self._publish_cursor = ""
 
     def start(self) -> None:
         """Start the job threads and the reconciler; returns at once."""
@@ -86,6 +92,7 @@ class ThumbnailWorker:
         self._reconciler.start()
         self._renewer.start()
         self._sidecars.start()
+        self._publish_sweeper.start()
         log.info(
             "thumbnail worker started: %d concurrent jobs on the %s queue %r",
             self.concurrency,
@@ -100,6 +107,7 @@ class ThumbnailWorker:
         self._reconciler.join(timeout=5)
         self._renewer.join(timeout=5)
         self._sidecars.join(timeout=5)
+        self._publish_sweeper.join(timeout=5)
         log.info("thumbnail worker stopped")
 
     def request_stop(self) -> None:
@@ -139,6 +147,7 @@ class ThumbnailWorker:
                     lease=self.settings.thumbnail_lease_seconds,
                     max_attempts=self.settings.thumbnail_max_attempts,
                 )
+            backfill_avif(sessions=self.sessions, queue=self.queue)
         except Exception as exc:  # the database may be briefly away; try again next round
             log.warning("reconciler round failed: %s: %s", type(exc).__name__, exc)
 
@@ -166,3 +175,16 @@ class ThumbnailWorker:
         while not self._stop.wait(interval):
             self.sweep_sidecars_once(changed_only=rounds % FULL_SWEEP_EVERY != 0)
             rounds += 1
+
+    def sweep_publish_once(self) -> None:
+        from image_assistant.core.rendition_sweep import sweep
+
+        try:
+            done = sweep(self.sessions, self.store, cursor=self._publish_cursor, now=datetime.now(UTC))
+            self._publish_cursor = done.cursor
+        except Exception as exc:  # the database or store may be briefly away; next round
+            log.warning("publish sweep failed: %s: %s", type(exc).__name__, exc)
+
+    def _sweep_publish_forever(self) -> None:
+        while not self._stop.wait(self.settings.publish_sweep_seconds):
+            self.sweep_publish_once()
