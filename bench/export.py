@@ -83,7 +83,8 @@ def main() -> int:
             Path(tmp) / "data", count=args.count, size=args.size, albums=ALBUMS, per_album=per_album
         )
         sidecars = refresh_all(library.sessions, library.store)  # what the worker's sweep writes
-        print(f"  {library.bytes / 1e6:.0f} MB and {sidecars:,} sidecars in {time.perf_counter() - started:.1f} s")
+        seconds = time.perf_counter() - started
+        print(f"  {library.bytes / 1e6:.0f} MB and {sidecars:,} sidecars in {seconds:.1f} s")
         if sidecars != args.count:
             raise RuntimeError(f"{sidecars} sidecars written for {args.count} photos")
 
