@@ -16,7 +16,10 @@ placeholders, as photos whose originals have not arrived do). Then, in Debian's 
 
 Targets (issue 5): first screen under 1 s; every page of the scroll fetched in under 100 ms
 at the API. Issue 14, at 100,000 photos (`--photos 100000`): fewer than 3,000 elements in the
-page, frame time p95 under 16 ms while scrolling, the page's memory (JS heap) under 300 MB.
+page, frame time p95 under 16 ms while scrolling, the page's memory (JS heap) under 300 MB. At
+60 Hz every frame interval is at least the display's 16.7 ms, so the frame time is measured
+once more in a Chromium without a frame-rate limit or vsync, scrolling 600 px per frame: each
+interval is then the frame's own cost.
 
     .venv/bin/python bench/gallery.py              # 10,000 photos
     .venv/bin/python bench/gallery.py --photos 2000 --runs 3
@@ -51,7 +54,7 @@ from harness import (  # noqa: E402
     verdict,
 )
 
-from tests.helpers.browser import chromium, new_context  # noqa: E402
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, chromium, new_context  # noqa: E402
 
 TARGET_FIRST_SCREEN_MS = 1000.0
 TARGET_PAGE_MS = 100.0
@@ -228,6 +231,50 @@ def smooth_scroll(page: Any, context: Any) -> dict[str, Any]:
     }
 
 
+# Scrolls 600 px in every animation frame to the bottom, recording each frame's interval. Run in a
+# Chromium without a frame-rate limit or vsync, a frame comes as soon as the last is done: the
+# interval is the frame's own cost (style, layout, paint, the grid's work), not the display's
+# 16.7 ms period, which bounds every interval measured at 60 Hz from below.
+UNTHROTTLED_JS = """() => new Promise((done) => {
+    const frames = []; let nodes = 0; let last = performance.now(); let still = 0; let at = -1;
+    const tick = (now) => {
+        frames.push(now - last); last = now;
+        nodes = Math.max(nodes, document.getElementsByTagName('*').length);
+        still = scrollY === at ? still + 1 : 0; at = scrollY;
+        if (scrollY + innerHeight >= document.documentElement.scrollHeight - 2 || still > 30) {
+            done({ frames: frames.slice(5), nodes, bottom: scrollY + innerHeight, height: document.documentElement.scrollHeight });
+            return;
+        }
+        scrollBy(0, 600);
+        requestAnimationFrame(tick);
+    };
+    scrollTo(0, 0);
+    requestAnimationFrame(tick);
+})"""
+
+
+def unthrottled_scroll(server: Server, owner: Owner, count: int) -> dict[str, Any]:
+    """Every frame's own cost while scrolling top to bottom (after one pass that loads every page)."""
+    from playwright.sync_api import sync_playwright
+
+    args = [*CHROMIUM_ARGS, "--disable-frame-rate-limit", "--disable-gpu-vsync"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        try:
+            context = new_context(browser, server.url)
+            context.add_cookies([{"name": "ia_session", "value": owner.user_token, "url": server.url}])
+            page = context.new_page()
+            page.goto("/", wait_until="commit")
+            page.evaluate(FIRST_SCREEN_JS)
+            loaded = scroll_to_end(page)
+            assert loaded["tiles"] == count, loaded
+            result: dict[str, Any] = page.evaluate(UNTHROTTLED_JS)
+            context.close()
+        finally:
+            browser.close()
+    return result
+
+
 def browse(server: Server, owner: Owner, runs: int, count: int) -> tuple[list[float], dict[str, Any]]:
     firsts: list[float] = []
     scroll: dict[str, Any] = {}
@@ -266,6 +313,8 @@ def main() -> None:
         load_library(server, owner, args.photos)
         heading("browser: first screen, then scroll to the end")
         firsts, scroll = browse(server, owner, args.runs, args.photos)
+        heading("browser without a frame-rate limit: every frame's own cost while scrolling")
+        unthrottled = unthrottled_scroll(server, owner, args.photos)
         served = logged_page_times(server)
         direct = api_pages(server, owner)
     pages = scroll["pages"]
@@ -283,7 +332,15 @@ def main() -> None:
     p95 = percentile(frames, 95)
     print(
         f"  smooth scroll top to bottom ({smooth['seconds']:.0f} s, {len(frames):,} frames): frame time "
-        f"median {median(frames):.1f} ms, p95 {p95:.1f} ms (target < 16.7 ms: {verdict(p95 < 16.7)})"
+        f"median {median(frames):.1f} ms, p95 {p95:.1f} ms (at 60 Hz no interval is under the display's "
+        f"16.7 ms; {sum(f > 25 for f in frames):,} frames over 25 ms, a missed refresh)"
+    )
+    own = unthrottled["frames"]
+    own_p95 = percentile(own, 95)
+    print(
+        f"  the same scroll without a frame-rate limit ({len(own):,} frames, "
+        f"{unthrottled['nodes']:,} elements at most): frame cost median {median(own):.1f} ms, "
+        f"p95 {own_p95:.1f} ms (target p95 < 16 ms: {verdict(own_p95 < 16)})"
     )
     print(
         f"  elements in the page: at most {smooth['nodes']:,} while scrolling, {scroll['nodes']:,} after the "
