@@ -242,7 +242,7 @@ UNTHROTTLED_JS = """() => new Promise((done) => {
         nodes = Math.max(nodes, document.getElementsByTagName('*').length);
         still = scrollY === at ? still + 1 : 0; at = scrollY;
         if (scrollY + innerHeight >= document.documentElement.scrollHeight - 2 || still > 30) {
-            done({ frames: frames.slice(5), nodes, bottom: scrollY + innerHeight, height: document.documentElement.scrollHeight });
+            done({ frames: frames.slice(5), nodes });
             return;
         }
         scrollBy(0, 600);
