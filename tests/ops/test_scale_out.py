@@ -22,6 +22,7 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, text
 
+from image_assistant.store.keys import THUMBNAIL_SIZES
 from tests.helpers.agent import Agent, start_pairing, wait_for_code
 from tests.helpers.library import copy_library, read_library, sha256_of
 from tests.helpers.records import records_over_days
@@ -248,9 +249,9 @@ def test_two_apis_two_workers_two_agents_then_a_killed_worker_and_a_restarted_ap
     assert {r[0] for r in stored} <= set(originals)
     thumbs = s3_keys(cluster, "thumbs/")
     shown = [key for key in thumbs if not key.split("/")[1].endswith("-original")]
-    assert len(shown) == 3 * len(completed)
-    edited = [r for r in completed if r[3]]  # these may keep the original's three sizes too
-    assert len(thumbs) - len(shown) <= 3 * len(edited)
+    assert len(shown) == len(THUMBNAIL_SIZES) * len(completed)
+    edited = [r for r in completed if r[3]]  # these may keep the original's sizes too
+    assert len(thumbs) - len(shown) <= len(THUMBNAIL_SIZES) * len(edited)
     unfinished = rows(db_url, "SELECT COUNT(*) FROM sync_logs WHERE completed_at IS NULL")[0][0]
     assert unfinished == 0
 
@@ -301,7 +302,7 @@ def test_two_apis_two_workers_two_agents_then_a_killed_worker_and_a_restarted_ap
     assert len(wave) == 60 and all(status == "completed" for _, status in wave)
     all_stored = rows(db_url, "SELECT COUNT(*) FROM photos WHERE thumbnail_status = 'completed'")[0][0]
     shown = [key for key in s3_keys(cluster, "thumbs/") if not key.split("/")[1].endswith("-original")]
-    assert len(shown) == 3 * all_stored
+    assert len(shown) == len(THUMBNAIL_SIZES) * all_stored
     assert rows(db_url, "SELECT COUNT(*) FROM sync_logs WHERE completed_at IS NULL")[0][0] == 0
     via_a.close()
     via_b.close()

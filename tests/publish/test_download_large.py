@@ -86,17 +86,30 @@ def _until_zip(http: httpx.Client, url: str, *, timeout: float = 120) -> tuple[l
 
 
 def _stored(server: Server, prefix: str) -> dict[str, bytes]:
-    """The objects under `prefix`, read behind the server's back from its store (a folder or S3)."""
+    """The objects under `prefix`, read behind the server's back from its store (a folder or S3).
+    One the worker's sweep deletes between the listing and the read is left out."""
     if server.backend == "s3":
         client = raw_client(ensure_s3_server())
         bucket = server.env["MINIO_BUCKET"]
         listed = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         keys = [o["Key"] for page in listed for o in page.get("Contents", [])]
-        return {k: client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
+        found = {}
+        for key in keys:
+            try:
+                found[key] = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except client.exceptions.NoSuchKey:
+                continue
+        return found
     root = server.data_dir / "objects"
-    files = [p for p in (root / prefix).parent.rglob("*") if p.is_file()]
-    stored = {str(p.relative_to(root)): p.read_bytes() for p in files}
-    return {key: data for key, data in stored.items() if key.startswith(prefix)}
+    stored = {}
+    for path in (root / prefix).parent.rglob("*"):
+        key = str(path.relative_to(root))
+        if key.startswith(prefix) and path.is_file():
+            try:
+                stored[key] = path.read_bytes()
+            except FileNotFoundError:
+                continue
+    return stored
 
 
 def _overwrite(server: Server, key: str, data: bytes) -> None:

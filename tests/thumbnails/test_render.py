@@ -13,6 +13,7 @@ from PIL import Image
 from image_assistant.thumbnails.formats import UndecodableImage, icc_description, sniff
 from image_assistant.thumbnails.render import render_thumbnails
 from tests.helpers.thumbnails import jpeg
+from tests.helpers.videos import make_video
 
 
 def render_one(tmp_path: Path, name: str, data: bytes) -> dict[str, Image.Image]:
@@ -167,3 +168,50 @@ def test_libvips_caches_no_operation_from_the_moment_it_is_loaded() -> None:
     )
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert shown.stdout.split() == ["0", "0"]
+
+
+_READ_LATER = """
+import gc, sys
+from pathlib import Path
+from image_assistant.thumbnails.render import decode
+image = decode(Path(sys.argv[1]), 1200)
+gc.collect()
+churn = [bytearray(b"\\xff") * (image.width * image.height * 3) for _ in range(40)]
+print(round(image.avg()))
+"""
+
+
+def _heic(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    import pillow_heif
+
+    out = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (width, height), colour)).save(out, quality=90)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "mean"),
+    [
+        ("IMG_1.HEIC", _heic(320, 240, (20, 20, 20)), 20),
+        ("IMG_2.MOV", make_video(width=320, height=240, frames=1, audio=False), None),
+    ],
+)
+def test_a_small_heic_or_poster_frame_keeps_its_pixels_after_the_decoder_lets_go(
+    tmp_path: Path, name: str, data: bytes, mean: int | None
+) -> None:
+    """A HEIC or video frame no larger than the thumbnail is wrapped from the decoder's bytes;
+    those bytes are freed and their memory reused before the thumbnail reads it (in a child:
+    reading freed memory can kill the process)."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    if mean is None:
+        import av
+
+        with av.open(str(path)) as container:
+            plane = next(container.decode(video=0)).reformat(format="rgb24").planes[0]
+            row, rows = plane.width * 3, plane.height
+            pixels = b"".join(bytes(plane)[y * plane.line_size :][:row] for y in range(rows))
+        mean = round(sum(pixels) / len(pixels))
+    read = subprocess.run([sys.executable, "-c", _READ_LATER, str(path)], capture_output=True, text=True)
+    assert read.returncode == 0, read.stderr[-2000:]
+    assert abs(int(read.stdout) - mean) <= 2

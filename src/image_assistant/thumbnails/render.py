@@ -116,11 +116,19 @@ def _decode_heif(source: Path) -> pyvips.Image:
     bands = {"RGB": 3, "RGBA": 4, "L": 1, "LA": 2}.get(mode)
     if bands is None:
         raise UndecodableImage(f"HEIF image in an unsupported pixel mode {mode}")
-    image = pyvips.Image.new_from_memory(_unstride(data, stride, w * bands, h), w, h, bands, "uchar")
+    image = _held(_unstride(data, stride, w * bands, h), w, h, bands)
     if icc:
         image = image.copy()
         image.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
     return image
+
+
+def _held(pixels: bytes, width: int, height: int, bands: int) -> pyvips.Image:
+    """`pixels` copied into memory libvips owns. A wrapped Python buffer lives only as long as
+    the pyvips objects that reference it, and copy_memory() of an image already in memory returns
+    the same image without that reference: the buffer was freed under a thumbnail being made."""
+    wrapped = pyvips.Image.new_from_memory(pixels, width, height, bands, "uchar")
+    return wrapped.copy().copy_memory()
 
 
 def _unstride(data: bytes | memoryview, stride: int, row: int, height: int) -> bytes:
@@ -150,8 +158,7 @@ def _decode_video(source: Path) -> pyvips.Image:
                 raise UndecodableImage("the video has no decodable frame")
     except av.FFmpegError as exc:
         raise UndecodableImage(f"not a readable video: {exc}") from None
-    image = pyvips.Image.new_from_memory(pixels, rgb.width, rgb.height, 3, "uchar")
-    return _rotate(image, -rotation)
+    return _rotate(_held(pixels, rgb.width, rgb.height, 3), -rotation)
 
 
 def _rotate(image: pyvips.Image, degrees: int) -> pyvips.Image:

@@ -1,7 +1,8 @@
 """thumbnail_avif: the grid's AVIF thumbnails (400 and 640 px) are made
 
 Their keys follow from the photo's (store/keys.py), so one flag says they exist. Photos
-thumbnailed before have it false until the reconciler's backfill makes them.
+thumbnailed before have it false until the reconciler's backfill makes them. A plain ADD and
+DROP COLUMN: batch mode would rebuild `photos` on SQLite and lose its word index's triggers.
 
 Revision ID: 0028
 Revises: 0027
@@ -17,12 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("photos") as batch_op:
-        batch_op.add_column(
-            sa.Column("thumbnail_avif", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    op.add_column(
+        "photos", sa.Column("thumbnail_avif", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("photos") as batch_op:
-        batch_op.drop_column("thumbnail_avif")
+    op.drop_column("photos", "thumbnail_avif")
