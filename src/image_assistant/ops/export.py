@@ -260,6 +260,11 @@ def write_sidecar(path: Path, document: bytes, fresh: bool) -> bool:
     return True
 
 
+def _empty(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        return next(entries, None) is None
+
+
 class Writer:
     """Copies and sidecars on a pool of threads, batch after batch as they are planned; the
     folders of a batch are made before its files are handed out."""
@@ -304,10 +309,19 @@ class Writer:
         return self.report
 
     def _make_folders(self, folders: set[Path]) -> None:
+        """Make the batch's folders. Those this run makes, with the parents made on the way (an
+        album's folder can make the top one), and those found empty hold nothing to resume."""
         for folder in sorted(folders - self.seen_folders):
             self.seen_folders.add(folder)
-            if not folder.is_dir():
+            missing = []
+            at = folder
+            while not at.is_dir():
+                missing.append(at)
+                at = at.parent
+            if missing:
                 folder.mkdir(parents=True, exist_ok=True)
+                self.fresh.update(missing)
+            elif _empty(folder):
                 self.fresh.add(folder)
 
     def _copy(self, copy: Copy) -> tuple[str, int]:

@@ -24,7 +24,7 @@ def validate_key(key: str) -> str:
     if not key or len(key) > 1024:
         raise InvalidKey("object key is empty or too long")
     for segment in key.split("/"):
-        if not _SEGMENT.match(segment) or ".." in segment:
+        if not _SEGMENT.fullmatch(segment) or ".." in segment:
             raise InvalidKey("object key has an unsafe segment")
     return key
 
@@ -34,7 +34,7 @@ def extension_of(filename: str | None) -> str:
     if not filename or "." not in filename:
         return "bin"
     ext = filename.rsplit(".", 1)[1].lower()
-    return ext if _EXTENSION.match(ext) else "bin"
+    return ext if _EXTENSION.fullmatch(ext) else "bin"
 
 
 # The extension Photos.app gives a file of each type in its originals folder (the type's preferred
@@ -80,7 +80,7 @@ def photo_file_key(
     """`<prefix>/<owner>/<U[0]>/<UUID><suffix>.<ext>`: a file of a photo (originals/, edited/…),
     in the Photos.app layout under one owner (the extension Photos.app gives its type; a Live
     Photo's video is `<UUID>_3.mov` beside its photo)."""
-    if suffix and not _SEGMENT.match(f"x{suffix}"):
+    if suffix and not _SEGMENT.fullmatch(f"x{suffix}"):
         raise InvalidKey("unsafe key suffix")
     ext = photos_extension(filename, content_type)
     return validate_key(f"{prefix}/{owner_id}/{_shard(photos_uuid)}{suffix}.{ext}")

@@ -21,6 +21,7 @@ from image_assistant.store.keys import validate_key
 CHUNK_SIZE = 1024 * 1024
 _TMP_DIR_NAME = ".tmp"  # never a valid key segment: keys start with a letter or digit
 _EXPIRES = re.compile(r"[0-9]{1,15}")
+_FOLDERS_KEPT = 4096  # resolved folders remembered (a store has 16 per owner and prefix)
 
 
 class LocalStore(ObjectStore):
@@ -30,6 +31,7 @@ class LocalStore(ObjectStore):
         if not signing_key:
             raise ValueError("LocalStore needs a non-empty signing key")
         self._root = Path(root).resolve()
+        self._folders: dict[str, Path] = {"": self._root}
         self._signing_key = signing_key
         self._url_prefix = url_prefix.rstrip("/")
 
@@ -151,11 +153,28 @@ class LocalStore(ObjectStore):
                 yield from self._walk(Path(entry.path), start_after)
 
     def _path(self, key: str) -> Path:
-        """The resolved file path of a valid key, refused if it escapes the root."""
+        """The file path of a valid key, refused if it leads out of the root through a link.
+
+        Its folder is resolved once and remembered while it exists (a realpath per object cost
+        an lstat per segment of the whole path); the file itself is checked on each call."""
         validate_key(key)
-        resolved = (self._root / key).resolve()
-        if not resolved.is_relative_to(self._root) or resolved == self._root:
+        folder, _, name = key.rpartition("/")
+        path = self._folder(folder) / name
+        if path.is_symlink() and not path.resolve().is_relative_to(self._root):
             raise InvalidKey("object key resolves outside the store")
+        return path
+
+    def _folder(self, relative: str) -> Path:
+        known = self._folders.get(relative)
+        if known is not None:
+            return known
+        resolved = (self._root / relative).resolve()
+        if not resolved.is_relative_to(self._root):
+            raise InvalidKey("object key resolves outside the store")
+        if resolved.is_dir():  # a folder not made yet is resolved again until it is
+            if len(self._folders) >= _FOLDERS_KEPT:
+                self._folders.clear()
+            self._folders[relative] = resolved
         return resolved
 
     def _signature(self, key: str, expires: str, filename: str | None) -> str:
