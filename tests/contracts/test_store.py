@@ -22,7 +22,7 @@ from image_assistant.store.s3 import S3Store
 from tests.helpers.s3 import S3Server, make_s3_store, raw_client
 
 MiB = 1024 * 1024
-UNSAFE_KEYS = ["../escape.jpg", "a/../b.jpg", "/absolute.jpg", "a//b.jpg", "a\\b.jpg", "..", ""]
+UNSAFE_KEYS = ["../escape.jpg", "a/../b.jpg", "/absolute.jpg", "a//b.jpg", "a\\b.jpg", "..", "", "a/b.jpg\n"]
 
 
 class StreamBroken(Exception):
