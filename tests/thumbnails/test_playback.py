@@ -4,6 +4,7 @@ H.264/AAC MP4s (at most 1080p, moov first) served with Range; videos browsers pl
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from tests.helpers.server import Accounts, Device, Server
-from tests.helpers.thumbnails import launch, wait_for
+from tests.helpers.thumbnails import launch, start_worker, wait_for
 from tests.helpers.videos import describe, make_video
 
 
@@ -274,3 +275,29 @@ def test_the_photo_json_reports_the_playback_of_the_version_shown(one_attempt: S
         assert played_width(http, video, "original", version="original")["video"]["width"] == 320
     finally:
         accounts.close()
+
+
+def test_a_removed_videos_rendition_waits_without_being_queued_again_until_it_is_restored(
+    tmp_path: Path,
+) -> None:
+    """The worker skips a job of a removed photo; the reconciler leaves its pending rendition
+    alone (it re-queued it every THUMBNAIL_STUCK_AFTER, forever) until a restore brings it back."""
+    server = launch(tmp_path, "removed", {"THUMBNAIL_STUCK_AFTER": "2s"}, ("--no-worker",))
+    worker = None
+    try:
+        device = Accounts(server).device()
+        http = device.owner.http
+        photo_id = send_video(device, make_video(width=320, height=240, frames=4), "IMG_0001.MOV")
+        gone = {"photos_uuids": [http.get(f"/api/photos/{photo_id}").json()["photos_uuid"]]}
+        assert device.http.post("/api/sync/photos/deleted", json=gone).json() == {"deleted": 1}
+        worker = start_worker(server.env, tmp_path / "worker.log")
+        wait_for(lambda: "is stale; skipped" in worker.log_text(), 30, "the queued job to be skipped")
+        time.sleep(6)  # three times STUCK_AFTER, the reconciler looking every second
+        assert "playback job(s) re-queued" not in worker.log_text()
+        assert http.post(f"/api/photos/{photo_id}/restore").status_code == 200
+        assert playback_when_ready(http, photo_id)["version"] == "original"
+        assert "reconciler: 1 playback job(s) re-queued" in worker.log_text()
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.stop()

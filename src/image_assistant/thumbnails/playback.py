@@ -260,7 +260,8 @@ def reconcile_playback(
                 PlaybackRendition.status,
                 PlaybackRendition.attempts,
             )
-            .where(_stuck(cutoff))
+            .join(Photo, Photo.id == PlaybackRendition.photo_id)
+            .where(_stuck(cutoff), Photo.deleted_at.is_(None))  # a restored photo's comes back
             .limit(BATCH)
         ).all()
     requeued = 0
