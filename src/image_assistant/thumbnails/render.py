@@ -123,7 +123,7 @@ def _decode_heif(source: Path) -> pyvips.Image:
     return image
 
 
-def _held(pixels: bytes, width: int, height: int, bands: int) -> pyvips.Image:
+def _held(pixels: bytes | memoryview, width: int, height: int, bands: int) -> pyvips.Image:
     """`pixels` copied into memory libvips owns. A wrapped Python buffer lives only as long as
     the pyvips objects that reference it, and copy_memory() of an image already in memory returns
     the same image without that reference: the buffer was freed under a thumbnail being made."""
@@ -131,9 +131,10 @@ def _held(pixels: bytes, width: int, height: int, bands: int) -> pyvips.Image:
     return wrapped.copy().copy_memory()
 
 
-def _unstride(data: bytes | memoryview, stride: int, row: int, height: int) -> bytes:
+def _unstride(data: bytes | memoryview, stride: int, row: int, height: int) -> bytes | memoryview:
+    """The rows without their padding; the buffer itself when it has none (_held copies it)."""
     if stride == row:
-        return bytes(data)
+        return data
     view = memoryview(data)
     return b"".join(view[y * stride : y * stride + row] for y in range(height))
 
@@ -152,7 +153,7 @@ def _decode_video(source: Path) -> pyvips.Image:
                 rotation = int(getattr(frame, "rotation", 0) or 0)
                 rgb = frame.reformat(format="rgb24")
                 plane = rgb.planes[0]
-                pixels = _unstride(bytes(plane), plane.line_size, rgb.width * 3, rgb.height)
+                pixels = _unstride(memoryview(plane), plane.line_size, rgb.width * 3, rgb.height)
                 break
             else:
                 raise UndecodableImage("the video has no decodable frame")
