@@ -153,7 +153,14 @@ class Photo(Timestamped, Base):
         UniqueConstraint("user_id", "photos_uuid", name="uq_photos_user_photos_uuid"),
         Index("ix_photos_timeline", "user_id", "sort_at", "id"),
         Index("ix_photos_thumbnail_status", "thumbnail_status"),
-        Index("ix_photos_burst", "user_id", "burst_id"),
+        # Only bursts' frames (migration 0029): every query through it names a burst.
+        Index(
+            "ix_photos_burst",
+            "user_id",
+            "burst_id",
+            postgresql_where=text("burst_id IS NOT NULL"),
+            sqlite_where=text("burst_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
