@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -136,7 +136,11 @@ class GrowthAnalyzer:
             self._grown[table] = 0
             return True
 
-    def analyze(self, table: str) -> None:
+    def analyze(self, table: str, columns: Sequence[str] = ()) -> None:
+        """ANALYZE the table; with `columns`, only theirs (each column costs its share, and the
+        others keep the statistics they had)."""
+        names = ", ".join(f'"{name}"' for name in columns)
+        listed = f" ({names})" if columns else ""
         with self._engine.connect() as connection:
-            connection.execute(text(f'ANALYZE "{table}"'))
+            connection.execute(text(f'ANALYZE "{table}"{listed}'))
             connection.commit()
