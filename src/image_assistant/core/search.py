@@ -13,6 +13,7 @@ otherwise by a trigger (migration 0027); SQLite with the FTS5 table `photo_searc
 from __future__ import annotations
 
 import json
+import operator
 import re
 import unicodedata
 import uuid
@@ -42,8 +43,9 @@ from image_assistant.db.session import rows_changed
 
 PG_VECTOR = "photos.search_vector"  # the lexemes of search_text (migrations 0024, 0027)
 PREFIX_LENGTH = 6  # the longest prefix search_vector holds as a lexeme (migration 0024)
-_PREFIXES: dict[str, tuple[str, ...]] = {}  # a word's prefixes: most words recur (jpg, names)
-_PREFIXES_KEPT = 50_000
+# A word's first 1 to PREFIX_LENGTH letters in one C call: a slice past a shorter word's end is
+# the word again, which the set of lexemes keeps once.
+_PREFIXES_OF = operator.itemgetter(*(slice(0, n) for n in range(1, PREFIX_LENGTH + 1)))
 MAX_WORDS = 8
 PHOTOS = cast(Table, Photo.__table__)
 _NOT_WORD = re.compile(r"[^\w]+|_+")
@@ -70,13 +72,8 @@ def lexemes(search_text: str) -> list[str]:
     as PostgreSQL orders UTF-8 bytes), each once: each word's first 1 to PREFIX_LENGTH letters,
     as the function `photo_search_vector` of migration 0024 makes them."""
     found: set[str] = set()
-    for word in search_text.split(" "):
-        prefixes = _PREFIXES.get(word)
-        if prefixes is None:
-            prefixes = tuple(word[:n] for n in range(1, min(len(word), PREFIX_LENGTH) + 1))
-            if len(_PREFIXES) < _PREFIXES_KEPT:
-                _PREFIXES[word] = prefixes
-        found.update(prefixes)
+    for word in search_text.split():
+        found.update(_PREFIXES_OF(word))
     return sorted(found)
 
 
