@@ -130,11 +130,12 @@ _SQLITE_ADD = text(
 
 def _add(db: DbSession, user_id: uuid.UUID, changed: list[tuple[str, int]]) -> None:
     """Add to the stored counts, months in order (concurrent batches lock rows in one order)."""
-    if db.get_bind().dialect.name == "postgresql":
+    connection = db.connection()  # a Core statement: the session's ORM execute costs as much again
+    if connection.dialect.name == "postgresql":
         months, counts = ",".join(m for m, _ in changed), ",".join(str(n) for _, n in changed)
-        db.execute(_PG_ADD, {"user_id": user_id, "months": months, "counts": counts})
+        connection.execute(_PG_ADD, {"user_id": user_id, "months": months, "counts": counts})
     else:
-        db.execute(_SQLITE_ADD, {"user_id": user_id, "changes": json.dumps(dict(changed))})
+        connection.execute(_SQLITE_ADD, {"user_id": user_id, "changes": json.dumps(dict(changed))})
 
 
 def stored(db: DbSession, *, user_id: uuid.UUID) -> list[tuple[str, int]]:
