@@ -111,10 +111,12 @@ class GrowthAnalyzer:
     reads every row of the owner instead of using the unique (user_id, photos_uuid)
     index, and each batch gets slower as the table grows. Once statistics exist the planner
     scales them to the table's real size, so refreshing them each time the table doubles is
-    enough (an ANALYZE reads up to 30,000 rows: more often costs more than it gains).
+    enough (an ANALYZE reads up to 30,000 rows: more often costs more than it gains). The first
+    comes early: until then each batch's lookup read every row (7 ms a batch of 100 at 300 to
+    2,300 photos, 0.4 ms after), and ANALYZE of a few hundred rows costs a few milliseconds.
     """
 
-    def __init__(self, engine: Engine, *, minimum: int = 2000, fraction: float = 1.0) -> None:
+    def __init__(self, engine: Engine, *, minimum: int = 200, fraction: float = 1.0) -> None:
         self._enabled = engine.dialect.name == "postgresql"
         self._engine = engine
         self._minimum = minimum
