@@ -111,12 +111,13 @@ def search_text(photo: Any, album_titles: Iterable[str]) -> str:
 def text_of(fields: Mapping[str, Any], album_titles: Iterable[str] = ()) -> str:
     """The folded words of a photo's WORD_FIELDS and the titles of its albums."""
     parts: list[str] = [fields["filename"] or "", fields["title"] or "", fields["description"] or ""]
-    parts += [str(k) for k in (fields["keywords"] or [])]
-    parts += [str(p) for p in (fields["persons"] or [])]
-    place = fields["place"] or {}
-    if isinstance(place, dict):
+    for listed in (fields["keywords"], fields["persons"]):
+        if listed:  # most photos have none
+            parts += map(str, listed)
+    place = fields["place"]
+    if place and isinstance(place, dict):
         parts += [str(place.get(k) or "") for k in ("name", "city", "country")]
-    parts += list(album_titles)
+    parts += album_titles
     return fold(" ".join(parts))
 
 
