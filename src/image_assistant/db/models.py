@@ -147,6 +147,13 @@ class PairingLock(Base):
     wrong_codes: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# Keys compared by bytes on PostgreSQL (migration 0030): its collations other than "C" compare
+# through strcoll; these hold UUIDs, state words and months, which sort the same either way.
+BYTE_ORDERED_64 = String(64).with_variant(String(64, collation="C"), "postgresql")
+BYTE_ORDERED_16 = String(16).with_variant(String(16, collation="C"), "postgresql")
+BYTE_ORDERED_7 = String(7).with_variant(String(7, collation="C"), "postgresql")
+
+
 class Photo(Timestamped, Base):
     __tablename__ = "photos"
     __table_args__ = (
@@ -166,7 +173,7 @@ class Photo(Timestamped, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
-    photos_uuid: Mapped[str] = mapped_column(String(64))
+    photos_uuid: Mapped[str] = mapped_column(BYTE_ORDERED_64)
     filename: Mapped[str] = mapped_column(String(512), default="")
     content_type: Mapped[str] = mapped_column(String(128), default="application/octet-stream")
     media_type: Mapped[str] = mapped_column(String(8), default="photo")
@@ -188,7 +195,7 @@ class Photo(Timestamped, Base):
     thumbnail_large_key: Mapped[str | None] = mapped_column(String(1024))
     # The AVIF sizes (store/keys.py AVIF_SIZES) are made, at keys that follow from the photo's (0028).
     thumbnail_avif: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    thumbnail_status: Mapped[str] = mapped_column(String(16), default="pending")
+    thumbnail_status: Mapped[str] = mapped_column(BYTE_ORDERED_16, default="pending")
     thumbnail_error: Mapped[str | None] = mapped_column(Text)
     # Bookkeeping of the thumbnail job (migration 0002): the reconciler reads these.
     thumbnail_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -223,7 +230,7 @@ class MonthCount(Base):
     __tablename__ = "month_counts"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM"
+    month: Mapped[str] = mapped_column(BYTE_ORDERED_7, primary_key=True)  # "YYYY-MM"
     photo_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
