@@ -82,12 +82,13 @@ def _decode_jpeg(source: Path, width: int) -> pyvips.Image:
         turned = orientation in (5, 6, 7, 8)
         upright_width = header.height if turned else header.width
         image = _eighths(source, header, width, turned) if upright_width > width else None
-        if image is None:
+        streamed = image is None
+        if streamed:
             image = _halves(source, upright_width, width)
         upright_width = image.height if turned else image.width
         if upright_width > width:
             image = image.resize(width / upright_width, kernel="lanczos3")
-        if orientation in (1, 2):  # upright or mirrored only: read top to bottom, in order
+        if orientation in (1, 2) or not streamed:  # read top to bottom, or from memory anyway
             return image.autorot()
         return image.copy_memory().autorot()  # turning reads out of order: the shrunk image first
     except pyvips.Error as exc:
