@@ -1,12 +1,12 @@
 // sharp, driven the way the original Node worker did it: one resize pipeline per size.
-// Usage: node thumbnails.mjs ROUNDS QUALITY OPTIMISE(true|false) FILE...
+// Usage: node thumbnails.mjs ROUNDS QUALITY OPTIMISE(true|false) AVIF(true|false) FILE...
 // Prints per-round wall and CPU seconds as JSON.
 import { readFileSync } from "node:fs";
 import sharp from "sharp";
 
-const [rounds, quality, optimise, ...files] = process.argv.slice(2);
+const [rounds, quality, optimise, avif, ...files] = process.argv.slice(2);
 const widths = [1200, 600, 200];
-const avifWidths = [640, 400]; // the grid's AVIF sizes (store/keys.py), quality 45 at effort 0 as ours
+const avifWidths = avif === "true" ? [640, 400] : []; // the grid's AVIF sizes (store/keys.py), quality 45 at effort 0 as ours
 const AVIF_QUALITY = 45;
 sharp.concurrency(1); // one libvips thread: the benchmark compares work on one core
 sharp.cache(false);

@@ -70,6 +70,56 @@ def test_display_p3_photos_are_converted_to_srgb(tmp_path: Path) -> None:
     assert grn > 235 and red < 30 and blue < 40, (red, grn, blue)  # read as sRGB numbers again
 
 
+def test_large_photos_decoded_at_a_smaller_scale_keep_orientation_colour_and_grey(tmp_path: Path) -> None:
+    """Photos wider than the largest size are scaled as they decode (by eighths); the result
+    is still upright, in sRGB, and grey stays grey. CMYK and a cut-off file decode too."""
+    import pyvips
+
+    p3 = (
+        pyvips.Image.black(8, 8, bands=3)
+        .copy(interpretation="srgb")
+        .icc_transform("p3", input_profile="srgb")
+    )
+    stored = Image.new("RGB", (3024, 2016), "white")  # stored sideways: EXIF orientation 6
+    green_in_p3 = pyvips.Image.black(1, 1, bands=3).new_from_image([0, 255, 0]).copy(interpretation="srgb")
+    stored.paste(
+        tuple(round(v) for v in green_in_p3.icc_transform("p3", input_profile="srgb")(0, 0)),
+        (0, 0, 1512, 2016),
+    )
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    stored.save(out, "JPEG", exif=exif, icc_profile=p3.get("icc-profile-data"), quality=95)
+    thumbs = render_one(tmp_path, "sideways-p3.jpg", out.getvalue())
+    assert thumbs["large"].size == (1200, 1800) and thumbs["avif640"].size == (640, 960)
+    large = thumbs["large"].convert("RGB")
+    red, green, blue = large.getpixel((600, 300))  # the stored left half is on top once upright
+    assert green > 235 and red < 30 and blue < 40, (red, green, blue)
+    assert min(large.getpixel((600, 1500))) > 240
+
+    grey = render_one(tmp_path, "grey.jpg", _saved(Image.new("L", (3000, 2000), 90)))
+    assert grey["medium"].mode == "L" and grey["medium"].size == (600, 400)
+    assert abs(grey["medium"].getpixel((300, 200)) - 90) <= 2
+
+    cmyk = (
+        pyvips.Image.black(3000, 2000, bands=4).new_from_image([0, 200, 200, 0]).copy(interpretation="cmyk")
+    )
+    from_cmyk = render_one(tmp_path, "cmyk.jpg", cmyk.jpegsave_buffer(Q=95))["small"]
+    assert from_cmyk.mode == "RGB" and from_cmyk.size == (200, 133)
+    red, green, blue = from_cmyk.getpixel((100, 66))
+    assert red > 200 and green < 90 and blue < 90, (red, green, blue)  # magenta and yellow ink: red
+
+    whole = _saved(Image.effect_noise((3000, 2000), 60).convert("RGB"))
+    cut = render_one(tmp_path, "cut.jpg", whole[: len(whole) * 2 // 3])
+    assert cut["large"].size == (1200, 800)
+
+
+def _saved(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def test_icc_profiles_are_known_by_the_name_they_give_themselves() -> None:
     from PIL import ImageCms
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+import simplejpeg
+
 from image_assistant.store.keys import AVIF_SIZES, THUMBNAIL_SIZES
 from image_assistant.thumbnails.formats import UndecodableImage, icc_description, sniff, tiff_orientation
 from image_assistant.thumbnails.vips import pyvips
@@ -18,6 +20,8 @@ from image_assistant.thumbnails.vips import pyvips
 _ANY_HEIGHT = 10_000_000
 # Profiles that are sRGB already: converting from them is the identity, at ~15 ms a photo.
 _SRGB_PROFILES = {"sRGB IEC61966-2.1", "sRGB"}
+# The JPEG colour spaces simplejpeg decodes, and what it decodes them to; CMYK goes to libvips.
+_EIGHTHS_SPACES = {"YCbCr": "RGB", "RGB": "RGB", "Gray": "GRAY"}
 
 
 def render_thumbnails(
@@ -66,29 +70,62 @@ def decode(source: Path, width: int) -> pyvips.Image:
 
 
 def _decode_jpeg(source: Path, width: int) -> pyvips.Image:
-    """JPEG with the largest DCT shrink-on-load that stays at least `width` wide (as sharp does).
+    """JPEG decoded at the smallest DCT scale that stays at least `width` wide, then reduced.
 
-    thumbnail() keeps a 2x margin for its final reduce, decoding up to four times the pixels.
+    libjpeg-turbo scales by eighths (3/8 of a 12-MP photo for 1200 px); libvips' shrink-on-load
+    only halves (1/2: 78 % more pixels to decode and reduce). libvips reads what simplejpeg
+    can't (CMYK, damaged files) and a full-size decode, which it streams.
     """
     try:
         header = pyvips.Image.jpegload(str(source), fail_on="none")
         orientation = header.get("orientation") if header.get_typeof("orientation") else 1
         turned = orientation in (5, 6, 7, 8)
         upright_width = header.height if turned else header.width
-        shrink = 1
-        while shrink < 8 and upright_width // (shrink * 2) >= width:
-            shrink *= 2
-        # Sequential: decoded strip by strip into the resize; random access would first decode
-        # the whole image into a buffer of its own (a second full-size pass, ~20 % of the time).
-        image = pyvips.Image.jpegload(str(source), shrink=shrink, fail_on="none", access="sequential")
+        image = _eighths(source, header, width, turned) if upright_width > width else None
+        streamed = image is None
+        if streamed:
+            image = _halves(source, upright_width, width)
         upright_width = image.height if turned else image.width
         if upright_width > width:
             image = image.resize(width / upright_width, kernel="lanczos3")
-        if orientation in (1, 2):  # upright or mirrored only: read top to bottom, in order
+        if orientation in (1, 2) or not streamed:  # read top to bottom, or from memory anyway
             return image.autorot()
         return image.copy_memory().autorot()  # turning reads out of order: the shrunk image first
     except pyvips.Error as exc:
         raise UndecodableImage(f"not a readable image: {_vips_reason(exc)}") from None
+
+
+def _eighths(source: Path, header: pyvips.Image, width: int, turned: bool) -> pyvips.Image | None:
+    """The JPEG scaled on decode by libjpeg-turbo, with the header's orientation and profile;
+    None when simplejpeg can't read it."""
+    data = source.read_bytes()
+    try:
+        space = simplejpeg.decode_jpeg_header(data)[2]
+        if space not in _EIGHTHS_SPACES:
+            return None
+        at_least = {"min_height": width} if turned else {"min_width": width}
+        pixels = simplejpeg.decode_jpeg(data, _EIGHTHS_SPACES[space], strict=False, **at_least)
+    except ValueError:
+        return None
+    rows, columns, bands = pixels.shape
+    if (rows if turned else columns) > width:  # reduced next: the reduce's output holds the buffer
+        image = pyvips.Image.new_from_memory(pixels.data, columns, rows, bands, "uchar").copy()
+    else:
+        image = _held(pixels.data, columns, rows, bands).copy()
+    for name in ("orientation", "icc-profile-data"):
+        if header.get_typeof(name):
+            image.set_type(header.get_typeof(name), name, header.get(name))
+    return image
+
+
+def _halves(source: Path, upright_width: int, width: int) -> pyvips.Image:
+    """libvips' shrink-on-load by the largest power of two that stays at least `width` wide."""
+    shrink = 1
+    while shrink < 8 and upright_width // (shrink * 2) >= width:
+        shrink *= 2
+    # Sequential: decoded strip by strip into the resize; random access would first decode
+    # the whole image into a buffer of its own (a second full-size pass, ~20 % of the time).
+    return pyvips.Image.jpegload(str(source), shrink=shrink, fail_on="none", access="sequential")
 
 
 def _decode_with_vips(source: Path, width: int) -> pyvips.Image:
