@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import simplejpeg
+import simplejpeg  # type: ignore[import-untyped]  # its .pyi ships without a py.typed marker
 
 from image_assistant.store.keys import AVIF_SIZES, THUMBNAIL_SIZES
 from image_assistant.thumbnails.formats import UndecodableImage, icc_description, sniff, tiff_orientation
@@ -81,10 +81,9 @@ def _decode_jpeg(source: Path, width: int) -> pyvips.Image:
         orientation = header.get("orientation") if header.get_typeof("orientation") else 1
         turned = orientation in (5, 6, 7, 8)
         upright_width = header.height if turned else header.width
-        image = _eighths(source, header, width, turned) if upright_width > width else None
-        streamed = image is None
-        if streamed:
-            image = _halves(source, upright_width, width)
+        scaled = _eighths(source, header, width, turned) if upright_width > width else None
+        streamed = scaled is None
+        image = _halves(source, upright_width, width) if scaled is None else scaled
         upright_width = image.height if turned else image.width
         if upright_width > width:
             image = image.resize(width / upright_width, kernel="lanczos3")
