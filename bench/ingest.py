@@ -7,11 +7,19 @@ second pass re-sending the same records (every record `unchanged`). Target (issu
 
     .venv/bin/python bench/ingest.py            # 100,000 records, 4 client threads
     .venv/bin/python bench/ingest.py --quick    # 10,000 records (smoke check)
+    .venv/bin/python bench/ingest.py --against ../base/src --rounds 5
+
+With --against SRC (another checkout's src/), that code's server runs beside ours on PostgreSQL
+(1 API process each, a fresh database each), every batch sent to both in turn, so that the
+machine's load falls on both alike; each round compares the CPU per batch of each server plus
+its PostgreSQL backends, ours / theirs, for the first and the second pass, and the summary
+gives the medians of those paired ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -204,6 +212,74 @@ def run_backend(
     return {"first": first, "second": second}
 
 
+def compare(bodies: list[bytes], threads: int, against: Path, rounds: int) -> int:
+    """Ours and `against` side by side on PostgreSQL, batch for batch; paired ratios of CPU."""
+    if not (against / "image_assistant").is_dir():
+        sys.exit(f"--against {against}: no image_assistant package there")
+    ratios: dict[str, list[float]] = {"first": [], "second": []}
+    for round_ in range(rounds):
+        heading(f"round {round_ + 1} of {rounds}: {len(bodies) * BATCH:,} records to each server")
+        print(f"  ({load_average()} before)")
+        figures = interleaved(bodies, threads, against)
+        for label, (ours, theirs) in figures.items():
+            ratios[label].append(ours / theirs)
+            print(
+                f"  {label} pass: CPU per batch (server + PostgreSQL) ours {ours:.2f} ms,"
+                f" --against {theirs:.2f} ms = {ours / theirs:.3f}x"
+            )
+    heading(f"ours against {against}: paired ratios of CPU per batch, {rounds} rounds")
+    for label, values in ratios.items():
+        listed = ", ".join(f"{value:.3f}" for value in values)
+        print(f"  {label} pass: median {median(values):.3f}x  ({listed})")
+    return 0
+
+
+def interleaved(bodies: list[bytes], threads: int, against: Path) -> dict[str, tuple[float, float]]:
+    """Both servers (1 API process each, a fresh database each) running at once, each client
+    thread sending a batch to one and then the same batch to the other (which one first
+    alternates): what the machine's load does to one it does to the other. CPU ms per batch,
+    (ours, against), for the first pass and the second."""
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ia-bench-ingest-")))
+        sides = []
+        for name, extra in (("ours", {}), ("against", {"PYTHONPATH": str(against)})):
+            url = stack.enter_context(fresh_postgres_database("ia_bench_ingest"))
+            server = stack.enter_context(
+                running_server(tmp / name, {"DATABASE_URL": url, **extra}, ("--workers", "1"))
+            )
+            owner = owner_with_device(server)
+            warm_up(server, owner.device_token)
+            sides.append((server, owner.device_token, CpuMeter(server.pid, url)))
+        return {label: _interleaved_pass(sides, bodies, threads) for label in ("first", "second")}
+
+
+def _interleaved_pass(
+    sides: list[tuple[Server, str, CpuMeter]], bodies: list[bytes], threads: int
+) -> tuple[float, float]:
+    shares = [list(enumerate(bodies))[i::threads] for i in range(threads)]
+    headers = {"content-type": "application/json"}
+
+    def client(share: list[tuple[int, bytes]]) -> None:
+        with contextlib.ExitStack() as stack:
+            https = [stack.enter_context(server.client(token, timeout=120)) for server, token, _ in sides]
+            for index, body in share:
+                for http in https if index % 2 == 0 else reversed(https):
+                    response = http.post("/api/sync/photos", content=body, headers=headers)
+                    if response.status_code != 200:
+                        raise RuntimeError(
+                            f"POST /api/sync/photos: {response.status_code} {response.text[:300]}"
+                        )
+
+    for _, _, meter in sides:
+        meter.start()
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(client, share) for share in shares]:
+            future.result()
+    spent = [meter.stop() for _, _, meter in sides]
+    ours, theirs = ((cpu["server"] + cpu["database"]) / len(bodies) * 1000 for cpu in spent)
+    return ours, theirs
+
+
 def report(label: str, result: PassResult, *, expect: str) -> None:
     wrong = {k: v for k, v in result.statuses.items() if k != expect and v}
     print(
@@ -236,10 +312,16 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="also run PostgreSQL with `serve --workers N` (default 2)"
     )
+    parser.add_argument(
+        "--against", type=Path, metavar="SRC", help="another checkout's src/, compared with ours in turns"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="paired rounds with --against (default 5)")
     args = parser.parse_args()
     count = args.records or (10_000 if args.quick else 100_000)
     bodies = batch_bodies(count)
     print(f"({machine_speed()})")
+    if args.against:
+        return compare(bodies, args.threads, args.against.resolve(), args.rounds)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="ia-bench-ingest-") as tmp:
         for workers in sorted({1, args.workers}):
