@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     )
     # Tests only: seconds each thumbnail job waits after its claim (a job longer than a lease).
     test_job_pause: float = Field(default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_JOB_PAUSE")
+    # Tests only: seconds a thumbnail job waits between being taken off the queue and its claim.
+    test_claim_pause: float = Field(default=0, ge=0, le=600, alias="IMAGE_ASSISTANT_TEST_CLAIM_PAUSE")
     # Tests only: password hashes at argon2's minimum cost (the suite makes thousands of them).
     test_cheap_password_hashes: bool = Field(
         default=False, alias="IMAGE_ASSISTANT_TEST_CHEAP_PASSWORD_HASHES"

@@ -162,6 +162,38 @@ def test_worker_killed_mid_job_finishes_the_job_after_restart_on_redis(
     assert completed_attempt(workers[0].log_text(), photo_id) == 0
 
 
+def taken_jobs(queue: str) -> int:
+    """Jobs workers have taken off the Redis queue `queue` and not yet claimed."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return sum(int(client.llen(key)) for key in client.keys(f"huey.taken.{queue.replace('-', '')}.*"))
+    finally:
+        client.close()
+
+
+def test_a_job_taken_by_a_worker_killed_before_its_claim_is_queued_again_within_a_lease(
+    api_only: TunedServer, workers: list[Worker], redis_queue: str, tmp_path: Path
+) -> None:
+    # Pending jobs are never re-queued here (1 h): only the taken job's own list brings it back.
+    tuned = dict(
+        api_only.env, THUMBNAIL_STUCK_AFTER="1h", THUMBNAIL_LEASE="3s", THUMBNAIL_RECONCILE_EVERY="1s"
+    )
+    paused = dict(tuned, IMAGE_ASSISTANT_TEST_CLAIM_PAUSE="60")
+    workers.append(start_worker(paused, tmp_path / "worker-1.log", "--concurrency", "1"))
+    device = Accounts(api_only).device()
+    photo_id = new_photo(device.http, jpeg(800, 600), "taken.jpg")
+    wait_for(lambda: taken_jobs(redis_queue) == 1, 30, "the worker to take the job", 0.02)
+    workers[0].process.kill()
+    workers[0].process.wait()
+    assert status_of(device.owner.http, photo_id) == "pending"  # taken, never claimed
+    workers.append(start_worker(tuned, tmp_path / "worker-2.log"))
+    row = wait_settled(device.owner.http, {photo_id}, timeout=30)[photo_id]
+    assert row["thumbnail_status"] == "completed", row["thumbnail_error"]
+    assert completed_attempt(workers[1].log_text(), photo_id) == 1
+    assert "1 job(s) taken by a worker that is gone queued again" in workers[1].log_text()
+    assert taken_jobs(redis_queue) == 0
+
+
 def test_two_workers_on_one_redis_queue_run_each_job_once(
     api_only: TunedServer, workers: list[Worker], tmp_path: Path
 ) -> None:

@@ -108,7 +108,9 @@ class JobRunner:
             log.warning("thumbnail job of photo %s stopped: %s: %s", job.photo_id, type(exc).__name__, exc)
 
     def _run(self, job: ThumbnailJob) -> None:
+        time.sleep(self.settings.test_claim_pause)
         claim = self._claim(job)
+        self.queue.release_taken()  # claimed (or skipped): from now on the lease holds it
         if claim is None:
             return
         log.info("thumbnail attempt %d for photo %s started", claim.attempt, claim.photo_id)

@@ -4,7 +4,8 @@ A claim stamps the photo's `thumbnail_started_at` (or the rendition's `started_a
 `processing`. While a worker runs the job, a thread of that worker stamps it again every third
 of THUMBNAIL_LEASE. The reconciler takes a `processing` job whose stamp is older than a lease
 as lost (its worker was killed, or the machine went away) and queues it again; a job that only
-takes long keeps its stamp fresh. Jobs never queued (the queue was down) are THUMBNAIL_STUCK_AFTER's.
+takes long keeps its stamp fresh. A job taken off the Redis queue and not yet claimed is in its
+worker's own list until then (queue.py). Jobs never queued (the queue was down) are THUMBNAIL_STUCK_AFTER's.
 """
 
 from __future__ import annotations
@@ -82,9 +83,8 @@ class Leases:
                         .values(started_at=now)
                     )
 
-    def renew_forever(self, stop: threading.Event, every: float) -> None:
-        while not stop.wait(every):
-            try:
-                self.renew_once()
-            except Exception as exc:  # the database may be briefly away; the next round renews
-                log.warning("could not renew the leases of running jobs: %s: %s", type(exc).__name__, exc)
+    def renew_once_logged(self) -> None:
+        try:
+            self.renew_once()
+        except Exception as exc:  # the database may be briefly away; the next round renews
+            log.warning("could not renew the leases of running jobs: %s: %s", type(exc).__name__, exc)

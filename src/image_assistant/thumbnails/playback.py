@@ -125,6 +125,7 @@ class PlaybackRunner:
 
     def _run(self, job: ThumbnailJob) -> None:
         claim = self._claim(job)
+        self.queue.release_taken()  # claimed (or skipped): from now on the lease holds it
         if claim is None:
             return
         log.info("playback attempt %d for photo %s (%s) started", claim.attempt, claim.photo_id, job.kind)

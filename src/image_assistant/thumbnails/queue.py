@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
+import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ def _unimportable(name: str) -> Iterator[None]:
 # queue is never used here, and psycopg would cost an API process on SQLite ~9 MiB of RSS.
 with _unimportable("psycopg"):
     from huey import Huey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]  # no type hints
+    from huey.storage import RedisStorage  # type: ignore[import-untyped]
 
 log = logging.getLogger("image_assistant.thumbnails")
 TASK_NAME = "render_thumbnails"
@@ -65,6 +68,53 @@ class ThumbnailJob:
 
 
 JobHandler = Callable[[ThumbnailJob], None]
+
+
+class TakenRedisStorage(RedisStorage):  # type: ignore[misc]
+    """Huey's Redis storage, but a worker takes a job by moving it into a list of its own process
+    (BLMOVE) rather than popping it: until the job is claimed in the database (and so under a
+    lease, thumbnails/lease.py) it stays in Redis. A worker keeps a heartbeat key alive; the
+    reconciler puts back the jobs of a worker whose heartbeat lapsed (killed, or its machine gone)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        consumer = uuid.uuid4().hex
+        self.taken_prefix = f"huey.taken.{self.name}."
+        self.alive_prefix = f"huey.alive.{self.name}."
+        self.taken_key = self.taken_prefix + consumer
+        self.alive_key = self.alive_prefix + consumer
+        self._current = threading.local()
+
+    def dequeue(self) -> bytes | None:
+        try:
+            data: bytes | None = self.conn.blmove(
+                self.queue_key, self.taken_key, self.read_timeout, "RIGHT", "LEFT"
+            )
+        except (TimeoutError, TypeError, IndexError):
+            return None
+        self._current.data = data
+        return data
+
+    def release(self) -> None:
+        """The job this thread took is claimed (or done): no longer ours to give back."""
+        data = getattr(self._current, "data", None)
+        if data is not None:
+            self._current.data = None
+            self.conn.lrem(self.taken_key, 1, data)
+
+    def beat(self, ttl: int) -> None:
+        self.conn.set(self.alive_key, b"1", ex=ttl)
+
+    def give_back_lost(self) -> int:
+        """Jobs taken by workers whose heartbeat lapsed, back at the head of the queue."""
+        moved = 0
+        for key in self.conn.scan_iter(match=self.taken_prefix + "*", count=100):
+            consumer = key.decode()[len(self.taken_prefix) :]
+            if self.conn.exists(self.alive_prefix + consumer):
+                continue
+            while self.conn.lmove(key, self.queue_key, "RIGHT", "RIGHT") is not None:
+                moved += 1
+        return moved
 
 
 class ThumbnailQueue:
@@ -97,6 +147,26 @@ class ThumbnailQueue:
         except Exception as exc:
             raise QueueUnavailable(f"{self.backend} queue: {type(exc).__name__}") from None
 
+    def release_taken(self) -> None:
+        """The job the calling thread took is claimed: a worker killed from now on loses it to
+        its lease, not to the queue (Redis; the embedded queue dies with its worker's process)."""
+        storage = self.huey.storage
+        if isinstance(storage, TakenRedisStorage):
+            storage.release()
+
+    def beat(self, ttl: int) -> None:
+        """This worker process is alive, for `ttl` seconds (Redis)."""
+        storage = self.huey.storage
+        if isinstance(storage, TakenRedisStorage):
+            storage.beat(ttl)
+
+    def give_back_lost(self) -> int:
+        """Put back the jobs that workers gone took and never claimed; how many (Redis)."""
+        storage = self.huey.storage
+        if isinstance(storage, TakenRedisStorage):
+            return int(storage.give_back_lost())
+        return 0
+
     def close(self) -> None:
         storage: Any = self.huey.storage
         if hasattr(storage, "pool"):
@@ -126,7 +196,9 @@ def make_queue(settings: Settings) -> ThumbnailQueue:
             health_check_interval=30,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         )
-        huey: Huey = RedisHuey(name, results=False, connection_pool=pool, read_timeout=1)
+        huey: Huey = RedisHuey(
+            name, results=False, connection_pool=pool, read_timeout=1, storage_class=TakenRedisStorage
+        )
         return ThumbnailQueue(huey, "redis")
     try:
         settings.queue_path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,12 +73,7 @@ class ThumbnailWorker:
         self._stop = threading.Event()
         self._reconciler = threading.Thread(target=self._reconcile_forever, name="reconciler", daemon=True)
         self._leases = Leases(sessions)
-        self._renewer = threading.Thread(
-            target=self._leases.renew_forever,
-            args=(self._stop, settings.thumbnail_lease_seconds / 3),
-            name="leases",
-            daemon=True,
-        )
+        self._renewer = threading.Thread(target=self._renew_forever, name="leases", daemon=True)
         self.store = store
         self._sidecars = threading.Thread(target=self._sweep_sidecars_forever, name="sidecars", daemon=True)
         self._publish_sweeper = threading.Thread(
@@ -88,6 +83,7 @@ class ThumbnailWorker:
 
     def start(self) -> None:
         """Start the job threads and the reconciler; returns at once."""
+        self._beat()  # alive before the first job is taken
         self._consumer.start()
         self._reconciler.start()
         self._renewer.start()
@@ -119,6 +115,19 @@ class ThumbnailWorker:
         while not self._stop.wait(1.0):
             pass
 
+    def _renew_forever(self) -> None:
+        """Every third of a lease: this process is alive (the queue's heartbeat), and the jobs it
+        runs keep their claims."""
+        while not self._stop.wait(self.settings.thumbnail_lease_seconds / 3):
+            self._beat()
+            self._leases.renew_once_logged()
+
+    def _beat(self) -> None:
+        try:
+            self.queue.beat(self.settings.thumbnail_lease_seconds)
+        except Exception as exc:  # Redis briefly away: the next beat comes within a third of a lease
+            log.warning("could not mark this worker alive on the queue: %s: %s", type(exc).__name__, exc)
+
     def _run(self, job: ThumbnailJob) -> None:
         try:
             with self._leases.holding(job):
@@ -129,6 +138,7 @@ class ThumbnailWorker:
                 else:
                     self._renditions.run(job)
         finally:
+            self.queue.release_taken()  # a job no runner claimed (publish, or one that failed early)
             release_memory()
 
     def reconcile_once(self) -> None:
@@ -139,6 +149,9 @@ class ThumbnailWorker:
         except OSError as exc:
             log.warning("temporary files could not be swept: %s", exc)
         try:
+            given_back = self.queue.give_back_lost()
+            if given_back:
+                log.info("reconciler: %d job(s) taken by a worker that is gone queued again", given_back)
             for reconcile_kind in (reconcile, reconcile_playback):
                 reconcile_kind(
                     sessions=self.sessions,
