@@ -256,7 +256,8 @@ def interleaved(bodies: list[bytes], threads: int, against: Path) -> dict[str, t
 def _interleaved_pass(
     sides: list[tuple[Server, str, CpuMeter]], bodies: list[bytes], threads: int
 ) -> tuple[float, float]:
-    shares = [list(enumerate(bodies))[i::threads] for i in range(threads)]
+    numbered = list(enumerate(bodies))
+    shares = [numbered[i::threads] for i in range(threads)]
     headers = {"content-type": "application/json"}
 
     def client(share: list[tuple[int, bytes]]) -> None:

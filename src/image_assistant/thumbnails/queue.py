@@ -150,22 +150,22 @@ class ThumbnailQueue:
     def release_taken(self) -> None:
         """The job the calling thread took is claimed: a worker killed from now on loses it to
         its lease, not to the queue (Redis; the embedded queue dies with its worker's process)."""
-        storage = self.huey.storage
-        if isinstance(storage, TakenRedisStorage):
-            storage.release()
+        if self._taken is not None:
+            self._taken.release()
 
     def beat(self, ttl: int) -> None:
         """This worker process is alive, for `ttl` seconds (Redis)."""
-        storage = self.huey.storage
-        if isinstance(storage, TakenRedisStorage):
-            storage.beat(ttl)
+        if self._taken is not None:
+            self._taken.beat(ttl)
 
     def give_back_lost(self) -> int:
         """Put back the jobs that workers gone took and never claimed; how many (Redis)."""
+        return 0 if self._taken is None else int(self._taken.give_back_lost())
+
+    @property
+    def _taken(self) -> TakenRedisStorage | None:
         storage = self.huey.storage
-        if isinstance(storage, TakenRedisStorage):
-            return int(storage.give_back_lost())
-        return 0
+        return storage if isinstance(storage, TakenRedisStorage) else None
 
     def close(self) -> None:
         storage: Any = self.huey.storage
