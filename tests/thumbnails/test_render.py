@@ -114,6 +114,29 @@ def test_large_photos_decoded_at_a_smaller_scale_keep_orientation_colour_and_gre
     assert cut["large"].size == (1200, 800)
 
 
+@pytest.mark.parametrize(
+    ("stored", "large"),
+    [
+        ((3000, 2000), (1200, 800)),  # decoded at 4/8 (1500 px), 0.8 left: OpenCV's bicubic
+        ((8800, 1100), (1200, 150)),  # decoded at 2/8 (2200 px), 0.55 left: libvips' lanczos3
+    ],
+)
+def test_either_reduce_after_a_scaled_decode_keeps_the_size_and_the_picture(
+    tmp_path: Path, stored: tuple[int, int], large: tuple[int, int]
+) -> None:
+    width, height = stored
+    picture = Image.new("RGB", stored, (220, 30, 30))
+    picture.paste((30, 30, 220), (width // 2, 0, width, height))
+    thumbs = render_one(tmp_path, "halves.jpg", _saved(picture))
+    assert thumbs["large"].size == large
+    for thumb in (thumbs["large"], thumbs["medium"], thumbs["small"]):
+        w, h = thumb.size
+        left, right = thumb.getpixel((w // 4, h // 2)), thumb.getpixel((w * 3 // 4, h // 2))
+        assert left[0] > 200 and left[2] < 50 and right[2] > 200 and right[0] < 50, (left, right)
+        before, after = thumb.getpixel((w // 2 - 3, h // 2)), thumb.getpixel((w // 2 + 3, h // 2))
+        assert before[0] > 150 > after[0], (before, after)  # the edge stays where it was
+
+
 def _saved(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
