@@ -203,7 +203,7 @@ def _decode_heif(source: Path) -> pyvips.Image:
     bands = {"RGB": 3, "RGBA": 4, "L": 1, "LA": 2}.get(mode)
     if bands is None:
         raise UndecodableImage(f"HEIF image in an unsupported pixel mode {mode}")
-    image = _held(_unstride(data, stride, w * bands, h), w, h, bands)
+    image = _wrapped(_unstride(data, stride, w * bands, h), w, h, bands)
     if icc:
         image = image.copy()
         image.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
@@ -213,7 +213,7 @@ def _decode_heif(source: Path) -> pyvips.Image:
 def _image(pixels: Pixels) -> pyvips.Image:
     """`pixels` as a libvips image, not copied: the image and those made from it keep them."""
     rows, columns, bands = pixels.shape
-    return pyvips.Image.new_from_memory(pixels.data, columns, rows, bands, "uchar")
+    return _wrapped(pixels.data, columns, rows, bands)
 
 
 def _pixels(image: pyvips.Image) -> Pixels:
@@ -222,16 +222,15 @@ def _pixels(image: pyvips.Image) -> Pixels:
     return np.frombuffer(data, dtype=np.uint8).reshape(image.height, image.width, image.bands)
 
 
-def _held(pixels: bytes | memoryview, width: int, height: int, bands: int) -> pyvips.Image:
-    """`pixels` copied into memory libvips owns. A wrapped Python buffer lives only as long as
-    the pyvips objects that reference it, and copy_memory() of an image already in memory returns
-    the same image without that reference: the buffer was freed under a thumbnail being made."""
-    wrapped = pyvips.Image.new_from_memory(pixels, width, height, bands, "uchar")
-    return wrapped.copy().copy_memory()
+def _wrapped(pixels: bytes | memoryview, width: int, height: int, bands: int) -> pyvips.Image:
+    """A decoder's buffer as a libvips image, not copied. The image references the buffer (and
+    a memoryview its exporter: pillow-heif's image, PyAV's plane), and so does every image made
+    from it: _upright reads it through them before they go."""
+    return pyvips.Image.new_from_memory(pixels, width, height, bands, "uchar")
 
 
 def _unstride(data: bytes | memoryview, stride: int, row: int, height: int) -> bytes | memoryview:
-    """The rows without their padding; the buffer itself when it has none (_held copies it)."""
+    """The rows without their padding; the buffer itself when it has none."""
     if stride == row:
         return data
     view = memoryview(data)
@@ -258,7 +257,7 @@ def _decode_video(source: Path) -> pyvips.Image:
                 raise UndecodableImage("the video has no decodable frame")
     except av.FFmpegError as exc:
         raise UndecodableImage(f"not a readable video: {exc}") from None
-    return _rotate(_held(pixels, rgb.width, rgb.height, 3), -rotation)
+    return _rotate(_wrapped(pixels, rgb.width, rgb.height, 3), -rotation)
 
 
 def _rotate(image: pyvips.Image, degrees: int) -> pyvips.Image:
